@@ -1,0 +1,152 @@
+import type { Duplex, Readable } from 'node:stream';
+import type { Static, TObject } from '@sinclair/typebox';
+import type { Logger, PluginContext } from './context.js';
+import type { Store } from './store.js';
+
+/** The plugin API this runner serves. A plugin declaring another version is refused. */
+export const API_VERSION = 1;
+
+export type PluginKind = 'source' | 'transform' | 'sink' | 'hook';
+
+/** Members every instance may have. */
+export interface Lifecycle {
+  /** Connectivity only (reach the database, the bucket); used by `validate --connect`. */
+  check?(): Promise<void>;
+  /** Always runs once the job ends, in reverse creation order, with the job's error if it failed. */
+  close?(error?: unknown): Promise<void>;
+}
+
+/** What a source's `open` returns. */
+export interface SourceStream {
+  /** The backup bytes. */
+  stream: Readable;
+  /**
+   * Settles when the producer has really finished: resolves on success
+   * (e.g. pg_dump exited 0), rejects otherwise. The runner commits nothing
+   * before it resolves, so a stream that merely ended is never taken as a
+   * whole backup.
+   */
+  done: Promise<void>;
+}
+
+export interface SourceInstance extends Lifecycle {
+  open(signal: AbortSignal): Promise<SourceStream>;
+}
+
+export interface TransformInstance extends Lifecycle {
+  /** The forward direction used when backing up (compress, encrypt). A new stream on each call. */
+  encode(): Duplex;
+  /** The inverse used when restoring (decompress, decrypt). A new stream on each call. */
+  decode(): Duplex;
+}
+
+/** What a sink reports once the object is committed. */
+export interface WrittenObject {
+  key: string;
+  /** Bytes stored. */
+  size: number;
+}
+
+/**
+ * A sink writes the stream and is also the store it writes to.
+ * `write` must make the object visible only when the stream ends without
+ * error, and must leave nothing behind (abort the upload, remove the temp
+ * file) when the stream errors or the signal aborts.
+ */
+export interface SinkInstance extends Store, Lifecycle {
+  write(stream: Readable, name: string, signal: AbortSignal): Promise<WrittenObject>;
+}
+
+/** A committed backup, as hooks and the CLI see it. */
+export interface Artifact {
+  job: string;
+  key: string;
+  /** Bytes stored (after transforms). */
+  size: number;
+  /** Bytes the source produced (before transforms). */
+  sourceSize: number;
+  /** SHA-256 of the stored bytes, hex. */
+  sha256: string;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** What every hook call receives. */
+export interface HookRun {
+  job: string;
+  /** The job's sink, as a store. */
+  store: Store;
+  logger: Logger;
+  signal: AbortSignal;
+  /** When the run started; hooks use it instead of the clock so a run is consistent. */
+  now: Date;
+}
+
+/** `beforeRun` may answer this to skip the job (exit 0). */
+export interface SkipDecision {
+  skip: true;
+  /** One line for the log: why, and when the next run is allowed. */
+  reason: string;
+}
+
+/**
+ * Hooks attached to a sink. Order: every `beforeRun` in file order (the
+ * first skip wins and stops the rest), then the pipeline, then on success
+ * every `afterCommit` in file order, or on failure every `onError` in file
+ * order. `close` always runs last, in reverse order.
+ */
+export interface HookInstance extends Lifecycle {
+  beforeRun?(run: HookRun): Promise<SkipDecision | void>;
+  afterCommit?(run: HookRun & { artifact: Artifact }): Promise<void>;
+  onError?(run: HookRun & { error: unknown }): Promise<void>;
+}
+
+export interface PluginInstances {
+  source: SourceInstance;
+  transform: TransformInstance;
+  sink: SinkInstance;
+  hook: HookInstance;
+}
+
+/**
+ * The JSON Schema of a plugin's `with:` options, built with TypeBox's
+ * `Type.Object(...)` (re-exported as `Type`), so the options' TypeScript type
+ * is inferred from it rather than written twice.
+ */
+export type OptionsSchema = TObject;
+
+export interface PluginDefinition<K extends PluginKind = PluginKind, Options = unknown> {
+  /** The plugin API the plugin was written for; see API_VERSION. */
+  apiVersion: number;
+  /** Short name, e.g. `postgres`. */
+  name: string;
+  kind: K;
+  /** One line for `backupctl plugins` and docs. */
+  description?: string;
+  /** JSON Schema of `with:`. Give every option a `description` and, where sensible, a `default`. */
+  schema: OptionsSchema;
+  /** Called once per job, with options already validated and defaults filled in. */
+  create(options: Options, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+}
+
+/**
+ * Declares a plugin. An identity helper: it stamps the API version and
+ * infers the options' type from the schema, so it is written once.
+ *
+ * @example
+ * export default definePlugin({
+ *   name: 'gzip', kind: 'transform',
+ *   schema: Type.Object({ level: Type.Integer({ minimum: 0, maximum: 9, default: 6 }) }, { additionalProperties: false }),
+ *   create: (options) => ({ encode: () => createGzip({ level: options.level }), decode: () => createGunzip() }),
+ * });
+ */
+export function definePlugin<S extends OptionsSchema, K extends PluginKind>(definition: {
+  name: string;
+  kind: K;
+  description?: string;
+  apiVersion?: number;
+  schema: S;
+  create(options: Static<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+}): PluginDefinition<K, Static<S>> {
+  return { ...definition, apiVersion: definition.apiVersion ?? API_VERSION };
+}
