@@ -1,0 +1,72 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
+import type { ConfigPath } from './source-text.js';
+
+/** A schema violation at a path inside the checked value. */
+export interface SchemaProblem {
+  path: ConfigPath;
+  message: string;
+}
+
+// Environment variables are strings: coerceTypes turns "23" into 23 and
+// "false" into false where the schema asks for numbers and booleans, and
+// useDefaults fills in every option a plugin documents a default for.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false });
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/** Validates (and fills defaults into, and coerces) value in place; returns every problem. */
+export function checkSchema(schema: TSchema, value: unknown): SchemaProblem[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  if (validate(value)) return [];
+  return dedupe((validate.errors ?? []).filter((error) => !isNoise(error)).map(toProblem));
+}
+
+function toProblem(error: ErrorObject): SchemaProblem {
+  const path: (string | number)[] = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: [...path, String(params.missingProperty)], message: 'is required' };
+    case 'additionalProperties':
+      return { path: [...path, String(params.additionalProperty)], message: `is not a known option${allowed(error)}` };
+    case 'enum':
+      return { path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    case 'pattern':
+      return { path, message: `must match ${String(params.pattern)}` };
+    case 'propertyNames':
+      return { path, message: `has an invalid name: ${error.message ?? ''}` };
+    default:
+      return { path, message: error.message ?? 'is invalid' };
+  }
+}
+
+function allowed(error: ErrorObject): string {
+  const schema = error.parentSchema as { properties?: Record<string, unknown> } | undefined;
+  const names = Object.keys(schema?.properties ?? {});
+  return names.length ? ` (known: ${names.join(', ')})` : '';
+}
+
+// anyOf/oneOf report one error per branch plus a summary; keep the summary.
+function isNoise(error: ErrorObject): boolean {
+  return error.keyword === 'if' || error.schemaPath.includes('/anyOf/') || error.schemaPath.includes('/oneOf/');
+}
+
+function dedupe(problems: SchemaProblem[]): SchemaProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.path.join('\0')}\0${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,69 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { cosmiconfig } from 'cosmiconfig';
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import { runnerPackageDir } from '../package-info.js';
+import { parsePipelineText, plainPipelineSource, type PipelineSource } from './source-text.js';
+
+/** Where cosmiconfig looks, in order, from the working directory up to the project root. */
+export const SEARCH_PLACES = [
+  'backupctl.yml',
+  'backupctl.yaml',
+  '.backupctlrc',
+  '.backupctlrc.yml',
+  '.backupctlrc.yaml',
+  '.config/backupctlrc.yml',
+  'package.json',
+];
+
+/** The pipeline shipped with the runner: the Clara + Mem0 service of the reference, as config. */
+export function defaultPipelinePath(): string {
+  return path.join(runnerPackageDir(), 'examples', 'clara-mem0.yml');
+}
+
+/**
+ * The pipeline to run: the file given, else the first of SEARCH_PLACES found
+ * from cwd up, else the shipped default. `origin` says which, for the log.
+ */
+export async function findPipeline(
+  file: string | undefined,
+  cwd: string,
+): Promise<{ source: PipelineSource; origin: 'argument' | 'search' | 'default' }> {
+  if (file !== undefined) return { source: await readPipelineFile(path.resolve(cwd, file), file), origin: 'argument' };
+
+  // cosmiconfig finds the file; we parse it ourselves to keep line numbers.
+  const explorer = cosmiconfig('backupctl', {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'project',
+    loaders: { '.yml': keepText, '.yaml': keepText, noExt: keepText },
+  });
+  const found = await explorer.search(cwd);
+  if (found && !found.isEmpty) {
+    const relative = path.relative(cwd, found.filepath) || found.filepath;
+    const source =
+      path.basename(found.filepath) === 'package.json'
+        ? plainPipelineSource(`${relative}#backupctl`, found.config)
+        : parsePipelineText(relative, (found.config as { text: string }).text);
+    return { source, origin: 'search' };
+  }
+  return { source: await readPipelineFile(defaultPipelinePath(), 'clara-mem0.yml (default)'), origin: 'default' };
+}
+
+function keepText(_file: string, text: string): { text: string } {
+  return { text };
+}
+
+async function readPipelineFile(absolute: string, shown: string): Promise<PipelineSource> {
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info) {
+    throw new BackupctlError(ErrorCodes.CONFIG_NOT_FOUND, `pipeline file ${shown} does not exist`, {
+      hint: 'check the path, or run without a file to use backupctl.yml or the default pipeline',
+    });
+  }
+  if (!info.isFile()) {
+    throw new BackupctlError(ErrorCodes.CONFIG_NOT_FOUND, `pipeline file ${shown} is not a file`, {
+      hint: 'name a YAML file, not a directory',
+    });
+  }
+  return parsePipelineText(shown, await readFile(absolute, 'utf8'));
+}

@@ -1,0 +1,29 @@
+const PLACEHOLDER = /\{([^{}]*)\}/g;
+const KNOWN = new Set(['job', 'timestamp', 'ext']);
+
+/** Why a name template is unusable, or undefined when it is fine. */
+export function checkNameTemplate(template: string): string | undefined {
+  const unknown = [...template.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '').filter((name) => !KNOWN.has(name));
+  if (unknown.length) return `unknown placeholder {${unknown[0]}} (known: {job}, {timestamp}, {ext})`;
+  // Without a timestamp every run would overwrite the last backup, and
+  // respawn protection and retention could not date the objects.
+  if (!template.includes('{timestamp}')) return 'must contain {timestamp}';
+  if (template.startsWith('/') || template.split('/').includes('..')) return 'must be a relative name without ".."';
+  return undefined;
+}
+
+/** UTC `YYYYMMDD_HHMMSS`, as in the reference service's object names. */
+export function formatTimestamp(date: Date): string {
+  const iso = date.toISOString(); // 2026-02-01T03:00:05.123Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+}
+
+/** The object name of one run: `{job}_{timestamp}{ext}` -> `clara_20260201_030000.sql.gz`. */
+export function renderObjectName(template: string, values: { job: string; startedAt: Date; ext: string }): string {
+  const replacements: Record<string, string> = {
+    job: values.job,
+    timestamp: formatTimestamp(values.startedAt),
+    ext: values.ext,
+  };
+  return template.replace(PLACEHOLDER, (match, name: string) => replacements[name] ?? match);
+}

@@ -1,0 +1,256 @@
+import path from 'node:path';
+import { pipeline } from 'node:stream';
+import type { ArtifactInfo, Logger, PluginContext } from '../api/context.js';
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import type { Artifact, HookInstance, HookRun, Lifecycle, PluginInstances, PluginKind, SinkInstance, SourceInstance, TransformInstance } from '../api/plugin.js';
+import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import { createCommitGate } from './commit-gate.js';
+import { formatSize } from './format-size.js';
+import { renderObjectName } from './object-name.js';
+import type { Secrets } from './redact.js';
+import { abortedError, wrapError } from './wrap-error.js';
+
+export type JobStatus = 'succeeded' | 'skipped' | 'failed';
+
+export interface JobResult {
+  job: string;
+  title: string;
+  status: JobStatus;
+  /** The committed backup (also set when a hook failed after the commit). */
+  artifact?: Artifact;
+  /** Why the job was skipped. */
+  reason?: string;
+  error?: BackupctlError;
+  durationMs: number;
+}
+
+export interface RunJobOptions {
+  logger: Logger;
+  secrets: Secrets;
+  /** Cancels the job (SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** The clock, for tests. */
+  now?: () => Date;
+}
+
+const FAILURE_CODE: Record<PluginKind, BackupctlError['code']> = {
+  source: ErrorCodes.SOURCE_FAILED,
+  transform: ErrorCodes.TRANSFORM_FAILED,
+  sink: ErrorCodes.SINK_FAILED,
+  hook: ErrorCodes.HOOK_FAILED,
+};
+
+/**
+ * Runs one job: hooks' beforeRun, then source -> transforms -> commit gate ->
+ * sink as one stream, then afterCommit (or onError), then every close() in
+ * reverse order. Never throws; the result says what happened.
+ */
+export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<JobResult> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const elapsed = () => now().getTime() - startedAt.getTime();
+  const logger = options.logger;
+  const result = (status: JobStatus, extra: Partial<JobResult> = {}): JobResult => ({
+    job: job.name,
+    title: job.title,
+    status,
+    durationMs: elapsed(),
+    ...extra,
+  });
+
+  if (job.skipReason) {
+    logger.info(`${job.title} backup skipped: ${job.skipReason}`);
+    return result('skipped', { reason: job.skipReason });
+  }
+
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const artifactInfo: ArtifactInfo = { extension: '', contentType: 'application/octet-stream' };
+  const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
+  let failure: BackupctlError | undefined;
+
+  try {
+    const create = async <K extends PluginKind>(step: LoadedStep | undefined, kind: K): Promise<PluginInstances[K]> => {
+      if (!step) throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name} has no valid ${kind}`, { job: job.name });
+      const context: PluginContext = {
+        job: job.name,
+        use: step.use,
+        logger,
+        signal: controller.signal,
+        artifact: artifactInfo,
+        secrets: options.secrets,
+      };
+      try {
+        const instance = (await step.plugin.create(step.options as never, context)) as PluginInstances[K];
+        opened.push({ step, instance });
+        return instance;
+      } catch (error) {
+        throw wrapError(error, { code: FAILURE_CODE[kind], job: job.name, plugin: step.use, hook: 'create' });
+      }
+    };
+
+    // Created in pipeline order: each stage may add to the artifact's name and type.
+    const source: SourceInstance = await create(job.source, 'source');
+    const transforms: TransformInstance[] = [];
+    for (const step of job.transforms) transforms.push(await create(step, 'transform'));
+    const sink: SinkInstance = await create(job.sink, 'sink');
+    const hooks: { step: LoadedStep; instance: HookInstance }[] = [];
+    for (const step of job.hooks) hooks.push({ step, instance: await create(step, 'hook') });
+    const hookRun: HookRun = { job: job.name, store: sink, logger, signal: controller.signal, now: startedAt };
+
+    for (const { step, instance } of hooks) {
+      const decision = await callHook(step, 'beforeRun', () => instance.beforeRun?.(hookRun), job.name);
+      if (decision?.skip) {
+        logger.info(`${job.title} backup skipped: ${decision.reason}`);
+        return result('skipped', { reason: decision.reason });
+      }
+    }
+
+    const name = renderObjectName(job.nameTemplate, { job: job.name, startedAt, ext: artifactInfo.extension });
+    const artifact = await streamToSink({ job, source, transforms, sink, name, signal: controller.signal, startedAt, now, onFailure: () => controller.abort() });
+    logger.info(`${job.title} backup complete: ${path.posix.basename(artifact.key)} (${formatSize(artifact.size)})`, {
+      key: artifact.key,
+      bytes: artifact.size,
+      sourceBytes: artifact.sourceSize,
+      sha256: artifact.sha256,
+      ms: artifact.finishedAt.getTime() - artifact.startedAt.getTime(),
+    });
+
+    try {
+      for (const { step, instance } of hooks) {
+        await callHook(step, 'afterCommit', () => instance.afterCommit?.({ ...hookRun, artifact }), job.name);
+      }
+    } catch (error) {
+      // The backup is committed and stays; the job still fails so the problem is seen.
+      failure = error as BackupctlError;
+      logger.error(`${job.title} backup committed, but a hook failed: ${failure.message}`);
+      return result('failed', { artifact, error: failure });
+    }
+    return result('succeeded', { artifact });
+  } catch (error) {
+    failure = controller.signal.aborted && options.signal?.aborted
+      ? abortedError(job.name, options.signal.reason)
+      : wrapError(error, { code: ErrorCodes.INTERNAL, job: job.name });
+    controller.abort(failure);
+    logger.error(`${job.title} backup failed: ${failure.message}`);
+    await runOnError(job, opened, failure, logger, startedAt);
+    return result('failed', { error: failure });
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    for (const { step, instance } of opened.reverse()) {
+      try {
+        await instance.close?.(failure);
+      } catch (error) {
+        logger.warn(`${step.use} close failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+interface StreamJob {
+  job: LoadedJob;
+  source: SourceInstance;
+  transforms: TransformInstance[];
+  sink: SinkInstance;
+  name: string;
+  signal: AbortSignal;
+  startedAt: Date;
+  now: () => Date;
+  /** Called on the first failure, so every other stage stops at once. */
+  onFailure: () => void;
+}
+
+/** Streams source -> transforms -> gate -> sink; resolves with the committed artifact or rejects with the first failure. */
+async function streamToSink(run: StreamJob): Promise<Artifact> {
+  const { job } = run;
+  let first: BackupctlError | undefined;
+  const fail = (error: unknown, kind: PluginKind, step: LoadedStep | undefined, hook: string) => {
+    if (!first) {
+      first = wrapError(error, { code: FAILURE_CODE[kind], job: job.name, plugin: step?.use, hook });
+      run.onFailure();
+    }
+  };
+
+  let opened;
+  try {
+    opened = await run.source.open(run.signal);
+  } catch (error) {
+    throw wrapError(error, { code: ErrorCodes.SOURCE_FAILED, job: job.name, plugin: job.source?.use, hook: 'open' });
+  }
+  const { stream, done } = opened;
+  const sourceDone = done.catch((error: unknown) => {
+    fail(error, 'source', job.source, 'done');
+    throw error;
+  });
+  let sourceBytes = 0;
+  const gate = createCommitGate(sourceDone);
+  const encoders = run.transforms.map((transform, index) => {
+    const encoder = transform.encode();
+    encoder.once('error', (error) => fail(error, 'transform', job.transforms[index], 'encode'));
+    return encoder;
+  });
+  stream.once('error', (error) => fail(error, 'source', job.source, 'stream'));
+
+  const flowed = new Promise<void>((resolve, reject) => {
+    pipeline([stream, ...encoders, gate], (error) => (error ? reject(error) : resolve()));
+  });
+  stream.on('data', (chunk: Buffer) => {
+    sourceBytes += chunk.length;
+  });
+  const written = run.sink.write(gate, run.name, run.signal).catch((error: unknown) => {
+    fail(error, 'sink', job.sink, 'write');
+    throw error;
+  });
+
+  const settled = await Promise.allSettled([sourceDone, flowed, written]);
+  if (first) throw first;
+  const rejected = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (rejected) throw wrapError(rejected.reason, { code: ErrorCodes.INTERNAL, job: job.name });
+  const object = (settled[2] as PromiseFulfilledResult<Awaited<typeof written>>).value;
+  if (object.size !== gate.bytes) {
+    throw new BackupctlError(
+      ErrorCodes.SINK_FAILED,
+      `${job.sink?.use ?? 'sink'} reports ${object.size} bytes stored for ${object.key}, but ${gate.bytes} bytes were sent`,
+      { job: job.name, plugin: job.sink?.use, hook: 'write' },
+    );
+  }
+  return {
+    job: job.name,
+    key: object.key,
+    size: object.size,
+    sourceSize: sourceBytes,
+    sha256: gate.sha256(),
+    startedAt: run.startedAt,
+    finishedAt: run.now(),
+  };
+}
+
+async function callHook<T>(step: LoadedStep, hook: string, call: () => Promise<T> | T | undefined, job: string): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    throw wrapError(error, { code: ErrorCodes.HOOK_FAILED, job, plugin: step.use, hook });
+  }
+}
+
+async function runOnError(
+  job: LoadedJob,
+  opened: { step: LoadedStep; instance: Lifecycle }[],
+  error: BackupctlError,
+  logger: Logger,
+  now: Date,
+): Promise<void> {
+  const sink = opened.find(({ step }) => step.kind === 'sink')?.instance as SinkInstance | undefined;
+  if (!sink) return;
+  for (const { step, instance } of opened) {
+    const hook = instance as HookInstance;
+    if (step.kind !== 'hook' || !hook.onError) continue;
+    try {
+      // onError hooks report failures (webhooks, alerts); they must not turn into one.
+      await hook.onError({ job: job.name, store: sink, logger, signal: AbortSignal.timeout(30_000), now, error });
+    } catch (hookError) {
+      logger.warn(`${step.use} onError failed: ${(hookError as Error).message}`);
+    }
+  }
+}

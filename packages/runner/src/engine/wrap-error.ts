@@ -1,0 +1,41 @@
+import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode } from '../api/errors.js';
+
+export interface ErrorOrigin {
+  code: ErrorCode;
+  job: string;
+  plugin?: string;
+  hook?: string;
+}
+
+/**
+ * Whatever a plugin throws becomes a BackupctlError that says which job,
+ * plugin and hook it came from. A BackupctlError keeps its own code and
+ * message; it only gains the context it lacked.
+ */
+export function wrapError(error: unknown, origin: ErrorOrigin): BackupctlError {
+  if (isBackupctlError(error)) {
+    if (error.job && error.plugin) return error;
+    const wrapped = new BackupctlError(error.code, error.message, {
+      job: error.job ?? origin.job,
+      plugin: error.plugin ?? origin.plugin,
+      hook: error.hook ?? origin.hook,
+      hint: error.hint,
+      cause: error.cause,
+    });
+    wrapped.stack = error.stack;
+    return wrapped;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const where = [origin.plugin, origin.hook].filter(Boolean).join(' ');
+  return new BackupctlError(origin.code, where ? `${where}: ${message}` : message, {
+    job: origin.job,
+    plugin: origin.plugin,
+    hook: origin.hook,
+    cause: error,
+  });
+}
+
+export function abortedError(job: string, reason: unknown): BackupctlError {
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'the run was cancelled';
+  return new BackupctlError(ErrorCodes.ABORTED, `aborted: ${why}`, { job });
+}

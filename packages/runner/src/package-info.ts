@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let cached: { dir: string; version: string } | undefined;
+
+// Walks up from this module (dist/ when built, src/ under tests) to the runner's package.json.
+function find(): { dir: string; version: string } {
+  if (cached) return cached;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === '@backupctl/runner') return (cached = { dir, version: manifest.version ?? '0.0.0' });
+    } catch {
+      // no package.json here; keep walking up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the @backupctl/runner package directory');
+    dir = parent;
+  }
+}
+
+/** The runner package's directory (where examples/ ships). */
+export function runnerPackageDir(): string {
+  return find().dir;
+}
+
+/** The runner's version, recorded in backup metadata. */
+export function runnerVersion(): string {
+  return find().version;
+}

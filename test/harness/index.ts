@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { postgresClient, type PostgresClient } from './postgres-client.js';
+import { s3Helpers, type S3Helpers } from './s3-client.js';
+
+export { TEST_PG_PASSWORD } from './postgres.js';
+export { quoteIdentifier, type PostgresClient, type PostgresConnectionInfo } from './postgres-client.js';
+export type { S3ConnectionInfo, S3Helpers } from './s3-client.js';
+export { runCli, startCli, type CliOptions, type CliResult, type RunningCli } from './cli.js';
+export { seedClaraDatabase, seedMem0Database, tableFingerprints, type DatabaseFingerprint } from './seed.js';
+
+/** The run's PostgreSQL cluster (started by the e2e global setup), seen from a test file. */
+export function usePostgres(): PostgresClient {
+  return postgresClient(inject('postgres'));
+}
+
+/** The run's S3 server (started by the e2e global setup), seen from a test file. */
+export function useS3(): S3Helpers {
+  const { destroy: _destroy, ...helpers } = s3Helpers(inject('s3'));
+  return helpers;
+}
+
+const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A fresh name for a database or bucket: `uniqueName('clara')` -> `clara_t3k9q2`.
+ * The separator follows the prefix: a hyphenated prefix (bucket style,
+ * `uniqueName('test-bucket')` -> `test-bucket-t3k9q2`) gets a hyphen, since
+ * real S3 refuses underscores in bucket names; any other prefix gets an
+ * underscore, valid in an unquoted PostgreSQL identifier.
+ */
+export function uniqueName(prefix: string): string {
+  const suffix = Array.from(randomBytes(6), (byte) => SUFFIX_ALPHABET[byte % SUFFIX_ALPHABET.length]).join('');
+  return `${prefix}${prefix.includes('-') ? '-' : '_'}${suffix}`;
+}
