@@ -43,7 +43,8 @@ export async function startPostgres(): Promise<PostgresCluster> {
   };
   const stopSync = (): void => {
     if (existsSync(join(dataDir, 'postmaster.pid'))) {
-      spawnSync(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { ...serverOptions, stdio: 'ignore' });
+      const { uid, gid, cwd, env } = serverOptions;
+      spawnSync(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { uid, gid, cwd, env, stdio: 'ignore' });
     }
     rmSync(baseDir, { recursive: true, force: true });
   };

@@ -1,6 +1,16 @@
 // s3rver 3.7 ships no types; this declares only what the harness uses.
 declare module 's3rver' {
+  import type { IncomingMessage } from 'node:http';
   import type { AddressInfo } from 'node:net';
+
+  /** The few members of a Koa context the harness touches. */
+  interface S3rverContext {
+    req: IncomingMessage;
+    status: number;
+    type: string;
+    body: unknown;
+  }
+  type S3rverMiddleware = (context: S3rverContext, next: () => Promise<void>) => Promise<void> | void;
 
   interface S3rverOptions {
     address?: string;
@@ -17,8 +27,11 @@ declare module 's3rver' {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
+  /** s3rver is a Koa application. */
   class S3rver {
     constructor(options?: S3rverOptions);
+    /** Koa's middleware list; composed when the server starts, so it can still be changed before `run()`. */
+    middleware: S3rverMiddleware[];
     /** Starts the HTTP server; resolves with the address it listens on. */
     run(): Promise<AddressInfo>;
     close(): Promise<void>;

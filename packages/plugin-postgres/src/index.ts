@@ -1,1 +1,59 @@
-export const x = 1;
+import { Type, definePlugin } from '@backupctl/runner';
+import { createPostgresSource } from './postgres-source.js';
+
+export { describeTarget, parseConnectionUrl, type ConnectionSettings } from './connection-url.js';
+export { childEnv, libpqEnvFromUrl, toLibpqEnv } from './libpq-env.js';
+export {
+  findPgTool,
+  requirePgTool,
+  toolPathVariable,
+  type FindPgToolOptions,
+  type FoundTool,
+  type PgTool,
+  type ToolSearch,
+} from './find-pg-tool.js';
+export { parseServerVersionNum, parseToolVersion, type PostgresVersion } from './server-version.js';
+export { connectClient } from './pg-client.js';
+export { redact } from './pg-dump.js';
+
+export default definePlugin({
+  name: 'postgres',
+  kind: 'source',
+  description: 'Streams a PostgreSQL database with pg_dump (plain SQL or custom format).',
+  schema: Type.Object(
+    {
+      url: Type.String({
+        minLength: 1,
+        description:
+          'Connection URL, postgres://user:password@host:5432/database?sslmode=require. Percent-encode special characters in the user and password; query parameters are libpq keywords.',
+        examples: ['${DATABASE_URL}'],
+      }),
+      format: Type.Union([Type.Literal('plain'), Type.Literal('custom')], {
+        default: 'plain',
+        description: "pg_dump's output format: plain SQL (.sql, restore with psql) or custom (.dump, restore with pg_restore).",
+      }),
+      retryAttempts: Type.Integer({
+        minimum: 1,
+        default: 5,
+        description: 'Connection attempts before giving up (DB_RETRY_ATTEMPTS). Only network failures and a starting server are retried.',
+      }),
+      retryDelaySeconds: Type.Number({
+        minimum: 0,
+        default: 2,
+        description: 'Seconds to wait after the first failed attempt (DB_RETRY_DELAY); each next wait doubles: 2, 4, 8, 16 s.',
+      }),
+      pgDumpPath: Type.String({
+        default: '',
+        description:
+          'pg_dump binary to run. Empty: PG_DUMP_PATH, else the oldest /usr/lib/postgresql/<N>/bin/pg_dump able to dump the server, else pg_dump on PATH if new enough.',
+      }),
+      args: Type.Array(Type.String(), {
+        default: [],
+        description:
+          'Extra pg_dump arguments, e.g. ["--no-owner", "--exclude-table=audit_log"]. Output, format and connection options (-f, -F, -d, -h, -p, -U, -W) are refused.',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+  create: (options, context) => createPostgresSource(options, context),
+});

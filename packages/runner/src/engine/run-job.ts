@@ -4,7 +4,7 @@ import type { ArtifactInfo, Logger, PluginContext } from '../api/context.js';
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { Artifact, HookInstance, HookRun, Lifecycle, PluginInstances, PluginKind, SinkInstance, SourceInstance, TransformInstance } from '../api/plugin.js';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
-import { createCommitGate } from './commit-gate.js';
+import { CommitGate } from './commit-gate.js';
 import { formatSize } from './format-size.js';
 import { renderObjectName } from './object-name.js';
 import type { Secrets } from './redact.js';
@@ -184,7 +184,7 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
     throw error;
   });
   let sourceBytes = 0;
-  const gate = createCommitGate(sourceDone);
+  const gate = new CommitGate(sourceDone);
   const encoders = run.transforms.map((transform, index) => {
     const encoder = transform.encode();
     encoder.once('error', (error) => fail(error, 'transform', job.transforms[index], 'encode'));

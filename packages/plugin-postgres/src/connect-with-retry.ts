@@ -1,0 +1,86 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { BackupctlError, ErrorCodes, isBackupctlError, type Logger } from '@backupctl/runner';
+import {
+  connectErrorHint,
+  describeConnectError,
+  isRetryableConnectError,
+  summarizeConnectError,
+} from './connect-errors.js';
+
+/** Waits `ms` milliseconds; rejects when the signal aborts. Injectable so tests need no clock. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface RetryOptions {
+  /** How many connection attempts in all (DB_RETRY_ATTEMPTS). */
+  attempts: number;
+  /** The first wait in seconds; each next wait doubles (DB_RETRY_DELAY). */
+  delaySeconds: number;
+  /** `host:port/database`, for messages. */
+  target: string;
+  logger: Logger;
+  signal?: AbortSignal;
+  sleep?: Sleep;
+}
+
+const defaultSleep: Sleep = async (ms, signal) => {
+  await delay(ms, undefined, { signal });
+};
+
+/** The waits between attempts, in seconds: delay × 2^(attempt-1), none after the last attempt. */
+export function retryWaitsSeconds(attempts: number, delaySeconds: number): number[] {
+  return Array.from({ length: Math.max(attempts - 1, 0) }, (_, index) => delaySeconds * 2 ** index);
+}
+
+function formatSeconds(seconds: number): string {
+  return `${Number(seconds.toFixed(3))}s`;
+}
+
+function abortedError(target: string, cause?: unknown): BackupctlError {
+  return new BackupctlError(ErrorCodes.ABORTED, `connecting to ${target} was aborted`, { cause });
+}
+
+/**
+ * Runs `connect` until it succeeds, retrying only connection-level failures
+ * (refused, reset, timed out, unreachable, name not resolved, server starting
+ * up) with exponential waits, one log line per wait. Any other failure (bad
+ * password, missing database) fails at once. Failures become SOURCE_FAILED
+ * errors naming the target and the server's message, with a hint.
+ */
+export async function connectWithRetry<T>(connect: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const { attempts, target, logger, signal } = options;
+  const sleep = options.sleep ?? defaultSleep;
+  const waits = retryWaitsSeconds(attempts, options.delaySeconds);
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw abortedError(target, signal.reason);
+    try {
+      return await connect();
+    } catch (error) {
+      if (isBackupctlError(error)) throw error;
+      if (signal?.aborted) throw abortedError(target, signal.reason);
+      const hint = connectErrorHint(error);
+      if (!isRetryableConnectError(error)) {
+        throw new BackupctlError(ErrorCodes.SOURCE_FAILED, `could not connect to ${target}: ${describeConnectError(error)}`, {
+          hint,
+          cause: error,
+        });
+      }
+      const wait = waits[attempt - 1];
+      if (wait === undefined) {
+        const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+        throw new BackupctlError(
+          ErrorCodes.SOURCE_FAILED,
+          `could not connect to ${target} after ${tries}: ${describeConnectError(error)}`,
+          { hint, cause: error },
+        );
+      }
+      logger.warn(
+        `Database ${target} not reachable (${summarizeConnectError(error)}), retrying in ${formatSeconds(wait)} (attempt ${attempt} of ${attempts})`,
+      );
+      try {
+        await sleep(wait * 1000, signal);
+      } catch (sleepError) {
+        throw abortedError(target, sleepError);
+      }
+    }
+  }
+}

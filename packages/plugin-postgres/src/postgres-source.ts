@@ -1,0 +1,125 @@
+import {
+  BackupctlError,
+  ErrorCodes,
+  type PluginContext,
+  type SourceInstance,
+  type SourceStream,
+} from '@backupctl/runner';
+import { connectWithRetry, type Sleep } from './connect-with-retry.js';
+import { describeSettings, parseConnectionUrl } from './connection-url.js';
+import { buildDumpArgs, type DumpFormat } from './dump-args.js';
+import { requirePgTool } from './find-pg-tool.js';
+import { childEnv, toLibpqEnv } from './libpq-env.js';
+import { connectClient } from './pg-client.js';
+import { spawnPgDump, type RunningDump } from './pg-dump.js';
+import { parseServerVersionNum, type PostgresVersion } from './server-version.js';
+
+/** The plugin's options, as the schema in index.ts validates and defaults them. */
+export interface PostgresSourceOptions {
+  url: string;
+  format: DumpFormat;
+  retryAttempts: number;
+  retryDelaySeconds: number;
+  pgDumpPath: string;
+  args: string[];
+}
+
+/** Seams for tests; production uses the defaults. */
+export interface PostgresSourceDependencies {
+  sleep?: Sleep;
+  /** Where versioned client directories are searched (default /usr/lib/postgresql). */
+  searchRoots?: readonly string[];
+  /** The environment pg_dump inherits (without PG*) and PG_DUMP_PATH / PATH are read from. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const ARTIFACTS: Record<DumpFormat, { extension: string; contentType: string }> = {
+  plain: { extension: '.sql', contentType: 'application/sql' },
+  custom: { extension: '.dump', contentType: 'application/octet-stream' },
+};
+
+/**
+ * The postgres source: checks the options, registers the password as a
+ * secret and names the artifact at once; `open` connects (with retries),
+ * picks a pg_dump able to dump the server and streams its output.
+ */
+export function createPostgresSource(
+  options: PostgresSourceOptions,
+  context: PluginContext,
+  dependencies: PostgresSourceDependencies = {},
+): SourceInstance {
+  context.secrets.add(options.url);
+  const settings = parseConnectionUrl(options.url);
+  for (const secret of settings.secrets) context.secrets.add(secret);
+  const args = buildDumpArgs(options.format, options.args);
+  Object.assign(context.artifact, ARTIFACTS[options.format]);
+
+  const target = describeSettings(settings);
+  const { logger } = context;
+  let dump: RunningDump | undefined;
+
+  async function readServerVersion(signal: AbortSignal): Promise<PostgresVersion> {
+    const client = await connectWithRetry(() => connectClient(settings, signal), {
+      attempts: options.retryAttempts,
+      delaySeconds: options.retryDelaySeconds,
+      target,
+      logger,
+      signal,
+      sleep: dependencies.sleep,
+    });
+    try {
+      const result = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+      const version = parseServerVersionNum(String(result.rows[0]?.server_version_num ?? ''));
+      if (!version) throw new Error(`unexpected server_version_num ${JSON.stringify(result.rows[0]?.server_version_num)}`);
+      return version;
+    } catch (error) {
+      throw new BackupctlError(ErrorCodes.SOURCE_FAILED, `could not read the server version of ${target}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  return {
+    async check() {
+      const client = await connectWithRetry(() => connectClient(settings, context.signal), {
+        attempts: 1,
+        delaySeconds: 0,
+        target,
+        logger,
+        signal: context.signal,
+      });
+      try {
+        await client.query('SELECT 1');
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+
+    async open(signal): Promise<SourceStream> {
+      const server = await readServerVersion(signal);
+      logger.info(`Connected to PostgreSQL ${server.text} at ${target}`);
+      const tool = await requirePgTool('pg_dump', server, target, {
+        explicitPath: options.pgDumpPath,
+        env: dependencies.env,
+        searchRoots: dependencies.searchRoots,
+      });
+      logger.debug(`Using pg_dump ${tool.version?.text ?? '(version unknown)'} at ${tool.path}`);
+      dump = spawnPgDump({
+        binary: tool.path,
+        args,
+        env: childEnv(toLibpqEnv(settings), dependencies.env),
+        target,
+        logger,
+        signal,
+        secrets: settings.secrets,
+      });
+      return { stream: dump.stream, done: dump.done };
+    },
+
+    async close() {
+      dump?.stop();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { checkNameTemplate, formatTimestamp, renderObjectName } from '../src/engine/object-name.js';
+import { formatSize } from '../src/engine/format-size.js';
+
+describe('object names', () => {
+  const startedAt = new Date('2026-02-01T03:00:05.678Z');
+
+  it('renders the reference key format in UTC', () => {
+    expect(formatTimestamp(startedAt)).toBe('20260201_030005');
+    expect(renderObjectName('{job}_{timestamp}{ext}', { job: 'clara', startedAt, ext: '.sql.gz' })).toBe('clara_20260201_030005.sql.gz');
+  });
+
+  it('rejects templates that would overwrite or escape', () => {
+    expect(checkNameTemplate('{job}_{timestamp}{ext}')).toBeUndefined();
+    expect(checkNameTemplate('{job}.sql.gz')).toMatch(/must contain \{timestamp\}/);
+    expect(checkNameTemplate('{job}_{date}{ext}')).toMatch(/unknown placeholder \{date\}/);
+    expect(checkNameTemplate('../{timestamp}')).toMatch(/relative/);
+  });
+});
+
+describe('formatSize', () => {
+  it('prints sizes as the reference does', () => {
+    expect(formatSize(Math.round(2.5 * 1024 * 1024))).toBe('2.5 MB');
+    expect(formatSize(1.2 * 1024 * 1024)).toBe('1.2 MB');
+    expect(formatSize(900)).toBe('900 B');
+    expect(formatSize(2048)).toBe('2.0 KB');
+    expect(formatSize(3 * 1024 ** 3)).toBe('3.0 GB');
+  });
+});
