@@ -11,7 +11,7 @@ export interface SchemaProblem {
 // Environment variables are strings: coerceTypes turns "23" into 23 and
 // "false" into false where the schema asks for numbers and booleans, and
 // useDefaults fills in every option a plugin documents a default for.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Validates (and fills defaults into, and coerces) value in place; returns every problem. */

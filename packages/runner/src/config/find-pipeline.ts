@@ -23,13 +23,17 @@ export function defaultPipelinePath(): string {
 
 /**
  * The pipeline to run: the file given, else the first of SEARCH_PLACES found
- * from cwd up, else the shipped default. `origin` says which, for the log.
+ * from cwd up, else the shipped default. `origin` says which, for the log;
+ * `dir` is the file's directory, against which relative plugin paths resolve.
  */
 export async function findPipeline(
   file: string | undefined,
   cwd: string,
-): Promise<{ source: PipelineSource; origin: 'argument' | 'search' | 'default' }> {
-  if (file !== undefined) return { source: await readPipelineFile(path.resolve(cwd, file), file), origin: 'argument' };
+): Promise<{ source: PipelineSource; origin: 'argument' | 'search' | 'default'; dir: string }> {
+  if (file !== undefined) {
+    const absolute = path.resolve(cwd, file);
+    return { source: await readPipelineFile(absolute, file), origin: 'argument', dir: path.dirname(absolute) };
+  }
 
   // cosmiconfig finds the file; we parse it ourselves to keep line numbers.
   const explorer = cosmiconfig('backupctl', {
@@ -44,9 +48,10 @@ export async function findPipeline(
       path.basename(found.filepath) === 'package.json'
         ? plainPipelineSource(`${relative}#backupctl`, found.config)
         : parsePipelineText(relative, (found.config as { text: string }).text);
-    return { source, origin: 'search' };
+    return { source, origin: 'search', dir: path.dirname(found.filepath) };
   }
-  return { source: await readPipelineFile(defaultPipelinePath(), 'clara-mem0.yml (default)'), origin: 'default' };
+  const shipped = defaultPipelinePath();
+  return { source: await readPipelineFile(shipped, 'clara-mem0.yml (default)'), origin: 'default', dir: path.dirname(shipped) };
 }
 
 function keepText(_file: string, text: string): { text: string } {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
 import type { PluginDefinition, PluginKind } from '../api/plugin.js';
 import { resolvePlugin } from '../engine/resolve-plugin.js';
@@ -59,8 +58,7 @@ export interface LoadOptions {
 export async function loadPipeline(options: LoadOptions = {}): Promise<LoadedPipeline> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  const { source, origin } = await findPipeline(options.file, cwd);
-  const baseDir = origin === 'default' || !options.file ? cwd : path.dirname(path.resolve(cwd, options.file));
+  const { source, origin, dir: baseDir } = await findPipeline(options.file, cwd);
   const issues: ConfigIssue[] = [];
   const report = (path: ConfigPath, message: string, code: ConfigIssue['code'] = ErrorCodes.CONFIG_INVALID, hint?: string) =>
     issues.push({ code, location: source.locate(path), path: formatPath(path), message, hint });

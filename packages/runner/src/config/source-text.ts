@@ -27,8 +27,8 @@ export function parsePipelineText(file: string, text: string): PipelineSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const [first] = doc.errors;
   if (first) {
-    const where = first.linePos?.[0];
-    const at = where ? `${file}:${where.line}:${where.col}` : file;
+    const where = lineCounter.linePos(first.pos[0]);
+    const at = `${file}:${where.line}:${where.col}`;
     const message = first.message.split('\n')[0] ?? first.message;
     throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `${at}: invalid YAML: ${message}`, {
       hint: 'fix the YAML syntax at that position',
