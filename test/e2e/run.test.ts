@@ -1,0 +1,150 @@
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  TEST_PG_PASSWORD,
+  runCli,
+  seedClaraDatabase,
+  seedMem0Database,
+  tableFingerprints,
+  uniqueName,
+  usePostgres,
+  useS3,
+  type CliResult,
+} from '../harness/index.js';
+
+// The reference service's environment, and nothing else: a user of it must
+// be able to switch with no config change.
+const pg = usePostgres();
+const s3 = useS3();
+const claraDb = uniqueName('clara_main');
+const mem0Db = uniqueName('clara_vectors');
+const S3_SECRET = 'S3RVER';
+
+function referenceEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: pg.url(claraDb),
+    MEM0_DATABASE_URL: pg.url(mem0Db),
+    S3_BUCKET: bucket,
+    S3_ENDPOINT_URL: inject('s3').endpoint,
+    S3_ACCESS_KEY: 'S3RVER',
+    S3_SECRET_KEY: S3_SECRET,
+    S3_REGION: 'us-east-1',
+    DB_RETRY_ATTEMPTS: '1',
+    ...overrides,
+  };
+}
+
+/** The log lines without their timestamps, after checking each has the reference's `YYYY-MM-DD HH:MM:SS - ` prefix. */
+function logLines(result: CliResult): string[] {
+  return result.stderr
+    .split('\n')
+    .filter((line) => line.trim() && !line.includes('NodeVersionSupportWarning') && !line.includes('node --trace-warnings'))
+    .map((line) => {
+      expect(line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d - /);
+      return line.slice(22);
+    });
+}
+
+function expectNoSecrets(result: CliResult): void {
+  const output = result.stdout + result.stderr;
+  expect(output).not.toContain(TEST_PG_PASSWORD);
+  expect(output).not.toContain(encodeURIComponent(TEST_PG_PASSWORD));
+}
+
+async function restoreInto(bucket: string, key: string, database: string): Promise<void> {
+  await pg.createDatabase(database);
+  await pg.psql(database, gunzipSync(await s3.getObject(bucket, key)).toString('utf8'));
+}
+
+beforeAll(async () => {
+  await pg.createDatabase(claraDb);
+  await pg.createDatabase(mem0Db);
+  await seedClaraDatabase(pg, claraDb);
+  await seedMem0Database(pg, mem0Db);
+});
+
+describe('backupctl run (default pipeline)', () => {
+  it('backs up both databases to the reference keys, and the objects restore with psql to identical tables', async () => {
+    const bucket = uniqueName('clara-backups');
+    await s3.createBucket(bucket);
+    const result = await runCli(['run'], { env: referenceEnv(bucket) });
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.code).toBe(0);
+    expectNoSecrets(result);
+
+    const keys = await s3.listKeys(bucket);
+    expect(keys).toHaveLength(2);
+    const [claraKey, mem0Key] = [keys.find((k) => k.startsWith('backups/clara/')), keys.find((k) => k.startsWith('backups/mem0/'))];
+    expect(claraKey).toMatch(/^backups\/clara\/clara_\d{8}_\d{6}\.sql\.gz$/);
+    expect(mem0Key).toMatch(/^backups\/mem0\/mem0_\d{8}_\d{6}\.sql\.gz$/);
+
+    const lines = logLines(result);
+    expect(lines[0]).toBe('Starting backup...');
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^Clara DB backup complete: ${claraKey!.split('/').pop()!.replace(/\./g, '\\.')} \\(\\d+(\\.\\d)? (B|KB|MB)\\)$`)));
+    expect(lines).toContainEqual(expect.stringMatching(/^Mem0 DB backup complete: mem0_\d{8}_\d{6}\.sql\.gz \(/));
+    expect(lines.at(-1)).toBe('Backup complete');
+
+    for (const [key, source] of [[claraKey!, claraDb], [mem0Key!, mem0Db]] as const) {
+      const restored = `${source}_restored`;
+      await restoreInto(bucket, key, restored);
+      expect(await tableFingerprints(pg, restored)).toEqual(await tableFingerprints(pg, source));
+    }
+  });
+
+  it('skips the Mem0 job with a log line when MEM0_DATABASE_URL is not set', async () => {
+    const bucket = uniqueName('clara-backups');
+    await s3.createBucket(bucket);
+    const env = referenceEnv(bucket);
+    delete env.MEM0_DATABASE_URL;
+    const result = await runCli(['run'], { env });
+    expect(result.code).toBe(0);
+    expect(logLines(result)).toContain('Mem0 DB backup skipped: MEM0_DATABASE_URL is not set');
+    expect(await s3.listKeys(bucket)).toEqual([expect.stringMatching(/^backups\/clara\/clara_\d{8}_\d{6}\.sql\.gz$/)]);
+  });
+
+  it('fails with exit 1, names the database and leaves no object when the database does not exist', async () => {
+    const bucket = uniqueName('clara-backups');
+    await s3.createBucket(bucket);
+    const result = await runCli(['run', '--job', 'clara'], { env: referenceEnv(bucket, { DATABASE_URL: pg.url('no_such_db') }) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Clara DB backup failed:');
+    expect(result.stderr).toContain(`127.0.0.1:${pg.port}/no_such_db`);
+    expect(logLines(result).at(-1)).toMatch(/^ERROR: Backup failed: 1 of 1 jobs failed \(clara\)$/);
+    expectNoSecrets(result);
+    expect(await s3.listKeys(bucket)).toEqual([]);
+  });
+
+  it('commits nothing when pg_dump itself fails (a table the role may not read), and still runs the other job', async () => {
+    const bucket = uniqueName('clara-backups');
+    await s3.createBucket(bucket);
+    const role = uniqueName('limited');
+    const password = 'limited-Pw-83kd';
+    await pg.psql(claraDb, `CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT CONNECT ON DATABASE ${claraDb} TO ${role};`);
+    const limitedUrl = `postgresql://${role}:${password}@127.0.0.1:${pg.port}/${claraDb}`;
+    const result = await runCli(['run', '--json'], { env: referenceEnv(bucket, { DATABASE_URL: limitedUrl }) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Clara DB backup failed: .*pg_dump.*permission denied/);
+    expect(result.stdout + result.stderr).not.toContain(password);
+    const summary = JSON.parse(result.stdout) as { ok: boolean; jobs: { job: string; result: string; key?: string; error?: { code: string } }[] };
+    expect(summary.ok).toBe(false);
+    expect(summary.jobs.map((job) => [job.job, job.result, job.error?.code])).toEqual([
+      ['clara', 'failed', 'SOURCE_FAILED'],
+      ['mem0', 'succeeded', undefined],
+    ]);
+    expect(await s3.listKeys(bucket)).toEqual([summary.jobs[1]!.key]);
+  });
+});
+
+describe('backupctl run and validate: bad input', () => {
+  it('exits 2 with one line naming a job that does not exist', async () => {
+    const result = await runCli(['run', '--job', 'nope'], { env: referenceEnv('any-bucket') });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('Error: no job "nope" in clara-mem0.yml (default) (jobs in this file: clara, mem0)');
+  });
+
+  it('exits 2 naming the missing variable and where it is used', async () => {
+    const result = await runCli(['run'], { env: { S3_BUCKET: 'b' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(/^Error: clara-mem0\.yml \(default\):\d+:\d+: jobs\.clara\.source\.with\.url: environment variable DATABASE_URL is not set/);
+  });
+});
