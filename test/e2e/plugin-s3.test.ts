@@ -3,6 +3,7 @@ import { createServer as createHttpServer, request as httpRequest } from 'node:h
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { inspect } from 'node:util';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LogFields, PluginContext, SinkInstance, StoredObject } from '@backupctl/runner';
 import { Value } from '@sinclair/typebox/value';
@@ -317,11 +318,15 @@ describe('s3 store', () => {
     expect(listed.map((object) => object.key)).toEqual(keys);
     expect(listed.every((object, index) => object.size === keys[index]?.length)).toBe(true);
 
-    const deletesBefore = proxy.seen.filter((request) => request.operation === 'DeleteObjects').length;
+    const deletesAnswered = (): number =>
+      proxy.seen.filter((request) => request.operation === 'DeleteObjects' && request.status === 200).length;
+    const deletesBefore = deletesAnswered();
     await sink.delete([...keys, `${PREFIX}never-existed.sql.gz`]);
 
-    console.log(proxy.seen.filter((request) => request.operation === 'DeleteObjects'));
-    expect(proxy.seen.filter((request) => request.operation === 'DeleteObjects').length - deletesBefore).toBe(2);
+    // Counted by answers, not attempts: s3rver deletes a batch's keys
+    // concurrently and races on removing their emptied directory, so a batch
+    // may first fail with 500, and the SDK retries it.
+    expect(deletesAnswered() - deletesBefore).toBe(2);
     expect(await listAll(sink, PREFIX)).toEqual([]);
     expect(await s3.listKeys(bucket)).toEqual(others);
   });
@@ -385,9 +390,13 @@ describe('s3 sink: clear failures', () => {
       ...expected,
     });
     await expect(listAll(sink, PREFIX)).rejects.toMatchObject({ code: 'STORE_FAILED', ...expected });
-    const error = await sink.readMetadata('last_backup.json').catch((caught: unknown) => caught as Error);
+    const error: unknown = await sink.readMetadata('last_backup.json').catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'STORE_FAILED', ...expected });
-    expect(JSON.stringify({ ...error, cause: { ...(error as Error).cause as object } }) + (error as Error).message).not.toContain(secret);
+    // All a CLI could print, the cause included: neither the secret nor the
+    // key id (S3 echoes the key id in SignatureDoesNotMatch).
+    const printed = inspect(error, { depth: 10 });
+    expect(printed).not.toContain(secret);
+    expect(printed).not.toContain(server.accessKeyId);
 
     const unknownKey = await createSink({ bucket, accessKeyId: 'NOT-A-KNOWN-KEY' });
     await expect(unknownKey.check?.()).rejects.toMatchObject({ code: 'STORE_FAILED', message: expect.stringMatching(/credentials|access denied/) });

@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -38,7 +41,7 @@ function referenceEnv(bucket: string, overrides: Record<string, string> = {}): R
 function logLines(result: CliResult): string[] {
   return result.stderr
     .split('\n')
-    .filter((line) => line.trim() && !line.includes('NodeVersionSupportWarning') && !line.includes('node --trace-warnings'))
+    .filter((line) => line.trim())
     .map((line) => {
       expect(line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d - /);
       return line.slice(22);
@@ -146,5 +149,26 @@ describe('backupctl run and validate: bad input', () => {
     const result = await runCli(['run'], { env: { S3_BUCKET: 'b' } });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(/^Error: clara-mem0\.yml \(default\):\d+:\d+: jobs\.clara\.source\.with\.url: environment variable DATABASE_URL is not set/);
+  });
+
+  it('validate reports an unknown plugin and a schema error, each with its line and path, and touches nothing', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-validate-'));
+    const file = path.join(dir, 'backupctl.yml');
+    await writeFile(
+      file,
+      ['version: 1', 'jobs:', '  clara:', '    source: { use: postgres, with: { url: "${DATABASE_URL}" } }',
+        '    transforms:', '      - use: gzipp', '    sink:', '      use: s3', '      with: { bucket: b, partSizeMiB: 1 }', ''].join('\n'),
+    );
+    const result = await runCli(['validate', file], { env: { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' } });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines[0]).toBe('Error: 2 problems in the pipeline file:');
+    expect(lines[1]).toMatch(/backupctl\.yml:6:14: jobs\.clara\.transforms\[0\]\.use: unknown plugin "gzipp"/);
+    expect(lines[2]).toMatch(/backupctl\.yml:9:\d+: jobs\.clara\.sink\.with\.partSizeMiB: must be >= 5/);
+
+    const valid = await runCli(['validate'], { env: referenceEnv('clara-backups') });
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toContain('clara: postgres -> gzip -> s3');
+    expect(valid.stdout).not.toContain(TEST_PG_PASSWORD);
   });
 });

@@ -25,7 +25,9 @@ export function createLogger(options: LoggerOptions): Logger & { child(prefix: s
     if (level === 'debug' && !options.debug) return;
     const label = level === 'info' ? '' : `${level.toUpperCase()}: `;
     const extra = options.debug && fields ? formatFields(fields) : '';
-    write(options.secrets.redact(`${formatLogTime(now())} - ${label}${prefix}${message}${extra}`));
+    // One record, one line: multi-line messages (pg_dump's stderr) are joined so log collectors keep them together.
+    const text = `${prefix}${message}`.trim().replace(/\s*\n\s*/g, ' | ');
+    write(options.secrets.redact(`${formatLogTime(now())} - ${label}${text}${extra}`));
   };
   const make = (prefix: string): Logger => ({
     debug: (message, fields) => emit('debug', message, fields, prefix),
