@@ -9,7 +9,7 @@
  * services itself, it restores each job's newest backup into a new database
  * and compares every table, sequence and view with the source.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Transform, pipeline, type Readable } from 'node:stream';
@@ -48,6 +48,8 @@ async function main(): Promise<boolean> {
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     console.error(`\n${signal}: stopping what the demo started`);
+    interrupted = true;
+    runningCli?.kill(signal);
     void stopServices().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
@@ -119,13 +121,21 @@ async function startStorage(): Promise<S3Server> {
   return s3;
 }
 
+/** The CLI while it runs, so a signal to the demo reaches it too (a terminal's Ctrl-C already does). */
+let runningCli: ChildProcess | undefined;
+/** Set by SIGINT/SIGTERM: start nothing more while the services stop. */
+let interrupted = false;
+
 /** Runs the built CLI as a user would: same terminal, this process's environment. */
 function cli(args: string[]): Promise<boolean> {
+  if (interrupted) return Promise.resolve(false);
   console.log(`\n$ backupctl ${args.join(' ')}`);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI_ENTRY, ...args], { stdio: 'inherit', env: process.env, cwd: REPO_ROOT });
+    runningCli = child;
     child.once('error', reject);
     child.once('exit', (code, signal) => {
+      runningCli = undefined;
       if (code !== 0) console.error(`backupctl ${args.join(' ')} failed (${signal ?? `exit ${code}`})`);
       resolvePromise(code === 0);
     });

@@ -1,8 +1,11 @@
 import { DeleteObjectsCommand, ListBucketsCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { cliEnvironment } from '../harness/cli.js';
+import { ProcessTimeoutError, startProcess } from '../harness/process.js';
 import { createS3Client } from '../harness/s3-client.js';
 import {
   TEST_PG_PASSWORD,
@@ -59,6 +62,18 @@ describe('PostgreSQL cluster', () => {
     expect(postgres.url('some_db')).toBe(`postgresql://postgres:${TEST_PG_PASSWORD}@127.0.0.1:${postgres.port}/some_db`);
     const [row] = await postgres.query<{ ok: number }>('postgres', 'SELECT $1::int AS ok', [42]);
     expect(row).toEqual({ ok: 42 });
+  });
+
+  it('psql streams its input and fails when the input fails', async () => {
+    const name = await freshDatabase('stream');
+    const statements = Readable.from(['CREATE TABLE t (n int);\n', 'INSERT INTO t SELECT generate_series(1, 1000);\n']);
+    await postgres.psql(name, statements);
+    expect(await postgres.psql(name, 'SELECT count(*) FROM t')).toBe('1000');
+
+    const broken = new Readable({ read() {} });
+    broken.push('INSERT INTO t VALUES (1);\n');
+    setTimeout(() => broken.destroy(new Error('download cut off')), 50);
+    await expect(postgres.psql(name, broken)).rejects.toThrow('download cut off');
   });
 
   it('creates and drops databases, even with open connections', async () => {
@@ -195,5 +210,40 @@ describe('S3 server', () => {
     } finally {
       client.destroy();
     }
+  });
+});
+
+describe('child processes', () => {
+  it('gives the CLI a clean environment: no DATABASE_URL, S3_* or AWS_* of the developer', () => {
+    vi.stubEnv('DATABASE_URL', 'postgresql://dev@prod/db');
+    vi.stubEnv('S3_SECRET_KEY', 'dev-secret');
+    vi.stubEnv('AWS_PROFILE', 'prod');
+    try {
+      const env = cliEnvironment({ S3_BUCKET: 'from-the-test' });
+      expect(env).toMatchObject({ PATH: process.env.PATH, S3_BUCKET: 'from-the-test' });
+      for (const name of Object.keys(env)) expect(['HOME', 'LANG', 'LC_ALL', 'PATH', 'S3_BUCKET', 'TMPDIR']).toContain(name);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('kills a process that outlives its timeout and reports what it printed', async () => {
+    const running = startProcess(process.execPath, ['-e', "console.log('started'); setInterval(() => {}, 1000)"], {
+      timeoutMs: 1000,
+    });
+    await running.waitForOutput('started', 'stdout');
+    const failure = await running.result.catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ProcessTimeoutError);
+    expect(failure).toMatchObject({ stdout: 'started\n', timeoutMs: 1000 });
+    expect(running.child.signalCode).toBe('SIGKILL');
+  });
+
+  it('resolves with exit code and output, and lets a test signal the process', async () => {
+    const script = "process.on('SIGTERM', () => { console.error('bye'); process.exit(3) }); console.log('ready'); setInterval(() => {}, 1000)";
+    const running = startProcess(process.execPath, ['-e', script]);
+    await running.waitForOutput(/ready/);
+    running.child.kill('SIGTERM');
+    await expect(running.result).resolves.toEqual({ code: 3, signal: null, stdout: 'ready\n', stderr: 'bye\n' });
+    await expect(running.waitForOutput('never printed')).rejects.toThrow(/ended before printing/);
   });
 });

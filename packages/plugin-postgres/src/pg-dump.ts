@@ -70,7 +70,7 @@ export function spawnPgDump(options: PgDumpOptions): RunningDump {
     if (line === '') return;
     tail.push(line);
     if (tail.length > STDERR_TAIL_LINES) tail.shift();
-    if (/\berror:|\bfatal:/i.test(line)) return; // carried by the rejection instead
+    if (/\b(error|fatal|detail|hint):/i.test(line)) return; // carried by the rejection instead
     if (/\bwarning:/i.test(line)) logger.warn(line);
     else logger.info(line);
   };

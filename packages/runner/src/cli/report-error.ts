@@ -1,4 +1,5 @@
-import { BackupctlError, isBackupctlError, isUserInputError } from '../api/errors.js';
+import type { BackupctlError} from '../api/errors.js';
+import { isBackupctlError, isUserInputError } from '../api/errors.js';
 import type { Secrets } from '../engine/redact.js';
 
 /** Exit codes: 0 all good, 1 a job or an operation failed, 2 bad input or config. */
