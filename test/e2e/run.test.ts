@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -75,7 +76,7 @@ describe('backupctl run (default pipeline)', () => {
     expect(result.code).toBe(0);
     expectNoSecrets(result);
 
-    const keys = await s3.listKeys(bucket);
+    const keys = await s3.listKeys(bucket, 'backups/');
     expect(keys).toHaveLength(2);
     const [claraKey, mem0Key] = [keys.find((k) => k.startsWith('backups/clara/')), keys.find((k) => k.startsWith('backups/mem0/'))];
     expect(claraKey).toMatch(/^backups\/clara\/clara_\d{8}_\d{6}\.sql\.gz$/);
@@ -86,6 +87,15 @@ describe('backupctl run (default pipeline)', () => {
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^Clara DB backup complete: ${claraKey!.split('/').pop()!.replace(/\./g, '\\.')} \\(\\d+(\\.\\d)? (B|KB|MB)\\)$`)));
     expect(lines).toContainEqual(expect.stringMatching(/^Mem0 DB backup complete: mem0_\d{8}_\d{6}\.sql\.gz \(/));
     expect(lines.at(-1)).toBe('Backup complete');
+
+    // metadata/last_backup.json records each job's newest backup with the stored bytes' checksum.
+    const lastBackup = JSON.parse((await s3.getObject(bucket, 'metadata/last_backup.json')).toString('utf8')) as {
+      jobs: Record<string, { key: string; size: number; sha256: string }>;
+    };
+    for (const [job, key] of [['clara', claraKey!], ['mem0', mem0Key!]] as const) {
+      const body = await s3.getObject(bucket, key);
+      expect(lastBackup.jobs[job]).toMatchObject({ key, size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    }
 
     for (const [key, source] of [[claraKey!, claraDb], [mem0Key!, mem0Db]] as const) {
       const restored = `${source}_restored`;
@@ -102,7 +112,7 @@ describe('backupctl run (default pipeline)', () => {
     const result = await runCli(['run'], { env });
     expect(result.code).toBe(0);
     expect(logLines(result)).toContain('Mem0 DB backup skipped: MEM0_DATABASE_URL is not set');
-    expect(await s3.listKeys(bucket)).toEqual([expect.stringMatching(/^backups\/clara\/clara_\d{8}_\d{6}\.sql\.gz$/)]);
+    expect(await s3.listKeys(bucket, 'backups/')).toEqual([expect.stringMatching(/^backups\/clara\/clara_\d{8}_\d{6}\.sql\.gz$/)]);
   });
 
   it('fails with exit 1, names the database and leaves no object when the database does not exist', async () => {
@@ -134,7 +144,9 @@ describe('backupctl run (default pipeline)', () => {
       ['clara', 'failed', 'SOURCE_FAILED'],
       ['mem0', 'succeeded', undefined],
     ]);
-    expect(await s3.listKeys(bucket)).toEqual([summary.jobs[1]!.key]);
+    expect(await s3.listKeys(bucket, 'backups/')).toEqual([summary.jobs[1]!.key]);
+    const lastBackup = JSON.parse((await s3.getObject(bucket, 'metadata/last_backup.json')).toString('utf8')) as { jobs: object };
+    expect(Object.keys(lastBackup.jobs)).toEqual(['mem0']);
   });
 });
 

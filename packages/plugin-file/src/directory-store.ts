@@ -90,6 +90,10 @@ export function createDirectoryStore(options: DirectoryStoreOptions): SinkInstan
       await rename(temp, file);
     },
 
+    async deleteMetadata(names) {
+      for (const name of names) await rm(fileOf(`${METADATA_DIR}/${name}`), { force: true });
+    },
+
     async check() {
       await mkdir(root, { recursive: true });
     },

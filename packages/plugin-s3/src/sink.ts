@@ -50,6 +50,7 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
     delete: (keys, signal) => deleteObjects(bucket, keys, signal),
     readMetadata: (name, signal) => readJson(bucket, METADATA_PREFIX + name, signal),
     writeMetadata: (name, value, signal) => writeJson(bucket, METADATA_PREFIX + name, value, signal),
+    deleteMetadata: (names, signal) => deleteObjects(bucket, names.map((name) => METADATA_PREFIX + name), signal),
 
     check: (): Promise<void> => checkBucket(bucket),
     async close(): Promise<void> {

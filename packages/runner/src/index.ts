@@ -11,5 +11,15 @@ export { runJob, type JobResult, type JobStatus } from './engine/run-job.js';
 export { createLogger, formatLogTime } from './engine/logger.js';
 export { Secrets } from './engine/redact.js';
 export { formatSize } from './engine/format-size.js';
-export { formatTimestamp, renderObjectName } from './engine/object-name.js';
+export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './engine/object-name.js';
 export { runnerVersion } from './package-info.js';
+export { openStore } from './engine/open-store.js';
+export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './engine/create-instance.js';
+export {
+  checksumDocument,
+  LAST_BACKUP,
+  readBackupRecord,
+  readLastBackups,
+  recordBackup,
+  type BackupRecord,
+} from './engine/backup-records.js';

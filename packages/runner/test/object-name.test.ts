@@ -27,3 +27,14 @@ describe('formatSize', () => {
     expect(formatSize(3 * 1024 ** 3)).toBe('3.0 GB');
   });
 });
+
+describe('parseObjectTimestamp', () => {
+  it('reads the UTC time from reference-style keys', async () => {
+    const { parseObjectTimestamp } = await import('../src/engine/object-name.js');
+    expect(parseObjectTimestamp('backups/clara/clara_20260201_030000.sql.gz', 'clara')?.toISOString()).toBe('2026-02-01T03:00:00.000Z');
+    expect(parseObjectTimestamp('backups/mem0/mem0_20260131_235959.dump')?.toISOString()).toBe('2026-01-31T23:59:59.000Z');
+    expect(parseObjectTimestamp('backups/clara/clara_20260201_030000.sql.gz', 'mem0')).toBeUndefined();
+    expect(parseObjectTimestamp('backups/clara/notes.txt')).toBeUndefined();
+    expect(parseObjectTimestamp('backups/clara/clara_20261341_250000.sql.gz')).toBeUndefined();
+  });
+});

@@ -30,6 +30,13 @@ export interface SourceStream {
 }
 
 export interface SourceInstance extends Lifecycle {
+  /**
+   * Runs first, before every hook's `beforeRun`. A source uses it to make
+   * the job exclusive (the postgres source takes an advisory lock on the
+   * database, held until `close`), and answers a skip when another run
+   * holds it.
+   */
+  beforeRun?(signal: AbortSignal): Promise<SkipDecision | void>;
   open(signal: AbortSignal): Promise<SourceStream>;
 }
 

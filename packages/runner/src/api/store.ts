@@ -29,4 +29,6 @@ export interface Store {
   readMetadata(name: string, signal?: AbortSignal): Promise<unknown>;
   /** Writes a small JSON document beside the backups, replacing it whole. */
   writeMetadata(name: string, value: unknown, signal?: AbortSignal): Promise<void>;
+  /** Removes metadata documents (missing ones are not an error). */
+  deleteMetadata(names: readonly string[], signal?: AbortSignal): Promise<void>;
 }

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream';
-import type { ArtifactInfo, Logger, PluginContext } from '../api/context.js';
+import type { Logger } from '../api/context.js';
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { Artifact, HookInstance, HookRun, Lifecycle, PluginInstances, PluginKind, SinkInstance, SourceInstance, TransformInstance } from '../api/plugin.js';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import { recordBackup } from './backup-records.js';
+import { createInstance, emptyArtifactInfo, FAILURE_CODE } from './create-instance.js';
 import { CommitGate } from './commit-gate.js';
 import { formatSize } from './format-size.js';
 import { renderObjectName } from './object-name.js';
@@ -33,12 +35,6 @@ export interface RunJobOptions {
   now?: () => Date;
 }
 
-const FAILURE_CODE: Record<PluginKind, BackupctlError['code']> = {
-  source: ErrorCodes.SOURCE_FAILED,
-  transform: ErrorCodes.TRANSFORM_FAILED,
-  sink: ErrorCodes.SINK_FAILED,
-  hook: ErrorCodes.HOOK_FAILED,
-};
 
 /**
  * Runs one job: hooks' beforeRun, then source -> transforms -> commit gate ->
@@ -66,28 +62,16 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const artifactInfo: ArtifactInfo = { extension: '', contentType: 'application/octet-stream' };
+  const artifactInfo = emptyArtifactInfo();
   const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
   let failure: BackupctlError | undefined;
 
   try {
+    const environment = { logger, secrets: options.secrets, signal: controller.signal, artifact: artifactInfo };
     const create = async <K extends PluginKind>(step: LoadedStep | undefined, kind: K): Promise<PluginInstances[K]> => {
-      if (!step) throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name} has no valid ${kind}`, { job: job.name });
-      const context: PluginContext = {
-        job: job.name,
-        use: step.use,
-        logger,
-        signal: controller.signal,
-        artifact: artifactInfo,
-        secrets: options.secrets,
-      };
-      try {
-        const instance = (await step.plugin.create(step.options as never, context)) as PluginInstances[K];
-        opened.push({ step, instance });
-        return instance;
-      } catch (error) {
-        throw wrapError(error, { code: FAILURE_CODE[kind], job: job.name, plugin: step.use, hook: 'create' });
-      }
+      const instance = await createInstance(job, step, kind, environment);
+      if (step) opened.push({ step, instance });
+      return instance;
     };
 
     // Created in pipeline order: each stage may add to the artifact's name and type.
@@ -99,6 +83,11 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     for (const step of job.hooks) hooks.push({ step, instance: await create(step, 'hook') });
     const hookRun: HookRun = { job: job.name, store: sink, logger, signal: controller.signal, now: startedAt };
 
+    const exclusive = await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
+    if (exclusive?.skip) {
+      logger.info(`${job.title} backup skipped: ${exclusive.reason}`);
+      return result('skipped', { reason: exclusive.reason });
+    }
     for (const { step, instance } of hooks) {
       const decision = await callHook(step, 'beforeRun', () => instance.beforeRun?.(hookRun), job.name);
       if (decision?.skip) {
@@ -118,13 +107,14 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     });
 
     try {
+      await callStage(job.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, controller.signal), job.name);
       for (const { step, instance } of hooks) {
         await callHook(step, 'afterCommit', () => instance.afterCommit?.({ ...hookRun, artifact }), job.name);
       }
     } catch (error) {
       // The backup is committed and stays; the job still fails so the problem is seen.
       failure = error as BackupctlError;
-      logger.error(`${job.title} backup committed, but a hook failed: ${failure.message}`);
+      logger.error(`${job.title} backup committed, but what follows it failed: ${failure.message}`);
       return result('failed', { artifact, error: failure });
     }
     return result('succeeded', { artifact });
@@ -227,10 +217,20 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
 }
 
 async function callHook<T>(step: LoadedStep, hook: string, call: () => Promise<T> | T | undefined, job: string): Promise<T | undefined> {
+  return callStage(step, 'hook', hook, call, job);
+}
+
+async function callStage<T>(
+  step: LoadedStep | undefined,
+  kind: PluginKind,
+  hook: string,
+  call: () => Promise<T> | T | undefined,
+  job: string,
+): Promise<T | undefined> {
   try {
     return await call();
   } catch (error) {
-    throw wrapError(error, { code: ErrorCodes.HOOK_FAILED, job, plugin: step.use, hook });
+    throw wrapError(error, { code: FAILURE_CODE[kind], job, plugin: step?.use, hook });
   }
 }
 

@@ -55,5 +55,8 @@ export function createMemoryStore(options: { location?: string; prefix?: string;
     async writeMetadata(name, value) {
       metadata.set(name, structuredClone(value));
     },
+    async deleteMetadata(names) {
+      for (const name of names) metadata.delete(name);
+    },
   };
 }

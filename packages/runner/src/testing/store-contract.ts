@@ -85,6 +85,10 @@ export function storeContract(): ContractCase[] {
         assertEqual(JSON.stringify(await store.readMetadata('contract_test.json')), JSON.stringify(value), 'metadata read back');
         await store.writeMetadata('contract_test.json', { replaced: true });
         assertEqual(JSON.stringify(await store.readMetadata('contract_test.json')), '{"replaced":true}', 'metadata replaced');
+        await store.writeMetadata('checksums/backups/x/a_20260101_000000.bin.json', { sha256: 'ab' });
+        await store.deleteMetadata(['contract_test.json', 'checksums/backups/x/a_20260101_000000.bin.json', 'never_written.json']);
+        assertEqual(await store.readMetadata('contract_test.json'), undefined, 'deleted metadata');
+        assertEqual(await store.readMetadata('checksums/backups/x/a_20260101_000000.bin.json'), undefined, 'deleted nested metadata');
       },
     },
     {

@@ -1,0 +1,49 @@
+import type { ArtifactInfo, Logger, PluginContext } from '../api/context.js';
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import type { PluginInstances, PluginKind } from '../api/plugin.js';
+import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import type { Secrets } from './redact.js';
+import { wrapError } from './wrap-error.js';
+
+export interface InstanceEnvironment {
+  logger: Logger;
+  secrets: Secrets;
+  signal: AbortSignal;
+  /** Shared by the stages of one job, in pipeline order. */
+  artifact: ArtifactInfo;
+}
+
+export const FAILURE_CODE: Record<PluginKind, BackupctlError['code']> = {
+  source: ErrorCodes.SOURCE_FAILED,
+  transform: ErrorCodes.TRANSFORM_FAILED,
+  sink: ErrorCodes.SINK_FAILED,
+  hook: ErrorCodes.HOOK_FAILED,
+};
+
+/** Calls a step's plugin `create` with its validated options; whatever it throws is wrapped with the plugin's name. */
+export async function createInstance<K extends PluginKind>(
+  job: LoadedJob,
+  step: LoadedStep | undefined,
+  kind: K,
+  environment: InstanceEnvironment,
+): Promise<PluginInstances[K]> {
+  if (!step) throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name} has no valid ${kind}`, { job: job.name });
+  const context: PluginContext = {
+    job: job.name,
+    use: step.use,
+    logger: environment.logger,
+    signal: environment.signal,
+    artifact: environment.artifact,
+    secrets: environment.secrets,
+  };
+  try {
+    return (await step.plugin.create(step.options as never, context)) as PluginInstances[K];
+  } catch (error) {
+    throw wrapError(error, { code: FAILURE_CODE[kind], job: job.name, plugin: step.use, hook: 'create' });
+  }
+}
+
+/** A fresh artifact bag: what a job's stages fill in. */
+export function emptyArtifactInfo(): ArtifactInfo {
+  return { extension: '', contentType: 'application/octet-stream' };
+}

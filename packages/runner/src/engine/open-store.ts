@@ -1,0 +1,19 @@
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import type { SinkInstance } from '../api/plugin.js';
+import type { LoadedJob } from '../config/load-pipeline.js';
+import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './create-instance.js';
+
+/**
+ * The store behind a job's sink, for commands that read backups without
+ * running the job (ls, restore-help, restore, verify). Close it when done.
+ * A job skipped for want of its database still has its store.
+ */
+export async function openStore(job: LoadedJob, environment: Omit<InstanceEnvironment, 'artifact'>): Promise<SinkInstance> {
+  if (!job.sink) {
+    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its sink is not configured here`, {
+      job: job.name,
+      hint: 'check the sink options and the environment variables they use (backupctl validate)',
+    });
+  }
+  return createInstance(job, job.sink, 'sink', { ...environment, artifact: emptyArtifactInfo() });
+}
