@@ -14,7 +14,11 @@ export {
 } from './find-pg-tool.js';
 export { parseServerVersionNum, parseToolVersion, type PostgresVersion } from './server-version.js';
 export { connectClient } from './pg-client.js';
+export { advisoryLockKey, tryLockJob, type JobLock } from './advisory-lock.js';
 export { redact } from './pg-dump.js';
+export { createRestoreCapability, scratchDatabaseName, type RestoreContext } from './postgres-restore.js';
+export { countTableRows } from './row-counts.js';
+export { detectArchiveFormat, type ArchiveFormat } from './archive-format.js';
 
 export default definePlugin({
   name: 'postgres',
@@ -52,6 +56,13 @@ export default definePlugin({
         description:
           'Extra pg_dump arguments, e.g. ["--no-owner", "--exclude-table=audit_log"]. Output, format and connection options (-f, -F, -d, -h, -p, -U, -W) are refused.',
       }),
+      lock: Type.Optional(
+        Type.Boolean({
+          default: true,
+          description:
+            'Hold a PostgreSQL advisory lock on the database while the job runs, so a second run of the same job started meanwhile (on any machine) skips instead of backing up twice.',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),

@@ -115,10 +115,18 @@ export async function connectClient(settings: ConnectionSettings, signal?: Abort
     const client = new Client(pgClientConfig(settings, ssl));
     // An idle client may still emit 'error' (server restart); it must not crash the process.
     client.on('error', () => {});
-    const onAbort = (): void => void client.end().catch(() => {});
+    // pg's connect() never settles when end() closes the socket mid-handshake:
+    // an abort must settle the attempt itself.
+    let rejectAborted: (error: Error) => void = () => {};
+    const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
+    aborted.catch(() => {});
+    const onAbort = (): void => {
+      rejectAborted(abortedError());
+      void client.end().catch(() => {});
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await client.connect();
+      await Promise.race([client.connect(), aborted]);
       if (signal?.aborted) throw abortedError();
       return client;
     } catch (error) {

@@ -2,9 +2,11 @@ import {
   BackupctlError,
   ErrorCodes,
   type PluginContext,
+  type SkipDecision,
   type SourceInstance,
   type SourceStream,
 } from '@backupctl/runner';
+import { tryLockJob, type JobLock } from './advisory-lock.js';
 import { connectWithRetry, type Sleep } from './connect-with-retry.js';
 import { describeSettings, parseConnectionUrl } from './connection-url.js';
 import { buildDumpArgs, type DumpFormat } from './dump-args.js';
@@ -13,6 +15,7 @@ import { childEnv, toLibpqEnv } from './libpq-env.js';
 import { connectClient } from './pg-client.js';
 import { spawnPgDump, type RunningDump } from './pg-dump.js';
 import { parseServerVersionNum, type PostgresVersion } from './server-version.js';
+import { createRestoreCapability } from './postgres-restore.js';
 
 /** The plugin's options, as the schema in index.ts validates and defaults them. */
 export interface PostgresSourceOptions {
@@ -22,6 +25,8 @@ export interface PostgresSourceOptions {
   retryDelaySeconds: number;
   pgDumpPath: string;
   args: string[];
+  /** Hold an advisory lock on the database for the job's run (default true). */
+  lock?: boolean;
 }
 
 /** Seams for tests; production uses the defaults. */
@@ -57,9 +62,10 @@ export function createPostgresSource(
   const target = describeSettings(settings);
   const { logger } = context;
   let dump: RunningDump | undefined;
+  let lock: JobLock | undefined;
 
-  async function readServerVersion(signal: AbortSignal): Promise<PostgresVersion> {
-    const client = await connectWithRetry(() => connectClient(settings, signal), {
+  const connect = (signal: AbortSignal) =>
+    connectWithRetry(() => connectClient(settings, signal), {
       attempts: options.retryAttempts,
       delaySeconds: options.retryDelaySeconds,
       target,
@@ -67,6 +73,9 @@ export function createPostgresSource(
       signal,
       sleep: dependencies.sleep,
     });
+
+  async function readServerVersion(signal: AbortSignal): Promise<PostgresVersion> {
+    const client = await connect(signal);
     try {
       const result = await client.query<{ server_version_num: string }>('SHOW server_version_num');
       const version = parseServerVersionNum(String(result.rows[0]?.server_version_num ?? ''));
@@ -82,6 +91,28 @@ export function createPostgresSource(
   }
 
   return {
+    // restore, createScratch, countRows (backupctl restore / verify): postgres-restore.ts.
+    ...createRestoreCapability({
+      url: options.url,
+      settings,
+      retryAttempts: options.retryAttempts,
+      retryDelaySeconds: options.retryDelaySeconds,
+      context,
+      env: dependencies.env,
+      searchRoots: dependencies.searchRoots,
+    }),
+
+    // Two runs of one job at once (a container restarted twice) must not
+    // both back up: the first takes the lock, the other skips. Held on its
+    // own connection until close(), so a crash frees it too.
+    async beforeRun(signal): Promise<SkipDecision | undefined> {
+      if (options.lock === false) return undefined;
+      lock = await tryLockJob(await connect(signal), context.job);
+      if (!lock) return { skip: true, reason: `another backup of this database is in progress (${target}, job ${context.job})` };
+      logger.debug(`Holding advisory lock ${lock.key} on ${target}`);
+      return undefined;
+    },
+
     async check() {
       const client = await connectWithRetry(() => connectClient(settings, context.signal), {
         attempts: 1,
@@ -120,6 +151,8 @@ export function createPostgresSource(
 
     async close() {
       dump?.stop();
+      await lock?.release();
+      lock = undefined;
     },
   };
 }

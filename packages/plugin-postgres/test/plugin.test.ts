@@ -19,7 +19,7 @@ describe('postgres plugin definition', () => {
     for (const [name, schema] of Object.entries(plugin.schema.properties)) {
       expect(schema.description, name).toBeTruthy();
     }
-    expect(options()).toEqual({ url: URL, format: 'plain', retryAttempts: 5, retryDelaySeconds: 2, pgDumpPath: '', args: [] });
+    expect(options()).toEqual({ url: URL, format: 'plain', retryAttempts: 5, retryDelaySeconds: 2, pgDumpPath: '', args: [], lock: true });
   });
 
   it('gives every option but the url a default and refuses options it does not know', () => {

@@ -7,13 +7,17 @@ export { loadPipeline, selectJobs, type LoadOptions, type LoadedJob, type Loaded
 export { ConfigError, type ConfigIssue } from './config/config-error.js';
 export { defaultPipelinePath } from './config/find-pipeline.js';
 export { runPipeline, type RunPipelineOptions, type RunSummary } from './engine/run-pipeline.js';
-export { runJob, type JobResult, type JobStatus } from './engine/run-job.js';
-export { createLogger, formatLogTime } from './engine/logger.js';
+export { runJob, type JobProgress, type JobResult, type JobStatus } from './engine/run-job.js';
+export { createLogger, formatLogTime, withLogFields, type LogFormat, type LoggerOptions } from './engine/logger.js';
 export { Secrets } from './engine/redact.js';
 export { formatSize } from './engine/format-size.js';
 export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './engine/object-name.js';
 export { runnerVersion } from './package-info.js';
 export { openStore } from './engine/open-store.js';
+export { listBackups, type BackupEntry, type JobBackups } from './engine/list-backups.js';
+export { backupNameMatcher, type BackupNaming } from './engine/backup-name-matcher.js';
+export { backupListItems, formatBackupList, NO_BACKUPS, type BackupListItem } from './engine/format-backup-list.js';
+export { formatRestoreHelp, type RestoreHelpOptions } from './engine/restore-help.js';
 export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './engine/create-instance.js';
 export {
   checksumDocument,
@@ -23,3 +27,39 @@ export {
   recordBackup,
   type BackupRecord,
 } from './engine/backup-records.js';
+export { pruneJobs, type PruneOptions, type PruneResult } from './engine/prune-jobs.js';
+export { default as respawnHook, checkRespawn, respawnSchema } from './hooks/respawn.js';
+export { findLastBackup, type LastBackup } from './hooks/last-backup.js';
+export {
+  default as retentionHook,
+  applyRetention,
+  retentionSchema,
+  type RetentionOptions,
+  type RetentionOutcome,
+  type RetentionPass,
+} from './hooks/retention.js';
+export { hasRetentionRule, selectExpired, type DatedBackup, type RetentionRules } from './hooks/retention-policy.js';
+export { listJobBackups, type JobBackupScan } from './hooks/job-backups.js';
+export { flagSchema, parseFlag } from './hooks/flag.js';
+export { chooseBackup, parseAt, pickBackup, type BackupSelection, type ChosenBackup } from './engine/backup-selection.js';
+export { ChecksumVerifier, type ExpectedChecksum } from './engine/checksum-verifier.js';
+export {
+  describeRestored,
+  restoreBackup,
+  restoreJob,
+  withRestoreStages,
+  type RestoredBackup,
+  type RestoreEnvironment,
+  type RestoreJobOptions,
+  type RestoreStages,
+} from './engine/restore-job.js';
+export { verifyJob, type VerifyJobOptions, type VerifyOutcome } from './engine/verify-job.js';
+export { compareRowCounts, formatComparison, type TableComparison } from './engine/row-count-comparison.js';
+export { startBackupService, type BackupService, type BackupServiceOptions } from './server/backup-service.js';
+export { HealthState, type HealthReport, type JobHealth } from './server/health-state.js';
+export { startHealthServer, type HealthServer, type HealthServerOptions } from './server/http-server.js';
+export { createMetricsRegistry } from './server/metrics.js';
+export { checkSchedulePattern, startSchedule, type Schedule, type ScheduleOptions } from './server/scheduler.js';
+export { default as webhookHook, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
+export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './engine/pipeline-plugins.js';
+export { formatOptionsTable, formatPluginList, pluginsAreUsable } from './engine/format-plugin-list.js';

@@ -25,6 +25,12 @@ export interface ArtifactInfo {
 /** Registers values that must never appear in output (passwords, keys). */
 export interface SecretRegistry {
   add(secret: string | undefined): void;
+  /**
+   * Masks every registered secret (and any URL's password) in `text`. The
+   * runner's registry has it; use it before text leaves the process other
+   * than through the logger (a webhook, a notification).
+   */
+  redact?(text: string): string;
 }
 
 /** Given to every plugin's `create`. */

@@ -25,6 +25,12 @@ export const ErrorCodes = {
   STORE_FAILED: 'STORE_FAILED',
   /** A hook failed. Exit 1. */
   HOOK_FAILED: 'HOOK_FAILED',
+  /** No backup matches what was asked (`--key`, `--at`), or the job has none. Exit 1. */
+  BACKUP_NOT_FOUND: 'BACKUP_NOT_FOUND',
+  /** The stored object is not what was backed up: its SHA-256 or size differs from the record. Exit 1. */
+  CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
+  /** Restoring into the target failed (psql, pg_restore, creating the database). Exit 1. */
+  RESTORE_FAILED: 'RESTORE_FAILED',
   /** The run was aborted (signal). Exit 1. */
   ABORTED: 'ABORTED',
   /** Anything else. Exit 1. */

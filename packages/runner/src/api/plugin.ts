@@ -38,7 +38,64 @@ export interface SourceInstance extends Lifecycle {
    */
   beforeRun?(signal: AbortSignal): Promise<SkipDecision | void>;
   open(signal: AbortSignal): Promise<SourceStream>;
+  /**
+   * Restores a backup (`backupctl restore`, `verify`). `input` is the stored
+   * object already decoded (every transform's inverse applied). It ends only
+   * after every check of the stored bytes passed (SHA-256, gzip's CRC); when
+   * one fails it errors instead. So commit nothing before `input` ended, and
+   * on an error or an aborted signal roll back, leave the target as it was
+   * and reject. A source without `restore` cannot be restored by backupctl.
+   */
+  restore?(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult>;
+  /**
+   * Creates an empty database to restore into for `verify`: on the source's
+   * own server, or on the server `target.url` names. The caller always calls
+   * `drop()`, also after a failure.
+   */
+  createScratch?(target: { url?: string }, signal: AbortSignal): Promise<ScratchDatabase>;
+  /**
+   * The exact row count of every user table of a database: the source's own,
+   * or the one `target.url` names (a scratch database). `verify` compares the
+   * two.
+   */
+  countRows?(target: { url?: string }, signal: AbortSignal): Promise<RowCounts>;
 }
+
+/** Where and how a source restores a backup. */
+export interface RestoreTarget {
+  /** The database to restore into, as the source's plugin understands it (a connection URL). Default: the source's own. */
+  url?: string;
+  /** Create the target database first (it must not exist yet). */
+  create: boolean;
+  /**
+   * Replace what the target already holds (`--yes`). Without it a target that
+   * has tables is refused, with a message saying what would be overwritten.
+   */
+  replace: boolean;
+}
+
+/** What a source reports once a restore committed. */
+export interface RestoreResult {
+  /** The target as logs may show it (`host:port/database`): never credentials. */
+  target: string;
+  /** The restore's format, e.g. `plain SQL (psql)` or `custom archive (pg_restore)`. */
+  format: string;
+  /** Tables that were dropped and replaced (only with `replace`). */
+  replaced: string[];
+}
+
+/** A throwaway database for `verify`. */
+export interface ScratchDatabase {
+  /** How `restore` and `countRows` reach it (a connection URL: may hold a password, never print it). */
+  url: string;
+  /** The database as logs may show it (`host:port/database`). */
+  target: string;
+  /** Removes it, ending its connections. Safe to call twice. */
+  drop(): Promise<void>;
+}
+
+/** Exact row counts by qualified table name (`public.users`). */
+export type RowCounts = Record<string, number>;
 
 export interface TransformInstance extends Lifecycle {
   /** The forward direction used when backing up (compress, encrypt). A new stream on each call. */
@@ -81,6 +138,8 @@ export interface Artifact {
 /** What every hook call receives. */
 export interface HookRun {
   job: string;
+  /** The job's label (`title:` in the file, e.g. `Clara DB`); the runner always sets it. */
+  title?: string;
   /** The job's sink, as a store. */
   store: Store;
   logger: Logger;

@@ -1,12 +1,22 @@
 import { Command, Errors, Flags } from '@oclif/core';
-import { createLogger } from '../engine/logger.js';
+import { createLogger, type LogFormat } from '../engine/logger.js';
 import { Secrets } from '../engine/redact.js';
+import { ProgressLine } from './progress-line.js';
 import { reportError } from './report-error.js';
+
+const LOG_FORMATS = ['text', 'json'] as const;
 
 /** What every backupctl command shares: --debug, secret redaction, and one way errors reach the user. */
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
     debug: Flags.boolean({ description: 'Print debug lines and stack traces.', default: false, helpGroup: 'GLOBAL' }),
+    'log-format': Flags.option({
+      options: LOG_FORMATS,
+      description: 'Log lines as text (the reference format) or json (one object a line: time, level, message, job, event, bytes, durationMs).',
+      default: 'text',
+      env: 'BACKUPCTL_LOG_FORMAT',
+      helpGroup: 'GLOBAL',
+    })(),
   };
 
   /** Every secret a plugin registers; masked in all output of this process. */
@@ -16,8 +26,32 @@ export abstract class BaseCommand extends Command {
     return this.argv.includes('--debug');
   }
 
+  // Read from argv, like --debug, so every command's logger and error output follow it without each passing it on.
+  protected get logFormat(): LogFormat {
+    const index = this.argv.findIndex((arg) => arg === '--log-format' || arg.startsWith('--log-format='));
+    const value = index < 0 ? process.env.BACKUPCTL_LOG_FORMAT : this.argv[index]!.split('=')[1] ?? this.argv[index + 1];
+    return value === 'json' ? 'json' : 'text';
+  }
+
+  private statusLine: ProgressLine | undefined;
+
+  /**
+   * The progress line on stderr, only when stderr is a terminal and logs are
+   * text; undefined otherwise (piped output and JSON logs get none).
+   * Log lines of `createLogger()` are printed around it.
+   */
+  protected progressLine(): ProgressLine | undefined {
+    if (!process.stderr.isTTY || this.logFormat !== 'text') return undefined;
+    return (this.statusLine ??= new ProgressLine(process.stderr));
+  }
+
   protected createLogger() {
-    return createLogger({ secrets: this.secrets, debug: this.debugEnabled });
+    return createLogger({
+      secrets: this.secrets,
+      debug: this.debugEnabled,
+      format: this.logFormat,
+      write: (line) => (this.statusLine ? this.statusLine.writeLine(line) : process.stderr.write(`${line}\n`)),
+    });
   }
 
   /** Writes text to stdout with secrets masked. */
@@ -28,7 +62,9 @@ export abstract class BaseCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     const { text, exitCode } = reportError(error, this.secrets, this.debugEnabled);
-    process.stderr.write(`${text}\n`);
+    this.statusLine?.clear();
+    if (this.logFormat === 'json') this.createLogger().error(text, { event: 'exit', exitCode });
+    else process.stderr.write(`${text}\n`);
     return this.exit(exitCode);
   }
 }

@@ -1,9 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
-import { runPipeline, type RunSummary } from '../engine/run-pipeline.js';
+import { runPipeline, type RunPipelineOptions, type RunSummary } from '../engine/run-pipeline.js';
+import { runnerVersion } from '../package-info.js';
+import { startBackupService, type BackupService } from '../server/backup-service.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
+import { jobSnapshot } from '../cli/progress-line.js';
 import { EXIT_FAILED } from '../cli/report-error.js';
+import { serverFlags } from '../cli/server-flags.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run the backup jobs of a pipeline.';
@@ -19,21 +23,39 @@ export default class Run extends BaseCommand {
   static override flags = {
     job: Flags.string({ char: 'j', multiple: true, description: 'Run only this job (repeatable).' }),
     json: Flags.boolean({ description: 'Print a JSON summary of the run on stdout.' }),
+    serve: Flags.boolean({ description: 'Keep the health server (/health, /ready, /live, /metrics) up during the run, as the reference service did.' }),
+    ...serverFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
     const logger = this.createLogger();
-    const pipeline = await loadPipeline({ file: args.file });
-    logger.debug(`Pipeline: ${pipeline.file}`);
-    const jobs = selectJobs(pipeline, flags.job ?? []);
     const cancel = abortOnSignals();
-    let summary: RunSummary;
+    const progress = this.progressLine();
+    const options: RunPipelineOptions = {
+      logger,
+      secrets: this.secrets,
+      signal: cancel.signal,
+      onProgress: progress && ((update) => progress.update(jobSnapshot(update))),
+    };
+    let service: BackupService | undefined;
+    let summary: RunSummary | undefined;
     try {
-      summary = await runPipeline(jobs, { logger, secrets: this.secrets, signal: cancel.signal });
+      // Up before the pipeline loads, so a platform sees /live at once and /ready when the file proved valid.
+      if (flags.serve) service = await startBackupService({ ...options, port: flags.port, host: flags.host, version: runnerVersion() });
+      if (service) logger.info(`Health server listening on ${service.url}`, { event: 'listening' });
+      const pipeline = await loadPipeline({ file: args.file });
+      logger.debug(`Pipeline: ${pipeline.file}`);
+      const jobs = selectJobs(pipeline, flags.job ?? []);
+      service?.markReady(jobs);
+      summary = service ? await service.run(jobs) : await runPipeline(jobs, options);
     } finally {
+      progress?.clear();
+      await service?.stop();
       cancel.dispose();
     }
+    // service.run answers undefined only when another run is going, which cannot be in a one-shot run.
+    if (!summary) throw new Error('the run did not start');
     if (flags.json) this.print(JSON.stringify(toJson(summary), null, 2));
     if (!summary.ok) this.exit(EXIT_FAILED);
   }

@@ -1,4 +1,6 @@
 import type { PluginDefinition } from '../api/plugin.js';
+import respawn from '../hooks/respawn.js';
+import retention from '../hooks/retention.js';
 
 type Loader = () => Promise<unknown>;
 
@@ -18,4 +20,10 @@ export const builtinPlugins: Record<string, Loader | undefined> = {
   gzip: official('@backupctl/plugin-gzip'),
   s3: official('@backupctl/plugin-s3'),
   file: official('@backupctl/plugin-file'),
+  // Hooks over the store interface; part of the runner, and written against
+  // its public API like any third-party hook.
+  respawn: async () => respawn,
+  retention: async () => retention,
+  // Notifications (Slack/Discord-compatible); loaded only by pipelines that use it.
+  webhook: async () => (await import('../hooks/webhook.js')).default,
 };

@@ -11,6 +11,8 @@ export interface ResolvedPlugin {
   definition: PluginDefinition<PluginKind, never>;
   /** `builtin`, a package name, or a file path. */
   from: string;
+  /** The file the definition was imported from, when known (for `backupctl plugins`). */
+  entry?: string;
 }
 
 /**
@@ -29,18 +31,21 @@ export async function resolvePlugin(use: string, baseDir: string): Promise<Resol
       });
     }
     const entry = statSync(target).isDirectory() ? packageEntry(target) : target;
-    return { definition: await importDefinition(use, entry), from: target };
+    return { definition: await importDefinition(use, entry), from: target, entry };
   }
 
   const builtin = builtinPlugins[use];
-  if (builtin) return { definition: checkDefinition(use, await builtin()), from: 'builtin' };
+  if (builtin) return { definition: checkDefinition(use, await builtin()), from: 'builtin', entry: builtinEntry(use) };
 
   const candidates = use.includes('/') || use.startsWith('backupctl-plugin-')
     ? [use]
     : [`@backupctl/plugin-${use}`, `backupctl-plugin-${use}`, use];
   for (const name of candidates) {
     const dir = findPackageDir(name, [baseDir, runnerPackageDir()]);
-    if (dir) return { definition: await importDefinition(use, packageEntry(dir)), from: name };
+    if (dir) {
+      const entry = packageEntry(dir);
+      return { definition: await importDefinition(use, entry), from: name, entry };
+    }
   }
   throw new BackupctlError(ErrorCodes.PLUGIN_NOT_FOUND, `unknown plugin "${use}" (looked for ${candidates.join(', ')})`, {
     hint: `install it (npm install ${candidates[0]}) or check the spelling; built-ins: ${Object.keys(builtinPlugins).join(', ')}`,
@@ -82,6 +87,12 @@ function checkDefinition(use: string, value: unknown): PluginDefinition<PluginKi
     );
   }
   return candidate as PluginDefinition<PluginKind, never>;
+}
+
+/** The official plugins are the runner's dependencies; the runner's own hooks live in its bundle. */
+function builtinEntry(use: string): string | undefined {
+  const dir = findPackageDir(`@backupctl/plugin-${use}`, [runnerPackageDir()]);
+  return dir ? packageEntry(dir) : undefined;
 }
 
 /** node_modules/<name> in startDirs or any of their parents. */

@@ -8,6 +8,7 @@ import { recordBackup } from './backup-records.js';
 import { createInstance, emptyArtifactInfo, FAILURE_CODE } from './create-instance.js';
 import { CommitGate } from './commit-gate.js';
 import { formatSize } from './format-size.js';
+import { withLogFields } from './logger.js';
 import { renderObjectName } from './object-name.js';
 import type { Secrets } from './redact.js';
 import { abortedError, wrapError } from './wrap-error.js';
@@ -33,6 +34,21 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** The clock, for tests. */
   now?: () => Date;
+  /** Called as bytes flow (often: throttle before printing), and once with `done: true` when the stream settled. */
+  onProgress?: (progress: JobProgress) => void;
+}
+
+/** How far a job's stream has come; for progress lines. */
+export interface JobProgress {
+  job: string;
+  title: string;
+  /** Bytes the source produced so far (before transforms). */
+  sourceBytes: number;
+  /** Bytes handed to the sink so far (after transforms). */
+  storedBytes: number;
+  elapsedMs: number;
+  /** True once, when the stream has settled (committed or failed). */
+  done: boolean;
 }
 
 
@@ -45,7 +61,8 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const elapsed = () => now().getTime() - startedAt.getTime();
-  const logger = options.logger;
+  // Every line of the job, plugins' included, carries the job's name (a field in JSON logs).
+  const logger = withLogFields(options.logger, { job: job.name });
   const result = (status: JobStatus, extra: Partial<JobResult> = {}): JobResult => ({
     job: job.name,
     title: job.title,
@@ -55,7 +72,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   });
 
   if (job.skipReason) {
-    logger.info(`${job.title} backup skipped: ${job.skipReason}`);
+    logger.info(`${job.title} backup skipped: ${job.skipReason}`, { event: 'skipped' });
     return result('skipped', { reason: job.skipReason });
   }
 
@@ -81,29 +98,34 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const sink: SinkInstance = await create(job.sink, 'sink');
     const hooks: { step: LoadedStep; instance: HookInstance }[] = [];
     for (const step of job.hooks) hooks.push({ step, instance: await create(step, 'hook') });
-    const hookRun: HookRun = { job: job.name, store: sink, logger, signal: controller.signal, now: startedAt };
+    const hookRun: HookRun = { job: job.name, title: job.title, store: sink, logger, signal: controller.signal, now: startedAt };
 
     const exclusive = await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
     if (exclusive?.skip) {
-      logger.info(`${job.title} backup skipped: ${exclusive.reason}`);
+      logger.info(`${job.title} backup skipped: ${exclusive.reason}`, { event: 'skipped' });
       return result('skipped', { reason: exclusive.reason });
     }
     for (const { step, instance } of hooks) {
       const decision = await callHook(step, 'beforeRun', () => instance.beforeRun?.(hookRun), job.name);
       if (decision?.skip) {
-        logger.info(`${job.title} backup skipped: ${decision.reason}`);
+        logger.info(`${job.title} backup skipped: ${decision.reason}`, { event: 'skipped' });
         return result('skipped', { reason: decision.reason });
       }
     }
 
     const name = renderObjectName(job.nameTemplate, { job: job.name, startedAt, ext: artifactInfo.extension });
-    const artifact = await streamToSink({ job, source, transforms, sink, name, signal: controller.signal, startedAt, now, onFailure: () => controller.abort() });
+    logger.debug(`${job.title} backup started: ${name}`, { event: 'started' });
+    const onProgress = options.onProgress;
+    const progress = onProgress && ((sourceBytes: number, storedBytes: number, done: boolean) =>
+      onProgress({ job: job.name, title: job.title, sourceBytes, storedBytes, elapsedMs: elapsed(), done }));
+    const artifact = await streamToSink({ job, source, transforms, sink, name, signal: controller.signal, startedAt, now, onFailure: () => controller.abort(), progress });
     logger.info(`${job.title} backup complete: ${path.posix.basename(artifact.key)} (${formatSize(artifact.size)})`, {
+      event: 'complete',
       key: artifact.key,
       bytes: artifact.size,
       sourceBytes: artifact.sourceSize,
       sha256: artifact.sha256,
-      ms: artifact.finishedAt.getTime() - artifact.startedAt.getTime(),
+      durationMs: artifact.finishedAt.getTime() - artifact.startedAt.getTime(),
     });
 
     try {
@@ -114,7 +136,12 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     } catch (error) {
       // The backup is committed and stays; the job still fails so the problem is seen.
       failure = error as BackupctlError;
-      logger.error(`${job.title} backup committed, but what follows it failed: ${failure.message}`);
+      logger.error(`${job.title} backup committed, but what follows it failed: ${failure.message}`, {
+        event: 'failed',
+        code: failure.code,
+        key: artifact.key,
+        durationMs: elapsed(),
+      });
       return result('failed', { artifact, error: failure });
     }
     return result('succeeded', { artifact });
@@ -123,7 +150,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       ? abortedError(job.name, options.signal.reason)
       : wrapError(error, { code: ErrorCodes.INTERNAL, job: job.name });
     controller.abort(failure);
-    logger.error(`${job.title} backup failed: ${failure.message}`);
+    logger.error(`${job.title} backup failed: ${failure.message}`, { event: 'failed', code: failure.code, durationMs: elapsed() });
     await runOnError(job, opened, failure, logger, startedAt);
     return result('failed', { error: failure });
   } finally {
@@ -149,6 +176,7 @@ interface StreamJob {
   now: () => Date;
   /** Called on the first failure, so every other stage stops at once. */
   onFailure: () => void;
+  progress?: (sourceBytes: number, storedBytes: number, done: boolean) => void;
 }
 
 /** Streams source -> transforms -> gate -> sink; resolves with the committed artifact or rejects with the first failure. */
@@ -187,6 +215,7 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
   });
   stream.on('data', (chunk: Buffer) => {
     sourceBytes += chunk.length;
+    run.progress?.(sourceBytes, gate.bytes, false);
   });
   const written = run.sink.write(gate, run.name, run.signal).catch((error: unknown) => {
     fail(error, 'sink', job.sink, 'write');
@@ -194,6 +223,7 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
   });
 
   const settled = await Promise.allSettled([sourceDone, flowed, written]);
+  run.progress?.(sourceBytes, gate.bytes, true);
   if (first) throw first;
   const rejected = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (rejected) throw wrapError(rejected.reason, { code: ErrorCodes.INTERNAL, job: job.name });
@@ -248,7 +278,7 @@ async function runOnError(
     if (step.kind !== 'hook' || !hook.onError) continue;
     try {
       // onError hooks report failures (webhooks, alerts); they must not turn into one.
-      await hook.onError({ job: job.name, store: sink, logger, signal: AbortSignal.timeout(30_000), now, error });
+      await hook.onError({ job: job.name, title: job.title, store: sink, logger, signal: AbortSignal.timeout(30_000), now, error });
     } catch (hookError) {
       logger.warn(`${step.use} onError failed: ${(hookError as Error).message}`);
     }

@@ -1,7 +1,7 @@
 import type { Logger } from '../api/context.js';
 import type { LoadedJob } from '../config/load-pipeline.js';
 import type { Secrets } from './redact.js';
-import { runJob, type JobResult } from './run-job.js';
+import { runJob, type JobProgress, type JobResult } from './run-job.js';
 
 export interface RunSummary {
   /** True when every job succeeded or was skipped. */
@@ -14,6 +14,10 @@ export interface RunPipelineOptions {
   secrets: Secrets;
   signal?: AbortSignal;
   now?: () => Date;
+  /** See RunJobOptions.onProgress. */
+  onProgress?: (progress: JobProgress) => void;
+  /** Called as each job ends (the health server records it at once, not after the last job). */
+  onJobResult?: (result: JobResult) => void;
 }
 
 /**
@@ -23,14 +27,20 @@ export interface RunPipelineOptions {
  */
 export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipelineOptions): Promise<RunSummary> {
   const { logger } = options;
-  logger.info('Starting backup...');
+  logger.info('Starting backup...', { event: 'run-started' });
   const results: JobResult[] = [];
-  for (const job of jobs) results.push(await runJob(job, options));
+  for (const job of jobs) {
+    const result = await runJob(job, options);
+    options.onJobResult?.(result);
+    results.push(result);
+  }
   const failed = results.filter((result) => result.status === 'failed');
   if (failed.length === 0) {
-    logger.info('Backup complete');
+    logger.info('Backup complete', { event: 'run-complete' });
   } else {
-    logger.error(`Backup failed: ${failed.length} of ${results.length} jobs failed (${failed.map((result) => result.job).join(', ')})`);
+    logger.error(`Backup failed: ${failed.length} of ${results.length} jobs failed (${failed.map((result) => result.job).join(', ')})`, {
+      event: 'run-failed',
+    });
   }
   return { ok: failed.length === 0, results };
 }

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import {
+  BackupctlError,
+  ErrorCodes,
+  formatTimestamp,
+  type PluginContext,
+  type RestoreResult,
+  type RestoreTarget,
+  type ScratchDatabase,
+  type SourceInstance,
+} from '@backupctl/runner';
+import type { Readable } from 'node:stream';
+import { detectArchiveFormat } from './archive-format.js';
+import { describeSettings, parseConnectionUrl, type ConnectionSettings } from './connection-url.js';
+import { requirePgTool } from './find-pg-tool.js';
+import { childEnv, toLibpqEnv } from './libpq-env.js';
+import { runRestoreProcess } from './restore-process.js';
+import { countTableRows } from './row-counts.js';
+import {
+  createDatabase,
+  dropDatabase,
+  inspectTarget,
+  listSome,
+  readServerVersion,
+  replaceStatements,
+  restoreFailed,
+  withClient,
+  withServerClient,
+  type ConnectOptions,
+} from './target-database.js';
+
+/** What restore needs from the source: its connection, retry options and seams. */
+export interface RestoreContext {
+  /** The source's own database URL (secret) and its parsed settings: the default target. */
+  url: string;
+  settings: ConnectionSettings;
+  retryAttempts: number;
+  retryDelaySeconds: number;
+  context: PluginContext;
+  /** The environment psql inherits (without PG*) and PSQL_PATH / PG_RESTORE_PATH / PATH are read from. */
+  env?: NodeJS.ProcessEnv;
+  /** Where versioned client directories are searched (default /usr/lib/postgresql). */
+  searchRoots?: readonly string[];
+}
+
+/** PostgreSQL limits identifiers to 63 bytes. */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/** `clara_main_verify_20260201_031500_k3x9`, cut to fit PostgreSQL's 63 bytes. */
+export function scratchDatabaseName(database: string, now: Date, random = randomBytes(2).toString('hex')): string {
+  const suffix = `_verify_${formatTimestamp(now)}_${random}`;
+  let base = database;
+  while (Buffer.byteLength(base + suffix) > MAX_IDENTIFIER_BYTES) base = base.slice(0, -1);
+  return base + suffix;
+}
+
+/** The same URL naming another database (libpq's `dbname` parameter overrides the path). */
+function withDatabase(url: string, database: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}dbname=${encodeURIComponent(database)}`;
+}
+
+/**
+ * The postgres source's restore side: `restore` into its own database or a
+ * URL's (creating it, refusing or replacing what it holds), and for
+ * `verify` a scratch database and exact row counts.
+ */
+export function createRestoreCapability(
+  source: RestoreContext,
+): Required<Pick<SourceInstance, 'restore' | 'createScratch' | 'countRows'>> {
+  const { context } = source;
+  const { logger } = context;
+  const secrets = new Set(source.settings.secrets);
+
+  const settingsOf = (url: string | undefined): ConnectionSettings => {
+    if (url === undefined) return source.settings;
+    context.secrets.add(url);
+    const settings = parseConnectionUrl(url);
+    for (const secret of settings.secrets) {
+      context.secrets.add(secret);
+      secrets.add(secret);
+    }
+    return settings;
+  };
+  const connectOptions = (signal: AbortSignal): ConnectOptions => ({
+    attempts: source.retryAttempts,
+    delaySeconds: source.retryDelaySeconds,
+    logger,
+    signal,
+  });
+
+  async function restore(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult> {
+    const settings = settingsOf(target.url);
+    const where = describeSettings(settings);
+    const options = connectOptions(signal);
+    let created = false;
+    try {
+      if (target.create) {
+        await withServerClient(settings, options, (client) => createDatabase(client, settings.database, where));
+        created = true;
+        logger.info(`Created database ${where}`);
+      }
+      const { server, contents } = await withClient(settings, options, async (client) => ({
+        server: await readServerVersion(client),
+        contents: await inspectTarget(client),
+      }));
+      const { tables, schemas } = contents;
+      if (tables.length > 0 && !target.replace) {
+        throw new BackupctlError(
+          ErrorCodes.USAGE,
+          `${where} already has ${tables.length} table${tables.length === 1 ? '' : 's'} (${listSome(tables)}); ` +
+            `restoring would drop and replace everything in schema${schemas.length === 1 ? '' : 's'} ${schemas.join(', ')}`,
+          { hint: 'add --yes to replace them (in one transaction: if the restore fails, nothing changes), or restore into a new database with --target-url URL --create' },
+        );
+      }
+      const replacing = target.replace && (tables.length > 0 || schemas.some((schema) => schema !== 'public'));
+      if (replacing) {
+        const schemaWord = schemas.length === 1 ? 'schema' : 'schemas';
+        logger.warn(`Replacing everything in ${schemaWord} ${schemas.join(', ')} of ${where}${tables.length ? `: ${tables.length} tables (${listSome(tables)})` : ''}`);
+      }
+
+      const { format, stream } = await detectArchiveFormat(input);
+      const toolOptions = { env: source.env, searchRoots: source.searchRoots };
+      const psql = await requirePgTool('psql', server, where, toolOptions).catch((error: unknown) => {
+        throw restoreFailed(error, 'psql');
+      });
+      const pgRestore =
+        format === 'custom'
+          ? await requirePgTool('pg_restore', server, where, toolOptions).catch((error: unknown) => {
+              throw restoreFailed(error, 'pg_restore');
+            })
+          : undefined;
+      logger.info(
+        `Restoring into PostgreSQL ${server.text} at ${where}: ${format === 'custom' ? 'pg_restore | psql' : 'psql'}, one transaction, stopping at the first error`,
+      );
+      await runRestoreProcess(stream, {
+        format,
+        psql: psql.path,
+        pgRestore: pgRestore?.path,
+        psqlEnv: childEnv({ PGAPPNAME: 'backupctl-restore', ...toLibpqEnv(settings) }, source.env),
+        toolEnv: childEnv({}, source.env),
+        preamble: replacing ? replaceStatements(schemas, server) : [],
+        target: where,
+        logger,
+        signal,
+        secrets: [...secrets],
+      });
+      return {
+        target: where,
+        format: format === 'custom' ? 'custom archive (pg_restore)' : 'plain SQL (psql)',
+        replaced: replacing ? tables : [],
+      };
+    } catch (error) {
+      // A database this restore created holds nothing worth keeping.
+      if (created) {
+        await withServerClient(settings, connectOptions(AbortSignal.timeout(30_000)), (client) => dropDatabase(client, settings.database)).catch(
+          (dropError: unknown) => logger.warn(`Could not drop ${where} after the failed restore: ${(dropError as Error).message}`),
+        );
+      }
+      throw error;
+    }
+  }
+
+  async function createScratch(target: { url?: string }, signal: AbortSignal): Promise<ScratchDatabase> {
+    const server = settingsOf(target.url);
+    const name = scratchDatabaseName(source.settings.database, new Date());
+    const scratch: ConnectionSettings = { ...server, database: name };
+    const where = describeSettings(scratch);
+    // Connect through the database the URL names (the source's own by default): a backup user may not reach `postgres`.
+    await withClient(server, connectOptions(signal), (client) => createDatabase(client, name, where));
+    let dropped: Promise<void> | undefined;
+    return {
+      url: withDatabase(target.url ?? source.url, name),
+      target: where,
+      drop: () =>
+        (dropped ??= withClient(server, connectOptions(AbortSignal.timeout(30_000)), (client) => dropDatabase(client, name)).catch(
+          (error: unknown) => {
+            throw restoreFailed(error, `could not drop ${where}`);
+          },
+        )),
+    };
+  }
+
+  async function countRows(target: { url?: string }, signal: AbortSignal) {
+    const settings = settingsOf(target.url);
+    return withClient(settings, connectOptions(signal), (client) =>
+      countTableRows(client, signal).catch((error: unknown) => {
+        throw restoreFailed(error, `could not count the rows of ${describeSettings(settings)}`);
+      }),
+    );
+  }
+
+  return { restore, createScratch, countRows };
+}

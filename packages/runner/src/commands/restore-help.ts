@@ -1,0 +1,45 @@
+import { Args, Flags } from '@oclif/core';
+import { findPipeline } from '../config/find-pipeline.js';
+import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
+import { listBackups } from '../engine/list-backups.js';
+import { formatRestoreHelp } from '../engine/restore-help.js';
+import { abortOnSignals } from '../cli/abort-on-signals.js';
+import { BaseCommand } from '../cli/base-command.js';
+
+export default class RestoreHelp extends BaseCommand {
+  static override summary = 'Print the steps to restore the newest backup of each job by hand.';
+  static override description =
+    "The reference service's restore procedure (download, decompress, restore with psql, or into a new database " +
+    'first), filled in with the real bucket, endpoint and newest key of each job, then the same with backupctl ' +
+    'restore. Databases and credentials are named by their environment variables; no secret is printed.';
+  static override examples = ['<%= config.bin %> restore-help', '<%= config.bin %> restore-help --job clara'];
+  static override args = {
+    file: Args.string({ description: 'Pipeline file.' }),
+  };
+  static override flags = {
+    job: Flags.string({ char: 'j', multiple: true, description: 'Only this job (repeatable).' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(RestoreHelp);
+    const logger = this.createLogger();
+    const pipeline = await loadPipeline({ file: args.file });
+    const jobs = selectJobs(pipeline, flags.job ?? []);
+    // Nothing below prints a database URL, but mask them in case a plugin's message would.
+    // (A skipped job's url is still the literal `${VAR}`: nothing to mask.)
+    for (const job of jobs) if (!job.skipReason) this.secrets.add(stringOf(job.source?.options.url));
+    // The file as written: the commands name ${VARIABLES} instead of their values.
+    const { source: raw } = await findPipeline(args.file, process.cwd());
+    const cancel = abortOnSignals();
+    try {
+      const listing = await listBackups(jobs, { logger, secrets: this.secrets, signal: cancel.signal });
+      this.print(formatRestoreHelp(jobs, listing, { raw: raw.value }));
+    } finally {
+      cancel.dispose();
+    }
+  }
+}
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,69 @@
+import type { LoadedJob } from '../config/load-pipeline.js';
+import { backupNameMatcher } from './backup-name-matcher.js';
+import type { InstanceEnvironment } from './create-instance.js';
+import { openStore } from './open-store.js';
+
+/** One backup in a store. */
+export interface BackupEntry {
+  /** Full key, prefix included: `backups/clara/clara_20260201_030000.sql.gz`. */
+  key: string;
+  /** Bytes stored. */
+  size: number;
+  /** When the backup was taken: the UTC timestamp in its name. */
+  time: Date;
+}
+
+/** A job's backups in its store, newest first. */
+export interface JobBackups {
+  /** The store's name for its place, e.g. the bucket; jobs with the same location share a header in `ls`. */
+  location: string;
+  job: string;
+  /** e.g. "Clara DB" */
+  title: string;
+  backups: BackupEntry[];
+}
+
+/**
+ * Lists each job's backups, newest first, from the store behind its sink:
+ * the objects under the sink's prefix whose name is the job's name template
+ * filled in (others, such as metadata or another job's backups, are left
+ * out). A job skipped for want of its database is listed too; a job with no
+ * usable sink here is left out. Each store is closed when read.
+ */
+export async function listBackups(
+  jobs: readonly LoadedJob[],
+  environment: Omit<InstanceEnvironment, 'artifact'>,
+): Promise<JobBackups[]> {
+  const listing: JobBackups[] = [];
+  for (const job of jobs) {
+    // A skipped job whose sink options are incomplete here has nothing to
+    // list; any other job without a sink is a configuration error to report.
+    if (!job.sink && job.skipReason) continue;
+    const store = await openStore(job, environment);
+    let failure: unknown;
+    try {
+      const timeOf = backupNameMatcher(job, store.prefix);
+      const backups: BackupEntry[] = [];
+      for await (const object of store.list(store.prefix, environment.signal)) {
+        const time = timeOf(object.key);
+        if (time) backups.push({ key: object.key, size: object.size, time });
+      }
+      backups.sort(newestFirst);
+      listing.push({ location: store.location, job: job.name, title: job.title, backups });
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      // A failing close must not hide the listing's own error.
+      await Promise.resolve(store.close?.(failure)).catch((error: unknown) => {
+        if (failure === undefined) throw error;
+      });
+    }
+  }
+  return listing;
+}
+
+function newestFirst(a: BackupEntry, b: BackupEntry): number {
+  // Same second: the key decides, so the order is stable from run to run.
+  return b.time.getTime() - a.time.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
+}

@@ -1,0 +1,89 @@
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import type { LoadedJob } from '../config/load-pipeline.js';
+import { chooseBackup, type BackupSelection } from './backup-selection.js';
+import { restoreBackup, withRestoreStages, type RestoreEnvironment, type RestoredBackup, type RestoreStages } from './restore-job.js';
+import { compareRowCounts, type TableComparison } from './row-count-comparison.js';
+import { wrapError } from './wrap-error.js';
+
+export interface VerifyJobOptions extends RestoreEnvironment {
+  selection: BackupSelection;
+  /** Where to create the scratch database instead of the source's own server (a connection URL). */
+  scratchUrl?: string;
+}
+
+/** What `verify` found. */
+export interface VerifyOutcome {
+  /** True when the checksum held and every table has as many rows as in the source. */
+  ok: boolean;
+  restored: RestoredBackup;
+  /** The scratch database the backup was restored into (dropped since). */
+  scratch: string;
+  tables: TableComparison[];
+  /** Tables whose status is not `ok`. */
+  differences: number;
+  durationMs: number;
+}
+
+/** How long dropping the scratch database may take once the verify was cancelled or failed. */
+const DROP_TIMEOUT_MS = 60_000;
+
+/**
+ * `backupctl verify`: restores the chosen backup into a new scratch database
+ * (checking its SHA-256 on the way), counts every table's rows there and in
+ * the source database, and drops the scratch database again, whatever
+ * happened. A damaged object is an error (CHECKSUM_MISMATCH or the decoder's);
+ * differing row counts are a result with `ok: false`.
+ */
+export async function verifyJob(job: LoadedJob, options: VerifyJobOptions): Promise<VerifyOutcome> {
+  const signal = options.signal ?? new AbortController().signal;
+  const environment = { ...options, signal };
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  return withRestoreStages(job, environment, async (stages) => {
+    const { source } = requireVerify(stages);
+    const backup = await chooseBackup(stages.store, job, options.selection, signal);
+    const scratch = await call(() => source.createScratch({ url: options.scratchUrl }, signal), job, 'createScratch');
+    options.logger.info(`${job.title}: verifying in scratch database ${scratch.target}`);
+    try {
+      const restored = await restoreBackup(stages, backup, { url: scratch.url, create: false, replace: false }, environment);
+      const backupRows = await call(() => source.countRows({ url: scratch.url }, signal), job, 'countRows');
+      const sourceRows = await call(() => source.countRows({}, signal), job, 'countRows');
+      const tables = compareRowCounts(sourceRows, backupRows);
+      const differences = tables.filter((table) => table.status !== 'ok').length;
+      return { ok: differences === 0, restored, scratch: scratch.target, tables, differences, durationMs: now().getTime() - started.getTime() };
+    } finally {
+      // Also after a failure or a cancel: a verify must leave no database behind.
+      await Promise.race([
+        scratch.drop(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${DROP_TIMEOUT_MS / 1000} s`)), DROP_TIMEOUT_MS).unref()),
+      ]).then(
+        () => options.logger.debug(`Dropped scratch database ${scratch.target}`),
+        (error: unknown) => options.logger.warn(`Could not drop the scratch database ${scratch.target}: ${(error as Error).message}; drop it by hand`),
+      );
+    }
+  });
+}
+
+type VerifyStages = RestoreStages & {
+  source: Required<Pick<RestoreStages['source'], 'createScratch' | 'countRows'>>;
+};
+
+function requireVerify(stages: RestoreStages): VerifyStages {
+  const { source, job } = stages;
+  if (typeof source.createScratch !== 'function' || typeof source.countRows !== 'function') {
+    throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name}: the "${job.source?.use}" source plugin can restore but not verify (no scratch database or row counts)`, {
+      job: job.name,
+      plugin: job.source?.use,
+      hint: `restore into a database of your choice instead: backupctl restore ${job.name} --target-url URL --create`,
+    });
+  }
+  return stages as VerifyStages;
+}
+
+async function call<T>(run: () => Promise<T>, job: LoadedJob, hook: string): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw wrapError(error, { code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook });
+  }
+}

@@ -1,0 +1,34 @@
+import type { Store } from '../api/store.js';
+// A public helper of @backupctl/runner (exported from src/index.ts).
+import { readLastBackups, type BackupRecord } from '../engine/backup-records.js';
+import { listJobBackups } from './job-backups.js';
+
+/** When a job last backed up, and how that is known. */
+export interface LastBackup {
+  key: string;
+  /** When the backup finished (from last_backup.json), else the time in its name (when it started). */
+  time: Date;
+  from: 'last_backup.json' | 'object name';
+}
+
+/**
+ * The job's most recent successful backup: its entry in
+ * `metadata/last_backup.json` when there is one for this store's prefix
+ * (written only after a commit), else the newest object whose name is
+ * `<job>_YYYYMMDD_HHMMSS` (backups made before the record existed, or by
+ * the reference service). Undefined when the job has none.
+ */
+export async function findLastBackup(store: Store, job: string, signal?: AbortSignal): Promise<LastBackup | undefined> {
+  // Read from JSON another version (or a hand) may have written: trust no field.
+  const record: Partial<BackupRecord> | undefined = (await readLastBackups(store, signal))[job];
+  if (record && typeof record.key === 'string' && record.key.startsWith(store.prefix)) {
+    const time = new Date(record.finishedAt ?? record.startedAt ?? Number.NaN);
+    if (!Number.isNaN(time.getTime())) return { key: record.key, time, from: 'last_backup.json' };
+  }
+  const { backups } = await listJobBackups(store, job, signal);
+  let newest: LastBackup | undefined;
+  for (const backup of backups) {
+    if (!newest || backup.time > newest.time) newest = { key: backup.key, time: backup.time, from: 'object name' };
+  }
+  return newest;
+}

@@ -1,0 +1,66 @@
+import { Cron } from 'croner';
+import type { Logger } from '../api/context.js';
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
+
+export interface ScheduleOptions {
+  /** Cron syntax, read in UTC: `0 3 * * *`; six fields add seconds (`* * * * * *`). */
+  pattern: string;
+  /** One run. Never called while the previous call is still going. */
+  run: () => Promise<void>;
+  logger: Logger;
+}
+
+export interface Schedule {
+  readonly pattern: string;
+  nextRun(): Date | null;
+  /** True while a run is going. */
+  isBusy(): boolean;
+  /** No run starts after this. A run already going is not waited for (abort it separately). */
+  stop(): void;
+}
+
+/** Throws a USAGE error (exit 2) naming the pattern when croner cannot read it. */
+export function checkSchedulePattern(pattern: string): void {
+  try {
+    new Cron(pattern, { timezone: 'UTC', paused: true }).stop();
+  } catch (error) {
+    throw new BackupctlError(ErrorCodes.USAGE, `invalid --schedule "${pattern}": ${(error as Error).message}`, {
+      hint: 'cron syntax in UTC, e.g. "0 3 * * *" for 03:00 every day',
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Runs `run` on a cron schedule, in UTC, for hosts without a cron service.
+ * Runs never overlap: when one is due while the last is still going it is
+ * skipped with a warning (croner's `protect`), as a Kubernetes CronJob with
+ * `concurrencyPolicy: Forbid` would.
+ */
+export function startSchedule(options: ScheduleOptions): Schedule {
+  checkSchedulePattern(options.pattern);
+  const { logger } = options;
+  const cron = new Cron(
+    options.pattern,
+    {
+      timezone: 'UTC',
+      protect: (job) => {
+        logger.warn(`Scheduled backup skipped: the previous run (started ${job.currentRun()?.toISOString() ?? 'earlier'}) is still going`, {
+          event: 'schedule-skipped',
+        });
+      },
+      catch: (error) => logger.error(`Scheduled backup failed: ${(error as Error).message}`, { event: 'schedule-error' }),
+    },
+    async () => {
+      await options.run();
+      const next = cron.nextRun();
+      if (next) logger.info(`Next backup at ${next.toISOString()}`, { event: 'schedule-next' });
+    },
+  );
+  return {
+    pattern: options.pattern,
+    nextRun: () => cron.nextRun(),
+    isBusy: () => cron.isBusy(),
+    stop: () => cron.stop(),
+  };
+}

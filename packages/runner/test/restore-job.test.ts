@@ -1,0 +1,232 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { definePlugin, Type, type RestoreTarget, type SourceInstance } from '../src/index.js';
+import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
+import { checksumDocument } from '../src/engine/backup-records.js';
+import { createLogger } from '../src/engine/logger.js';
+import { Secrets } from '../src/engine/redact.js';
+import { restoreJob } from '../src/engine/restore-job.js';
+import { compareRowCounts, formatComparison } from '../src/engine/row-count-comparison.js';
+import { verifyJob } from '../src/engine/verify-job.js';
+import { createMemoryStore, type MemoryStore } from '../src/testing.js';
+
+const sql = Buffer.from('INSERT INTO t VALUES (1);\n'.repeat(40_000));
+const KEY = 'backups/clara/clara_20260201_030000.sql.gz';
+
+function step(kind: LoadedStep['kind'], use: string, create: () => unknown): LoadedStep {
+  return { use, kind, from: 'test', options: {}, path: `jobs.clara.${use}`, plugin: definePlugin({ name: use, kind, schema: Type.Object({}), create: create as never }) as never };
+}
+
+/** A source whose restore reads the input to its end, as a database would, and records how it ended. */
+function recordingSource(extra: Partial<SourceInstance> = {}) {
+  const seen = { bytes: Buffer.alloc(0), ended: false, error: undefined as Error | undefined, targets: [] as RestoreTarget[] };
+  const source: SourceInstance = {
+    open: async () => {
+      throw new Error('not used');
+    },
+    async restore(input: Readable, target) {
+      seen.targets.push(target);
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of input) chunks.push(chunk as Buffer);
+        seen.ended = true;
+      } catch (error) {
+        seen.error = error as Error;
+        throw error;
+      } finally {
+        seen.bytes = Buffer.concat(chunks);
+      }
+      return { target: 'db.example:5432/clara', format: 'plain SQL (test)', replaced: [] };
+    },
+    ...extra,
+  };
+  return { source, seen };
+}
+
+function jobWith(source: SourceInstance, store: MemoryStore): LoadedJob {
+  return {
+    name: 'clara',
+    title: 'Clara DB',
+    nameTemplate: '{job}_{timestamp}{ext}',
+    source: step('source', 'fake', () => source),
+    transforms: [step('transform', 'gzip', () => ({ encode: () => createGzip(), decode: () => createGunzip() }))],
+    sink: step('sink', 'memory', () => store),
+    hooks: [],
+  };
+}
+
+function storeWith(body: Buffer, record: { sha256: string; size: number } | null = checksumOf(body)): MemoryStore {
+  const store = createMemoryStore({ prefix: 'backups/clara/', location: 'bucket' });
+  store.objects.set(KEY, { body, lastModified: new Date() });
+  if (record) store.metadata.set(checksumDocument(KEY), { key: KEY, ...record, sourceSize: 0, startedAt: '', finishedAt: '', tool: 'test' });
+  return store;
+}
+
+function checksumOf(body: Buffer) {
+  return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
+}
+
+function env() {
+  const lines: string[] = [];
+  const secrets = new Secrets();
+  return { lines, secrets, logger: createLogger({ secrets, write: (line) => lines.push(line.slice(22)) }) };
+}
+
+const target: RestoreTarget = { create: false, replace: false };
+
+describe('restoreJob', () => {
+  it('streams the newest backup through gunzip into the source, checks its SHA-256 and reports the sizes', async () => {
+    const body = gzipSync(sql);
+    const { source, seen } = recordingSource();
+    const e = env();
+    const restored = await restoreJob(jobWith(source, storeWith(body)), { ...e, selection: {}, target: { url: 'x', create: true, replace: true } });
+    expect(seen.ended).toBe(true);
+    expect(seen.bytes.equals(sql)).toBe(true);
+    expect(seen.targets).toEqual([{ url: 'x', create: true, replace: true }]);
+    expect(restored).toMatchObject({
+      key: KEY,
+      storedBytes: body.length,
+      restoredBytes: sql.length,
+      sha256: checksumOf(body).sha256,
+      checksum: 'verified',
+      takenAt: new Date('2026-02-01T03:00:00Z'),
+    });
+    expect(e.lines.at(-1)).toMatch(/^Clara DB restored: clara_20260201_030000\.sql\.gz \(.* stored, 1015\.6 KB plain SQL \(test\)\) into db\.example:5432\/clara in \d+\.\d s, SHA-256 verified$/);
+  });
+
+  it('turns a checksum mismatch into an error of the input, never a clean end, and fails with CHECKSUM_MISMATCH', async () => {
+    const body = gzipSync(sql);
+    body[5] = body[5]! ^ 1; // the gzip header's time: gunzip does not notice
+    const { source, seen } = recordingSource();
+    const recorded = checksumOf(gzipSync(sql));
+    await expect(restoreJob(jobWith(source, storeWith(body, recorded)), { ...env(), selection: {}, target })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+      message: `${KEY} does not match its checksum: SHA-256 ${checksumOf(body).sha256}, ${recorded.sha256} recorded at backup time`,
+    });
+    expect(seen.ended).toBe(false);
+    expect(seen.error).toBeDefined();
+  });
+
+  it('refuses an object whose stored size differs from the record before the source sees anything', async () => {
+    const body = gzipSync(sql);
+    const { source, seen } = recordingSource();
+    const store = storeWith(body.subarray(0, 100), checksumOf(body));
+    await expect(restoreJob(jobWith(source, store), { ...env(), selection: {}, target })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+      message: `${KEY} is truncated: the store holds 100 bytes, ${body.length} were recorded at backup time`,
+    });
+    expect(seen.targets).toEqual([]);
+  });
+
+  it('restores an object with no record with a warning, and gzip still refuses a truncated one', async () => {
+    const body = gzipSync(sql);
+    const good = recordingSource();
+    const e = env();
+    const restored = await restoreJob(jobWith(good.source, storeWith(body, null)), { ...e, selection: {}, target });
+    expect(restored.checksum).toBe('unrecorded');
+    expect(e.lines).toContain(
+      `WARN: No checksum recorded for ${KEY} (not written by backupctl?): restoring it without SHA-256 verification; only the transforms' own checks (gzip's CRC) detect damage`,
+    );
+
+    const bad = recordingSource();
+    await expect(
+      restoreJob(jobWith(bad.source, storeWith(body.subarray(0, body.length - 10), null)), { ...env(), selection: {}, target }),
+    ).rejects.toMatchObject({ code: 'TRANSFORM_FAILED', message: `gzip could not decode ${KEY}: unexpected end of file` });
+    expect(bad.seen.ended).toBe(false);
+  });
+
+  it('stops reading the store and reports the source\'s error when the restore itself fails', async () => {
+    // Hard to compress, served in small chunks: far more than the stages buffer.
+    const object = gzipSync(Buffer.from(randomBytes(512 * 1024).toString('hex')));
+    const store = storeWith(object);
+    let body: Readable | undefined;
+    store.get = async () =>
+      (body = Readable.from(
+        (function* () {
+          for (let offset = 0; offset < object.length; offset += 1024) yield object.subarray(offset, offset + 1024);
+        })(),
+      ));
+    const source: SourceInstance = {
+      open: async () => {
+        throw new Error('not used');
+      },
+      restore: async () => {
+        throw new Error('psql: relation "users" already exists');
+      },
+    };
+    await expect(restoreJob(jobWith(source, store), { ...env(), selection: {}, target })).rejects.toMatchObject({
+      code: 'RESTORE_FAILED',
+      message: 'fake restore: psql: relation "users" already exists',
+    });
+    expect(body?.destroyed).toBe(true);
+    expect(body?.readableEnded).toBe(false);
+  });
+
+  it('says so when the source plugin cannot restore', async () => {
+    const source: SourceInstance = { open: async () => Promise.reject(new Error('not used')) };
+    await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: {}, target })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: 'job clara: the "fake" source plugin cannot restore',
+    });
+  });
+});
+
+describe('verifyJob', () => {
+  function verifiable(counts: { source: Record<string, number>; backup: Record<string, number> }) {
+    const calls: string[] = [];
+    const { source, seen } = recordingSource({
+      createScratch: async () => {
+        calls.push('create');
+        return { url: 'scratch-url', target: 'db.example:5432/clara_verify', drop: async () => void calls.push('drop') };
+      },
+      countRows: async ({ url }) => (url === 'scratch-url' ? counts.backup : counts.source),
+    });
+    return { source, seen, calls };
+  }
+
+  it('restores into a scratch database, compares row counts and drops it', async () => {
+    const { source, seen, calls } = verifiable({ source: { 'public.a': 2, 'public.b': 3 }, backup: { 'public.a': 2, 'public.b': 3 } });
+    const outcome = await verifyJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: {} });
+    expect(seen.targets).toEqual([{ url: 'scratch-url', create: false, replace: false }]);
+    expect(outcome).toMatchObject({ ok: true, differences: 0, scratch: 'db.example:5432/clara_verify' });
+    expect(calls).toEqual(['create', 'drop']);
+  });
+
+  it('drops the scratch database when the backup is damaged', async () => {
+    const body = gzipSync(sql);
+    body[5] = body[5]! ^ 1;
+    const { source, calls } = verifiable({ source: {}, backup: {} });
+    await expect(verifyJob(jobWith(source, storeWith(body, checksumOf(gzipSync(sql)))), { ...env(), selection: {} })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+    });
+    expect(calls).toEqual(['create', 'drop']);
+  });
+
+  it('reports differing tables as a result, not an error', async () => {
+    const { source } = verifiable({ source: { 'public.a': 5, 'public.new': 0 }, backup: { 'public.a': 2, 'public.gone': 1 } });
+    const outcome = await verifyJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: {} });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.differences).toBe(3);
+  });
+});
+
+describe('compareRowCounts and formatComparison', () => {
+  it('lists every table of either side with its status, by name', () => {
+    const rows = compareRowCounts({ 'public.users': 300, 'public.new': 0, 'audit.events': 490 }, { 'public.users': 300, 'audit.events': 500, 'public.old': 4 });
+    expect(rows).toEqual([
+      { table: 'audit.events', sourceRows: 490, backupRows: 500, status: 'differs' },
+      { table: 'public.new', sourceRows: 0, backupRows: undefined, status: 'missing in backup' },
+      { table: 'public.old', sourceRows: undefined, backupRows: 4, status: 'not in source' },
+      { table: 'public.users', sourceRows: 300, backupRows: 300, status: 'ok' },
+    ]);
+    expect(formatComparison(rows).split('\n')).toEqual([
+      'table         source rows  backup rows  status',
+      'audit.events          490          500  differs (+10 in backup)',
+      'public.new              0            -  missing in backup',
+      'public.old              -            4  not in source',
+      'public.users          300          300  ok',
+    ]);
+  });
+});

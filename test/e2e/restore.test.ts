@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, seedClaraDatabase, seedMem0Database, tableFingerprints, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { backUp, flipByte, logLines, printedSecrets, referenceEnv, truncate, userTables } from './restore-fixtures.js';
+
+const pg = usePostgres();
+const s3 = useS3();
+const claraDb = uniqueName('clara_main');
+const mem0Db = uniqueName('clara_vectors');
+const bucket = uniqueName('restore-backups');
+const env = () => referenceEnv(pg, { clara: claraDb, mem0: mem0Db }, bucket);
+let keys: Record<string, string>;
+
+beforeAll(async () => {
+  await pg.createDatabase(claraDb);
+  await pg.createDatabase(mem0Db);
+  await seedClaraDatabase(pg, claraDb);
+  await seedMem0Database(pg, mem0Db);
+  await s3.createBucket(bucket);
+  keys = await backUp(env(), bucket, s3);
+});
+
+describe('backupctl restore', () => {
+  it('restores both default jobs into new databases, table for table identical, and says what it restored', async () => {
+    for (const [job, source] of [['clara', claraDb], ['mem0', mem0Db]] as const) {
+      const target = uniqueName(`${job}_restored`);
+      const result = await runCli(['restore', job, '--create', '--json'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+      expect(result.stderr).not.toMatch(/ERROR|WARN/);
+      expect(result.code).toBe(0);
+      expect(printedSecrets(result)).toBe(false);
+      expect(await tableFingerprints(pg, target)).toEqual(await tableFingerprints(pg, source));
+
+      const stored = await s3.getObject(bucket, keys[job]!);
+      const name = path.posix.basename(keys[job]!);
+      const title = job === 'clara' ? 'Clara DB' : 'Mem0 DB';
+      expect(logLines(result)).toEqual([
+        `${title}: restoring ${name} (${sizeText(stored.length)}, taken ${takenText(name)})`,
+        `Created database 127.0.0.1:${pg.port}/${target}`,
+        expect.stringMatching(new RegExp(`^Restoring into PostgreSQL 1\\d\\.\\d+ at 127\\.0\\.0\\.1:${pg.port}/${target}: psql, one transaction`)),
+        expect.stringMatching(
+          new RegExp(`^${title} restored: ${name.replaceAll('.', '\\.')} \\(${sizeText(stored.length).replace('.', '\\.')} stored, [\\d.]+ (KB|MB) plain SQL \\(psql\\)\\) into 127\\.0\\.0\\.1:${pg.port}/${target} in \\d+\\.\\d s, SHA-256 verified$`),
+        ),
+      ]);
+      const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(summary).toMatchObject({
+        job,
+        key: keys[job],
+        storedBytes: stored.length,
+        sha256: createHash('sha256').update(stored).digest('hex'),
+        checksum: 'verified',
+        target: `127.0.0.1:${pg.port}/${target}`,
+        format: 'plain SQL (psql)',
+        replacedTables: [],
+      });
+      expect(summary.restoredBytes).toBeGreaterThan(stored.length);
+    }
+  });
+
+  it('round-trips a custom-format job through pg_restore, choosing the backup by --at', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-restore-'));
+    const file = path.join(dir, 'backupctl.yml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'jobs:',
+        '  shop:',
+        '    source: { use: postgres, with: { url: "${SHOP_URL}", format: custom, retryAttempts: 1 } }',
+        '    sink:',
+        '      use: s3',
+        '      with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: S3RVER, secretAccessKey: "${S3_SECRET_KEY}", prefix: backups/shop/ }',
+        '',
+      ].join('\n'),
+    );
+    const shopEnv = { ...env(), SHOP_URL: pg.url(claraDb) };
+    const backup = await runCli(['run', file], { env: shopEnv });
+    expect(backup.code).toBe(0);
+    const [key] = await s3.listKeys(bucket, 'backups/shop/');
+    expect(key).toMatch(/^backups\/shop\/shop_\d{8}_\d{6}\.dump$/);
+    // Stored by a second backup that must not be chosen: --at names the first one's second.
+    const stamp = /_(\d{8}_\d{6})\.dump$/.exec(key!)![1]!;
+    await s3.putObject(bucket, 'backups/shop/shop_29991231_235959.dump', 'not a dump');
+
+    const target = uniqueName('shop_restored');
+    const result = await runCli(['restore', 'shop', file, '--at', stamp, '--create'], { env: { ...shopEnv, RESTORE_TARGET_URL: pg.url(target) } });
+    expect(result.stderr).not.toMatch(/ERROR/);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/: pg_restore \| psql, one transaction/);
+    expect(result.stderr).toMatch(new RegExp(`shop restored: shop_${stamp}\\.dump \\(.* custom archive \\(pg_restore\\)\\) into .*SHA-256 verified`));
+    expect(await tableFingerprints(pg, target)).toEqual(await tableFingerprints(pg, claraDb));
+  });
+
+  it('refuses a target that has tables without --yes, naming them; with --yes replaces everything in one transaction', async () => {
+    const refused = await runCli(['restore', 'clara'], { env: env() });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      `Error: 127.0.0.1:${pg.port}/${claraDb} already has 5 tables (audit.events, public.conversations, public.invoices, public.messages, public.users); ` +
+        'restoring would drop and replace everything in schemas audit, public (add --yes to replace them (in one transaction: if the restore fails, ' +
+        'nothing changes), or restore into a new database with --target-url URL --create)',
+    );
+    expect(printedSecrets(refused)).toBe(false);
+
+    // A copy of the database, changed since the backup: rows deleted, a table added.
+    const copy = uniqueName('clara_copy');
+    expect((await runCli(['restore', 'clara', '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(copy) } })).code).toBe(0);
+    const fingerprint = await tableFingerprints(pg, copy);
+    await pg.psql(copy, 'DELETE FROM messages WHERE id < 100; CREATE TABLE scratch_notes (note text); INSERT INTO scratch_notes VALUES ($$x$$);');
+
+    const refusedCopy = await runCli(['restore', 'clara'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(copy) } });
+    expect(refusedCopy.code).toBe(2);
+    expect(refusedCopy.stderr).toContain('public.scratch_notes');
+    expect(await userTables(pg, copy)).toContain('public.scratch_notes');
+
+    const replaced = await runCli(['restore', 'clara', '--yes', '--json'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(copy) } });
+    expect(replaced.code).toBe(0);
+    expect(logLines(replaced)).toContainEqual(
+      `WARN: Replacing everything in schemas audit, public of 127.0.0.1:${pg.port}/${copy}: 6 tables (audit.events, public.conversations, public.invoices, public.messages, public.scratch_notes, public.users)`,
+    );
+    expect(JSON.parse(replaced.stdout)).toMatchObject({ replacedTables: expect.arrayContaining(['public.scratch_notes', 'public.messages']) });
+    expect(await tableFingerprints(pg, copy)).toEqual(fingerprint);
+    expect(await userTables(pg, copy)).not.toContain('public.scratch_notes');
+  });
+
+  it('stops at the first SQL error, exits 1 with the failing statement\'s message, and commits nothing', async () => {
+    const target = uniqueName('clara_conflict');
+    await pg.createDatabase(target);
+    // Not a table, so not refused, but in the way of the dump's CREATE TABLE users.
+    await pg.psql(target, 'CREATE VIEW users AS SELECT 1 AS id');
+    const result = await runCli(['restore', 'clara'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Error: psql failed restoring into 127\.0\.0\.1:\d+\/clara_conflict_\w+ \(exit code 3\): psql:<stdin>:\d+: ERROR: {2}relation "users" already exists/);
+    expect(result.stderr).toContain('nothing was committed');
+    expect(await userTables(pg, target)).toEqual([]);
+  });
+
+  describe('a damaged object is refused, and the target is left as it was', () => {
+    it('a byte flipped where gzip does not look (its header time): only the SHA-256 catches it, at the very end', async () => {
+      // Several MB, so the SQL is flowing into psql long before the object's end is read and hashed.
+      const big = uniqueName('big');
+      await pg.createDatabase(big);
+      await pg.psql(big, 'CREATE TABLE blobs AS SELECT i, md5(i::text) || md5((i * 7)::text) AS t FROM generate_series(1, 200000) AS i');
+      const key = await copyOf('clara', { DATABASE_URL: pg.url(big) });
+      await flipByte(s3, bucket, key, 5);
+      const target = uniqueName('clara_flipped');
+      await pg.createDatabase(target);
+      const result = await runCli(['restore', 'clara', '--key', key], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+      expect(result.code).toBe(1);
+      expect(logLines(result)).toContainEqual(expect.stringMatching(/^Restoring into PostgreSQL .*: psql, one transaction/));
+      expect(result.stderr).toMatch(new RegExp(`Error: ${key.replaceAll('.', '\\.')} does not match its checksum: SHA-256 [0-9a-f]{64}, [0-9a-f]{64} recorded at backup time`));
+      // psql had been given nearly all of the SQL (about 15 MB) when it was killed before its input ended: it committed none.
+      const stopped = logLines(result).find((line) => line.includes(' of SQL and was rolled back'));
+      expect(stopped).toMatch(new RegExp(`^WARN: Restore into 127\\.0\\.0\\.1:${pg.port}/${target} stopped after \\d+\\.\\d MB of SQL and was rolled back: nothing was committed$`));
+      expect(Number(/after ([\d.]+) MB/.exec(stopped!)![1])).toBeGreaterThan(10);
+      expect(await userTables(pg, target)).toEqual([]);
+    });
+
+    it('a byte flipped inside the compressed data', async () => {
+      const key = await copyOf('clara');
+      const size = (await s3.getObject(bucket, key)).length;
+      await flipByte(s3, bucket, key, Math.floor(size / 2));
+      const target = uniqueName('clara_flipped_mid');
+      await pg.createDatabase(target);
+      const result = await runCli(['restore', 'clara', '--key', path.posix.basename(key)], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+      expect(result.code).toBe(1);
+      // Where the damage lands decides who sees it first: gunzip (invalid data, CRC), psql (garbage SQL) or the SHA-256.
+      expect(result.stderr).toMatch(/Error: .*(does not match its checksum|gzip could not decode|psql failed)/);
+      expect(await userTables(pg, target)).toEqual([]);
+    });
+
+    it('a truncated object with a checksum record: refused from its size before anything is touched', async () => {
+      const key = await copyOf('clara');
+      await truncate(s3, bucket, key, 0.6);
+      const target = uniqueName('clara_truncated');
+      const result = await runCli(['restore', 'clara', '--key', key, '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`Error: ${key.replaceAll('.', '\\.')} is truncated: the store holds \\d+ bytes, \\d+ were recorded at backup time`));
+      expect(await pg.query('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [target])).toEqual([]);
+    });
+
+    it('a truncated object without a checksum record (another tool wrote it): gzip catches the truncation', async () => {
+      const key = 'backups/clara/clara_20200101_000000.sql.gz';
+      await truncate(s3, bucket, keys.clara!, 0.6, key);
+      const target = uniqueName('clara_truncated_unrecorded');
+      await pg.createDatabase(target);
+      const result = await runCli(['restore', 'clara', '--key', key], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+      expect(result.code).toBe(1);
+      expect(logLines(result)).toContain(
+        `WARN: No checksum recorded for ${key} (not written by backupctl?): restoring it without SHA-256 verification; only the transforms' own checks (gzip's CRC) detect damage`,
+      );
+      expect(result.stderr).toContain(`Error: gzip could not decode ${key}: unexpected end of file`);
+      expect(await userTables(pg, target)).toEqual([]);
+    });
+  });
+
+  it('says clearly when there is no such backup', async () => {
+    const missing = await runCli(['restore', 'clara', '--key', 'clara_20000101_000000.sql.gz'], { env: env() });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`Error: no object clara_20000101_000000.sql.gz in ${bucket} under backups/clara/`);
+    const early = await runCli(['restore', 'clara', '--at', '2001-01-01'], { env: env() });
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/Error: job clara has no backup taken at or before 2001-01-01 23:59:59 UTC in .* the oldest is \d{8}_\d{6}/);
+    const bad = await runCli(['restore', 'clara', '--at', 'yesterday'], { env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--at "yesterday" is not a time backupctl understands');
+  });
+});
+
+/** A fresh copy of the job's backup, under a name of its own with its checksum record, so damaging it spares the others. */
+async function copyOf(job: 'clara' | 'mem0', overrides: Record<string, string> = {}): Promise<string> {
+  const result = await runCli(['run', '--job', job], { env: { ...env(), ...overrides } });
+  expect(result.code).toBe(0);
+  const newest = (await s3.listKeys(bucket, `backups/${job}/`)).filter((key) => /_\d{8}_\d{6}\.sql\.gz$/.test(key) && key !== keys[job]);
+  return newest.sort().at(-1)!;
+}
+
+function sizeText(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function takenText(name: string): string {
+  const [, d, t] = /_(\d{8})_(\d{6})\./.exec(name)!;
+  return `${d!.slice(0, 4)}-${d!.slice(4, 6)}-${d!.slice(6)} ${t!.slice(0, 2)}:${t!.slice(2, 4)}:${t!.slice(4)} UTC`;
+}
