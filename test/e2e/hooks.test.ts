@@ -217,7 +217,7 @@ describe('retention', () => {
     const lines = logLines(result);
     const complete = lines.findIndex((line) => line.startsWith('Clara DB backup complete:'));
     expect(lines.slice(complete + 1)).toEqual([
-      `Cleanup: ignoring 1 object whose name is not clara_YYYYMMDD_HHMMSS: ${undated}`,
+      `Cleanup: ignoring 1 object whose name carries no timestamp: ${undated}`,
       `Removed expired backup ${tenDays}`,
       `Removed expired backup ${eightDays}`,
       'Cleanup: removed 2 expired backups',

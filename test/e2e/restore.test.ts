@@ -165,8 +165,8 @@ describe('backupctl restore', () => {
       await pg.createDatabase(target);
       const result = await runCli(['restore', 'clara', '--key', path.posix.basename(key)], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
       expect(result.code).toBe(1);
-      // Where the damage lands decides who sees it first: gunzip (invalid data, CRC), psql (garbage SQL) or the SHA-256.
-      expect(result.stderr).toMatch(/Error: .*(does not match its checksum|gzip could not decode|psql failed)/);
+      // gunzip or psql may trip over the damage first; the rest of the object is still hashed, and names the cause.
+      expect(result.stderr).toContain(`Error: ${key} does not match its checksum`);
       expect(await userTables(pg, target)).toEqual([]);
     });
 

@@ -28,6 +28,9 @@ export default definePlugin({
     {
       url: Type.String({
         minLength: 1,
+        // Checked when the file loads, so a wrong URL is a config error (exit 2) naming its line; never echoed.
+        pattern: '^postgres(ql)?://',
+        errorMessage: 'must be a postgres:// or postgresql:// URL',
         description:
           'Connection URL, postgres://user:password@host:5432/database?sslmode=require. Percent-encode special characters in the user and password; query parameters are libpq keywords.',
         examples: ['${DATABASE_URL}'],

@@ -49,7 +49,7 @@ describe('force: true/false, 1/0, yes/no in any case', () => {
   it('refuses anything else with a schema error at the option', () => {
     for (const bad of ['maybe', 'on', '', 'truee', 2]) {
       const problems = checkSchema(respawn.schema, { force: bad });
-      expect(problems, String(bad)).toEqual([{ path: ['force'], message: expect.stringMatching(/^must match /) }]);
+      expect(problems, String(bad)).toEqual([{ path: ['force'], message: 'must be true/false, 1/0 or yes/no' }]);
     }
     expect(() => parseFlag('maybe')).toThrow(/expected true\/false, 1\/0 or yes\/no, got "maybe"/);
   });
@@ -158,7 +158,7 @@ describe('retention hook', () => {
     ]);
     expect([...store.metadata.keys()]).toEqual(['checksums/backups/clara/clara_20260128_030000.sql.gz.json']);
     expect(lines).toEqual([
-      'Cleanup: ignoring 2 objects whose name is not clara_YYYYMMDD_HHMMSS: backups/clara/clara_latest.sql.gz, backups/clara/README.txt',
+      'Cleanup: ignoring 2 objects whose name carries no timestamp: backups/clara/clara_latest.sql.gz, backups/clara/README.txt',
       'Removed expired backup backups/clara/clara_20260101_030000.sql.gz',
       'Removed expired backup backups/clara/clara_20260120_030000.sql.gz',
       'Cleanup: removed 2 expired backups',
@@ -218,5 +218,23 @@ describe('retention hook', () => {
     const { run, lines } = hookRun(store);
     await applyRetention({ days: 7, keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }, run);
     expect(lines).toEqual(['DEBUG: Cleanup: nothing expired for clara (1 backup kept)']);
+  });
+});
+
+describe('listJobBackups', () => {
+  it('follows the job name template, as ls and restore do', async () => {
+    const { createMemoryStore } = await import('../src/testing.js');
+    const { listJobBackups } = await import('../src/hooks/job-backups.js');
+    const { Readable } = await import('node:stream');
+    const store = createMemoryStore({ prefix: 'db/' });
+    const signal = new AbortController().signal;
+    for (const name of ['nightly-clara-20260101_030000.sql.gz', 'clara_20260102_030000.sql.gz', 'notes.txt']) {
+      await store.write(Readable.from([Buffer.from(name)]), name, signal);
+    }
+    const scan = await listJobBackups(store, { name: 'clara', nameTemplate: 'nightly-{job}-{timestamp}{ext}' });
+    expect(scan.backups.map((backup) => [backup.key, backup.time.toISOString()])).toEqual([
+      ['db/nightly-clara-20260101_030000.sql.gz', '2026-01-01T03:00:00.000Z'],
+    ]);
+    expect(scan.ignored).toEqual(['db/notes.txt']);
   });
 });

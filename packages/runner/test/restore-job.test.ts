@@ -64,6 +64,14 @@ function storeWith(body: Buffer, record: { sha256: string; size: number } | null
   return store;
 }
 
+function inChunks(body: Buffer, size = 1024): Readable {
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < body.length; offset += size) yield body.subarray(offset, offset + size);
+    })(),
+  );
+}
+
 function checksumOf(body: Buffer) {
   return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
 }
@@ -109,6 +117,23 @@ describe('restoreJob', () => {
     expect(seen.error).toBeDefined();
   });
 
+  it('names a damaged object a checksum mismatch even when gunzip trips over the damage first, having read it to the end', async () => {
+    const object = gzipSync(Array.from({ length: 50_000 }, (_, i) => `INSERT INTO t VALUES (${i}, 'name ${i * 7}');\n`).join(''));
+    const damaged = Buffer.from(object);
+    damaged[0] = 0; // gzip's magic: gunzip refuses the first chunk
+    damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 1; // and one more change only the whole-object hash can see
+    const { source, seen } = recordingSource();
+    const store = storeWith(damaged, checksumOf(object));
+    store.get = async () => inChunks(damaged); // as S3 serves it: the damage arrives long before the end
+    await expect(restoreJob(jobWith(source, store), { ...env(), selection: {}, target })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+      message: expect.stringMatching(/does not match its checksum/),
+    });
+    expect(seen.ended).toBe(false);
+    // The restore was stopped by gunzip's error, long before the hash had read the end.
+    expect(seen.error?.message).toBe('incorrect header check');
+  });
+
   it('refuses an object whose stored size differs from the record before the source sees anything', async () => {
     const body = gzipSync(sql);
     const { source, seen } = recordingSource();
@@ -142,12 +167,7 @@ describe('restoreJob', () => {
     const object = gzipSync(Buffer.from(randomBytes(512 * 1024).toString('hex')));
     const store = storeWith(object);
     let body: Readable | undefined;
-    store.get = async () =>
-      (body = Readable.from(
-        (function* () {
-          for (let offset = 0; offset < object.length; offset += 1024) yield object.subarray(offset, offset + 1024);
-        })(),
-      ));
+    store.get = async () => (body = inChunks(object));
     const source: SourceInstance = {
       open: async () => {
         throw new Error('not used');

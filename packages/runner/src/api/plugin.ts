@@ -140,6 +140,12 @@ export interface HookRun {
   job: string;
   /** The job's label (`title:` in the file, e.g. `Clara DB`); the runner always sets it. */
   title?: string;
+  /**
+   * How the job names its objects (`name:` in the file, default
+   * `{job}_{timestamp}{ext}`), so hooks can tell its backups from other
+   * objects; see backupNameMatcher. The runner always sets it.
+   */
+  nameTemplate?: string;
   /** The job's sink, as a store. */
   store: Store;
   logger: Logger;

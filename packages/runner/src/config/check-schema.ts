@@ -42,12 +42,23 @@ function toProblem(error: ErrorObject): SchemaProblem {
     case 'const':
       return { path, message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern':
-      return { path, message: `must match ${String(params.pattern)}` };
+      return { path, message: patternMessage(error) };
     case 'propertyNames':
-      return { path, message: `has an invalid name: ${error.message ?? ''}` };
+      return { path, message: 'has an invalid name' };
     default:
       return { path, message: error.message ?? 'is invalid' };
   }
+}
+
+/**
+ * A raw regex tells users little: a schema says what it wants in
+ * `errorMessage` (a custom keyword, e.g. "must be true/false, 1/0 or
+ * yes/no"); without one the message still names the pattern.
+ */
+function patternMessage(error: ErrorObject): string {
+  const schema = error.parentSchema as { errorMessage?: unknown } | undefined;
+  if (typeof schema?.errorMessage === 'string') return schema.errorMessage;
+  return `must match ${String((error.params as { pattern?: unknown }).pattern)}`;
 }
 
 function allowed(error: ErrorObject): string {

@@ -63,6 +63,10 @@ export async function loadPipeline(options: LoadOptions = {}): Promise<LoadedPip
   const report = (path: ConfigPath, message: string, code: ConfigIssue['code'] = ErrorCodes.CONFIG_INVALID, hint?: string) =>
     issues.push({ code, location: source.locate(path), path: formatPath(path), message, hint });
 
+  if (source.value === null || source.value === undefined) {
+    report([], 'the file is empty; a pipeline needs `version: 1` and `jobs:`');
+    throw new ConfigError(issues);
+  }
   const shapeProblems = checkSchema(PipelineSchema, source.value);
   for (const problem of shapeProblems) report(problem.path, problem.message);
   const file = source.value as Partial<PipelineFile> | null;

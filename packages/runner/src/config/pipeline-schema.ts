@@ -46,7 +46,11 @@ const Job = Type.Object(
 export const PipelineSchema = Type.Object(
   {
     version: Type.Literal(1, { description: 'Pipeline file format version.' }),
-    jobs: Type.Record(Type.String({ pattern: JOB_NAME_PATTERN }), Job, { minProperties: 1 }),
+    jobs: Type.Record(Type.String({ pattern: JOB_NAME_PATTERN }), Job, {
+      minProperties: 1,
+      // patternProperties alone lets other names through unchecked.
+      propertyNames: { pattern: JOB_NAME_PATTERN, errorMessage: 'job names use letters, digits, _ . - and start with a letter or digit' },
+    }),
   },
   { additionalProperties: false },
 );

@@ -58,6 +58,7 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
       for (const step of steps) {
         const outcome = await applyRetention(step.options as RetentionOptions, {
           job: job.name,
+          nameTemplate: job.nameTemplate,
           store,
           logger,
           now: startedAt,

@@ -1,12 +1,11 @@
 import path from 'node:path';
-import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Logger } from '../api/context.js';
-import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { Lifecycle, RestoreResult, RestoreTarget, SinkInstance, SourceInstance, TransformInstance } from '../api/plugin.js';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { readBackupRecord } from './backup-records.js';
 import { chooseBackup, type BackupSelection, type ChosenBackup } from './backup-selection.js';
-import { ChecksumVerifier } from './checksum-verifier.js';
+import { decodeStored, type DecodedBackup } from './decode-stored.js';
 import { createInstance, emptyArtifactInfo } from './create-instance.js';
 import { formatSize } from './format-size.js';
 import type { Secrets } from './redact.js';
@@ -135,44 +134,36 @@ export async function restoreBackup(
   logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${describeTime(backup.time)}` : ''})`);
 
   const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(signal.reason);
-  signal.addEventListener('abort', onOuterAbort, { once: true });
-  let first: BackupctlError | undefined;
-  const fail = (error: BackupctlError) => {
-    first ??= error;
-    controller.abort(first);
+  let decoded: DecodedBackup | undefined;
+  const onOuterAbort = () => {
+    controller.abort(signal.reason);
+    decoded?.stop(true);
   };
+  signal.addEventListener('abort', onOuterAbort, { once: true });
 
   try {
     const body = await call(() => store.get(backup.key, controller.signal), ErrorCodes.STORE_FAILED, job.sink, 'get', job.name);
-    const verifier = new ChecksumVerifier(backup.key, record && { sha256: record.sha256, size: record.size });
-    const decoders = [...stages.transforms].reverse().map(({ step, instance }) => {
-      const decoder = instance.decode();
-      decoder.once('error', (error: Error) => fail(decodeError(error, step, backup.key, job.name)));
-      return decoder;
+    const decoders = [...stages.transforms].reverse().map(({ step, instance }) => ({ step, stream: instance.decode() }));
+    decoded = decodeStored(body, decoders, {
+      key: backup.key,
+      job: job.name,
+      sink: job.sink?.use,
+      expected: record && { sha256: record.sha256, size: record.size },
     });
-    let restoredBytes = 0;
-    const output = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        restoredBytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    body.once('error', (error) => fail(wrapError(error, { code: ErrorCodes.STORE_FAILED, job: job.name, plugin: job.sink?.use, hook: 'get' })));
-    verifier.once('error', (error) => fail(wrapError(error, { code: ErrorCodes.CHECKSUM_MISMATCH, job: job.name })));
-
-    const flowed = new Promise<void>((resolve) => {
-      pipeline([body as Readable, verifier, ...decoders, output], () => resolve());
-    });
-    const restored = source.restore(output, target, controller.signal).catch((error: unknown) => {
-      fail(wrapError(error, { code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook: 'restore' }));
-      // Stop reading the store: the restore will not take more.
-      output.destroy();
+    const reading = decoded;
+    let restoreFailure: BackupctlError | undefined;
+    const restored = source.restore(reading.stream, target, controller.signal).catch((error: unknown) => {
+      restoreFailure = wrapError(error, { code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook: 'restore' });
+      // The restore will take no more: stop reading the store (unless the hash still has a verdict to give).
+      reading.stop();
       return undefined;
     });
-    const [result] = await Promise.all([restored, flowed]);
+    const [result, streamFailure] = await Promise.all([restored, reading.settled]);
     if (signal.aborted) throw abortedError(job.name, signal.reason);
-    if (first) throw first;
+    // A damaged object is the cause of whatever the restore then said.
+    const failure = streamFailure ?? restoreFailure;
+    if (failure) throw failure;
+    const { verifier } = reading;
     const sha256 = verifier.sha256();
     if (!result || sha256 === undefined) {
       throw new BackupctlError(ErrorCodes.INTERNAL, `restore of ${backup.key} ended without a result`, { job: job.name });
@@ -182,7 +173,7 @@ export async function restoreBackup(
       key: backup.key,
       takenAt: backup.time,
       storedBytes: verifier.bytes,
-      restoredBytes,
+      restoredBytes: reading.decodedBytes(),
       sha256,
       checksum: record ? 'verified' : 'unrecorded',
       result,
@@ -232,17 +223,6 @@ export function formatSeconds(ms: number): string {
 
 function describeTime(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-function decodeError(error: Error, step: LoadedStep, key: string, job: string): BackupctlError {
-  if (isBackupctlError(error)) return wrapError(error, { code: ErrorCodes.TRANSFORM_FAILED, job, plugin: step.use, hook: 'decode' });
-  return new BackupctlError(ErrorCodes.TRANSFORM_FAILED, `${step.use} could not decode ${key}: ${error.message}`, {
-    job,
-    plugin: step.use,
-    hook: 'decode',
-    hint: 'the object is damaged (truncated or altered), or was not written by this job\'s transforms',
-    cause: error,
-  });
 }
 
 async function call<T>(run: () => Promise<T>, code: BackupctlError['code'], step: LoadedStep | undefined, hook: string, job: string): Promise<T> {

@@ -98,7 +98,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const sink: SinkInstance = await create(job.sink, 'sink');
     const hooks: { step: LoadedStep; instance: HookInstance }[] = [];
     for (const step of job.hooks) hooks.push({ step, instance: await create(step, 'hook') });
-    const hookRun: HookRun = { job: job.name, title: job.title, store: sink, logger, signal: controller.signal, now: startedAt };
+    const hookRun: HookRun = { job: job.name, title: job.title, nameTemplate: job.nameTemplate, store: sink, logger, signal: controller.signal, now: startedAt };
 
     const exclusive = await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
     if (exclusive?.skip) {

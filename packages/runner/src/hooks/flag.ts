@@ -16,6 +16,7 @@ export function flagSchema(options: { default: boolean; description: string }) {
   return Type.String({
     pattern: `^(${[...TRUE_WORDS, ...FALSE_WORDS].map(anyCase).join('|')})$`,
     default: String(options.default),
+    errorMessage: 'must be true/false, 1/0 or yes/no',
     description: `${options.description} true/false, 1/0 or yes/no, in any case.`,
   });
 }

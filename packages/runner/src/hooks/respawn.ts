@@ -2,6 +2,7 @@ import { Type, definePlugin, type HookRun, type SkipDecision } from '../api/inde
 // A public helper of @backupctl/runner (exported from src/index.ts).
 import { formatLogTime } from '../engine/logger.js';
 import { flagSchema, parseFlag } from './flag.js';
+import { namingOf } from './job-backups.js';
 import { findLastBackup } from './last-backup.js';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -40,7 +41,7 @@ export function formatAge(ms: number): string {
  */
 export async function checkRespawn(run: HookRun, hours: number): Promise<SkipDecision | undefined> {
   if (hours <= 0) return undefined;
-  const last = await findLastBackup(run.store, run.job, run.signal);
+  const last = await findLastBackup(run.store, namingOf(run), run.signal);
   if (!last) return undefined;
   const nextAllowed = new Date(last.time.getTime() + hours * HOUR_MS);
   if (run.now >= nextAllowed) return undefined;

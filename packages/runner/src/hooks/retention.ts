@@ -1,7 +1,7 @@
 import { Type, definePlugin, type Logger, type Static, type Store } from '../api/index.js';
 // A public helper of @backupctl/runner (exported from src/index.ts).
 import { checksumDocument } from '../engine/backup-records.js';
-import { listJobBackups } from './job-backups.js';
+import { listJobBackups, namingOf } from './job-backups.js';
 import { hasRetentionRule, selectExpired, type RetentionRules } from './retention-policy.js';
 
 const keepRule = (what: string) =>
@@ -30,6 +30,8 @@ export type RetentionOptions = Static<typeof retentionSchema>;
 /** One retention pass over a job's backups in a store. */
 export interface RetentionPass {
   job: string;
+  /** The job's object name template; default `{job}_{timestamp}{ext}`. */
+  nameTemplate?: string;
   store: Store;
   logger: Logger;
   /** The run's start: ages are measured from it. */
@@ -62,11 +64,11 @@ const SHOWN_IGNORED = 10;
  */
 export async function applyRetention(rules: RetentionRules, pass: RetentionPass): Promise<RetentionOutcome> {
   const { store, logger, signal } = pass;
-  const { backups, ignored } = await listJobBackups(store, pass.job, signal);
+  const { backups, ignored } = await listJobBackups(store, namingOf(pass), signal);
   if (ignored.length) {
     const shown = ignored.slice(0, SHOWN_IGNORED).join(', ');
     const more = ignored.length > SHOWN_IGNORED ? ` and ${ignored.length - SHOWN_IGNORED} more` : '';
-    logger.info(`Cleanup: ignoring ${plural(ignored.length, 'object')} whose name is not ${pass.job}_YYYYMMDD_HHMMSS: ${shown}${more}`);
+    logger.info(`Cleanup: ignoring ${plural(ignored.length, 'object')} whose name carries no timestamp: ${shown}${more}`);
   }
   if (!hasRetentionRule(rules)) {
     logger.info(`Cleanup: no retention rule is set for ${pass.job} (days and every keep* are 0), nothing is deleted`);
