@@ -77,7 +77,7 @@ describe('backupctl restore', () => {
     );
     const shopEnv = { ...env(), SHOP_URL: pg.url(claraDb) };
     const backup = await runCli(['run', file], { env: shopEnv });
-    expect(backup.code).toBe(0);
+    expect(backup.code, backup.stderr).toBe(0);
     const [key] = await s3.listKeys(bucket, 'backups/shop/');
     expect(key).toMatch(/^backups\/shop\/shop_\d{8}_\d{6}\.dump$/);
     // Stored by a second backup that must not be chosen: --at names the first one's second.
@@ -211,7 +211,7 @@ describe('backupctl restore', () => {
 /** A fresh copy of the job's backup, under a name of its own with its checksum record, so damaging it spares the others. */
 async function copyOf(job: 'clara' | 'mem0', overrides: Record<string, string> = {}): Promise<string> {
   const result = await runCli(['run', '--job', job], { env: { ...env(), ...overrides } });
-  expect(result.code).toBe(0);
+  expect(result.code, result.stderr).toBe(0);
   const newest = (await s3.listKeys(bucket, `backups/${job}/`)).filter((key) => /_\d{8}_\d{6}\.sql\.gz$/.test(key) && key !== keys[job]);
   return newest.sort().at(-1)!;
 }

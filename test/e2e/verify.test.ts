@@ -69,7 +69,7 @@ describe('backupctl verify', () => {
     await seedClaraDatabase(pg, changed);
     const changedEnv = { ...env(), DATABASE_URL: pg.url(changed) };
     const run = await runCli(['run', '--job', 'clara'], { env: changedEnv });
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     await pg.psql(changed, `INSERT INTO invoices (amount, issued_at) VALUES (1, now()), (2, now()); DELETE FROM audit.events WHERE id <= 10; CREATE TABLE notes (n text);`);
 
     const result = await runCli(['verify', 'clara'], { env: changedEnv });
@@ -98,7 +98,7 @@ describe('backupctl verify', () => {
   it('refuses a byte-flipped and a truncated backup, exit 1, and leaves no scratch database', async () => {
     for (const damage of ['flip', 'truncate'] as const) {
       const run = await runCli(['run', '--job', 'clara'], { env: env() });
-      expect(run.code).toBe(0);
+      expect(run.code, run.stderr).toBe(0);
       const key = (await s3.listKeys(bucket, 'backups/clara/')).sort().at(-1)!;
       if (damage === 'flip') await flipByte(s3, bucket, key, 5);
       else await truncate(s3, bucket, key, 0.5);
@@ -118,7 +118,8 @@ describe('backupctl verify', () => {
     await pg.createDatabase(big);
     await pg.psql(big, 'CREATE TABLE blobs AS SELECT i, md5(i::text) || md5((i * 7)::text) AS t FROM generate_series(1, 300000) AS i');
     const bigEnv = { ...env(), DATABASE_URL: pg.url(big) };
-    expect((await runCli(['run', '--job', 'clara'], { env: bigEnv })).code).toBe(0);
+    const run = await runCli(['run', '--job', 'clara'], { env: bigEnv });
+    expect(run.code, run.stderr).toBe(0);
 
     const verify = startCli(['verify', 'clara'], { env: bigEnv });
     await verify.waitForOutput(/Restoring into PostgreSQL/, 'stderr');

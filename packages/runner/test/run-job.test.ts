@@ -120,11 +120,19 @@ describe('runJob', () => {
     expect(seen).toEqual(['fake-source done: boom']);
 
     const committed = await runJob(
-      job({ source: sourceFrom([payload]), sink: store, hooks: [{ afterCommit: async () => { throw new Error('retention broke'); } }] }),
+      job({
+        source: sourceFrom([payload]),
+        sink: store,
+        hooks: [
+          { afterCommit: async () => { throw new Error('retention broke'); } },
+          { onError: async ({ error }) => void seen.push((error as Error).message) },
+        ],
+      }),
       harness(),
     );
     expect(committed.status).toBe('failed');
     expect(committed.error).toMatchObject({ code: 'HOOK_FAILED', hook: 'afterCommit' });
+    expect(seen).toEqual(['fake-source done: boom', 'hook0 afterCommit: retention broke']);
     expect(committed.artifact?.key).toBe('clara_20260201_030000');
     expect(store.objects.size).toBe(1);
   });

@@ -9,7 +9,8 @@ export const EXIT_BAD_INPUT = 2;
 /** The single place that turns an error into what the user sees and the exit code. */
 export function reportError(error: unknown, secrets: Secrets, debug: boolean): { text: string; exitCode: number } {
   const exitCode = exitCodeFor(error);
-  const message = error instanceof Error ? error.message : String(error);
+  // oclif's flag errors end in a second line, "See more help with --help": keep the error to one line.
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\n+See more help with --help$/, ' (see --help)');
   const hint = isBackupctlError(error) && error.hint ? ` (${error.hint})` : '';
   let text = `Error: ${message}${hint}`;
   if (debug && error instanceof Error && error.stack) text += `\n${error.stack}${causeStack(error)}`;

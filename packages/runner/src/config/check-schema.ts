@@ -31,6 +31,9 @@ function toProblem(error: ErrorObject): SchemaProblem {
     .slice(1)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  // Inside propertyNames, the error is about a key: name it in the path.
+  const { propertyName } = error as { propertyName?: unknown };
+  if (typeof propertyName === 'string') path.push(propertyName);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
@@ -43,8 +46,6 @@ function toProblem(error: ErrorObject): SchemaProblem {
       return { path, message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern':
       return { path, message: patternMessage(error) };
-    case 'propertyNames':
-      return { path, message: 'has an invalid name' };
     default:
       return { path, message: error.message ?? 'is invalid' };
   }
@@ -68,8 +69,9 @@ function allowed(error: ErrorObject): string {
 }
 
 // anyOf/oneOf report one error per branch plus a summary; keep the summary.
+// propertyNames adds a summary to the error about the name itself; keep the latter.
 function isNoise(error: ErrorObject): boolean {
-  return error.keyword === 'if' || error.schemaPath.includes('/anyOf/') || error.schemaPath.includes('/oneOf/');
+  return error.keyword === 'if' || error.keyword === 'propertyNames' || error.schemaPath.includes('/anyOf/') || error.schemaPath.includes('/oneOf/');
 }
 
 function dedupe(problems: SchemaProblem[]): SchemaProblem[] {

@@ -97,13 +97,20 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
   // A skipped job's problems are not errors (its database is not configured
   // here), but its sink is still loaded when valid so `ls` can list it.
   const report: JobLoadContext['report'] = skipReason ? () => undefined : context.report;
-  const scoped = { ...context, report };
 
   const filled = interpolate(raw, context.env, jobPath);
   for (const missing of filled.missing) {
     report(missing.path, `environment variable ${missing.name} is not set`, ErrorCodes.ENV_MISSING,
       `set ${missing.name}, or give a default in the file: \${${missing.name}:-value}`);
   }
+  // An option whose variable is missing has one problem, not a second one from its schema.
+  const missingPaths = new Set(filled.missing.map((missing) => formatPath(missing.path)));
+  const scoped = {
+    ...context,
+    report: ((path, ...rest) => {
+      if (!missingPaths.has(formatPath(path))) report(path, ...rest);
+    }) satisfies JobLoadContext['report'],
+  };
   const job = filled.value as JobConfig;
   const nameTemplate = job.name ?? '{job}_{timestamp}{ext}';
   const templateProblem = checkNameTemplate(nameTemplate);

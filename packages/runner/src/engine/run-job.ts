@@ -142,6 +142,8 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
         key: artifact.key,
         durationMs: elapsed(),
       });
+      // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
+      await runOnError(job, opened, failure, logger, startedAt);
       return result('failed', { artifact, error: failure });
     }
     return result('succeeded', { artifact });
@@ -278,7 +280,16 @@ async function runOnError(
     if (step.kind !== 'hook' || !hook.onError) continue;
     try {
       // onError hooks report failures (webhooks, alerts); they must not turn into one.
-      await hook.onError({ job: job.name, title: job.title, store: sink, logger, signal: AbortSignal.timeout(30_000), now, error });
+      await hook.onError({
+        job: job.name,
+        title: job.title,
+        nameTemplate: job.nameTemplate,
+        store: sink,
+        logger,
+        signal: AbortSignal.timeout(30_000),
+        now,
+        error,
+      });
     } catch (hookError) {
       logger.warn(`${step.use} onError failed: ${(hookError as Error).message}`);
     }
