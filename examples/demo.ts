@@ -22,6 +22,10 @@ import { startPostgres, type PostgresCluster } from '../test/harness/postgres.js
 import { startS3Server, type S3Server } from '../test/harness/s3.js';
 import { seedClaraDatabase, seedMem0Database, tableFingerprints, type DatabaseFingerprint } from '../test/harness/seed.js';
 
+// This process talks to the local S3 server with the AWS SDK, whose Node 20
+// notice would bury the demo's output (the CLI silences it the same way).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const S3_DIRECTORY = join(REPO_ROOT, '.demo', 's3');
 const BUCKET = 'clara-backups';
