@@ -46,7 +46,7 @@ function jobSection(job: LoadedJob, entry: JobBackups, options: RestoreHelpOptio
   const steps: { title: string; lines: string[] }[] = [{ title: 'Download backup', lines: downloadLines(job, entry, newest, options.raw) }];
   const decoded = decodeLines(job, baseName(newest.key));
   if (decoded.lines.length) steps.push({ title: 'Decompress', lines: decoded.lines });
-  steps.push({ title: 'Restore', lines: restoreLines(job, decoded.file, database) });
+  steps.push({ title: 'Restore', lines: restoreLines(job, decoded.file, database, options.raw) });
 
   const restore = options.restoreCommand ?? 'backupctl restore';
   const oneStep = `${restore} ${shellWord(job.name)} --key ${shellWord(newest.key)}`;
@@ -163,14 +163,18 @@ function databaseReference(job: LoadedJob, raw: unknown): DatabaseReference {
   return reference;
 }
 
-function restoreLines(job: LoadedJob, file: string, database: DatabaseReference): string[] {
-  const source = job.source;
-  if (source?.plugin.name !== 'postgres') {
-    return [`# Restore ${file} with the tools of the "${source?.use ?? '?'}" source, or use backupctl restore (below).`];
+function restoreLines(job: LoadedJob, file: string, database: DatabaseReference, raw: unknown): string[] {
+  // A job skipped for want of its database (MEM0_DATABASE_URL unset) has no
+  // loaded source: read its plugin and options from the file as written.
+  const use = job.source?.use ?? String(rawAt(raw, ['jobs', job.name, 'source', 'use']) ?? '?');
+  const isPostgres = job.source ? job.source.plugin.name === 'postgres' : ['postgres', '@backupctl/plugin-postgres'].includes(use);
+  if (!isPostgres) {
+    return [`# Restore ${file} with the tools of the "${use}" source, or use backupctl restore (below).`];
   }
+  const sourceOptions = job.source?.options ?? ((rawAt(raw, ['jobs', job.name, 'source', 'with']) ?? {}) as Record<string, unknown>);
   const createdb = `createdb --maintenance-db=${database.current} ${database.freshName}`;
-  const extraArgs = Array.isArray(source.options.args) ? source.options.args.map(String) : [];
-  if (source.options.format === 'custom') {
+  const extraArgs = Array.isArray(sourceOptions.args) ? sourceOptions.args.map(String) : [];
+  if (sourceOptions.format === 'custom') {
     return [
       '# Full restore (WARNING: drops and recreates the objects in the backup)',
       `pg_restore --clean --if-exists --exit-on-error --single-transaction --dbname=${database.current} ${shellWord(file)}`,
