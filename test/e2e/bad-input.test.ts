@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../harness/index.js';
+import { guardSecret } from '../harness/secret-guard.js';
 
 // Bad input, as a table: every case must exit 2 with exactly one line on
 // stderr that names the problem and where it is (file:line:col and path, the
@@ -74,7 +75,7 @@ const cases: BadInputCase[] = [
   { name: 'jobs missing', files: file('version: 1\n'), args: ['validate', 'backupctl.yml'], expected: /^Error: backupctl\.yml:1:1: jobs: is required/ },
   { name: 'unknown top-level key', files: file(pipeline({ top: 'job: {}' })), args: ['validate', 'backupctl.yml'], expected: at(2, 'job', 'is not a known option') },
   { name: 'unknown job key', files: file(pipeline({ job: 'schedule: daily' })), args: ['validate', 'backupctl.yml'], expected: at(4, 'jobs.db.schedule', 'is not a known option') },
-  { name: 'job name with a space', files: file(pipeline().replace('  db:', '  "my db":')), args: ['validate', 'backupctl.yml'], expected: /^Error: backupctl\.yml:3:\d+: jobs(\.my db|\["my db"\])?: .*job names use letters, digits/ },
+  { name: 'job name with a space', files: file(pipeline().replace('  db:', '  "my db":')), args: ['validate', 'backupctl.yml'], expected: /^Error: backupctl\.yml:[34]:\d+: jobs\.my db: job names use letters, digits, _ \. - and start with a letter or digit$/ },
   { name: 'invalid key template', files: file(pipeline({ job: 'name: "{jobb}_{timestamp}"' })), args: ['validate', 'backupctl.yml'], expected: at(4, 'jobs.db.name', '.*\\{jobb\\}') },
 
   // Plugins
@@ -104,6 +105,8 @@ const cases: BadInputCase[] = [
   { name: 'unsupported database URL scheme', env: withEnv({ DATABASE_URL: 'mysql://backup@127.0.0.1/clara' }), args: ['run'], expected: inDefault('jobs.clara.source.with.url', 'must be a postgres:// or postgresql:// URL$') },
   { name: 'invalid S3 endpoint URL', env: withEnv({ S3_ENDPOINT_URL: 'not a url' }), args: ['run'], expected: /^Error: .*(S3_ENDPOINT_URL|jobs\.clara\.sink\.with\.endpoint).*(URL|http)/ },
   { name: 'unsupported S3 endpoint scheme', env: withEnv({ S3_ENDPOINT_URL: 'ftp://s3.example.com' }), args: ['run'], expected: /^Error: .*(S3_ENDPOINT_URL|jobs\.clara\.sink\.with\.endpoint).*http/ },
+  { name: 'S3 access key without secret key', env: withEnv({ S3_SECRET_KEY: undefined }), args: ['run'], expected: inDefault('jobs.clara.sink.with.secretAccessKey', 'must be set when accessKeyId is \\(both keys or neither\\)$') },
+  { name: 'S3 secret key without access key', env: withEnv({ S3_ACCESS_KEY: undefined }), args: ['run'], expected: inDefault('jobs.clara.sink.with.accessKeyId', 'must be set when secretAccessKey is \\(both keys or neither\\)$') },
   { name: 'empty bucket name', env: withEnv({ S3_BUCKET: '' }), args: ['run'], expected: /^Error: .*(S3_BUCKET|jobs\.clara\.sink\.with\.bucket)/ },
 
   // Command line
@@ -124,6 +127,7 @@ async function prepare(testCase: BadInputCase): Promise<string> {
 
 describe('bad input: exit 2 and one line naming the problem and where', () => {
   it('has at least 30 cases', () => {
+    guardSecret('the bad-input S3 secret key', REFERENCE_ENV.S3_SECRET_KEY!);
     expect(cases.length).toBeGreaterThanOrEqual(30);
   });
 

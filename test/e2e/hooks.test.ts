@@ -135,7 +135,7 @@ describe('respawn protection (default pipeline)', () => {
     const bucket = await freshBucket();
     const result = await runCli(['run', '--job', 'clara'], { env: referenceEnv(bucket, { FORCE_BACKUP: 'maybe' }) });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/clara-mem0\.yml \(default\):\d+:\d+: jobs\.clara\.sink\.hooks\[0\]\.with\.force: must match /);
+    expect(result.stderr).toMatch(/clara-mem0\.yml \(default\):\d+:\d+: jobs\.clara\.sink\.hooks\[0\]\.with\.force: must be true\/false, 1\/0 or yes\/no$/m);
     expect(await s3.listKeys(bucket)).toEqual([]);
   });
 });

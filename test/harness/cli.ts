@@ -1,7 +1,9 @@
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { startProcess, type ProcessResult, type RunningProcess } from './process.js';
+import { recordCliOutput } from './secret-guard.js';
 
 /** The CLI's entry point in this checkout: packages/runner/bin/run.js. */
 export const CLI_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../packages/runner/bin/run.js');
@@ -37,12 +39,18 @@ export function cliEnvironment(extra: Record<string, string> = {}): Record<strin
 
 /** Starts `backupctl <args>` (the built CLI) for tests that need to signal it or watch its output. */
 export function startCli(args: readonly string[], options: CliOptions = {}): RunningCli {
-  return startProcess(process.execPath, [CLI_ENTRY, ...args], {
+  const running = startProcess(process.execPath, [CLI_ENTRY, ...args], {
     env: cliEnvironment(options.env),
     cwd: options.cwd,
     input: options.input,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
+  // Whatever it printed goes to the end-of-run secret check (secret-guard.ts), also when it timed out.
+  const test = expect.getState().currentTestName;
+  const record = (output: { stdout: string; stderr: string }): void =>
+    recordCliOutput({ command: args[0] ?? '', ...(test === undefined ? {} : { test }), stdout: output.stdout, stderr: output.stderr });
+  running.result.then(record, () => record(running.output()));
+  return running;
 }
 
 /** Runs `backupctl <args>` to the end; resolves with its exit code and output whatever the code. */

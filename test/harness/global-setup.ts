@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { startPostgres } from './postgres.js';
+import { TEST_PG_PASSWORD, startPostgres } from './postgres.js';
+import { startSecretGuard } from './secret-guard.js';
 import { startS3Server } from './s3.js';
 
 /**
@@ -9,6 +10,8 @@ import { startS3Server } from './s3.js';
  * databases and buckets with `uniqueName()`.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Started first, so it sees every CLI run; its check runs last at teardown.
+  const checkSecrets = await startSecretGuard([{ label: 'TEST_PG_PASSWORD', value: TEST_PG_PASSWORD }]);
   const [postgres, s3] = await Promise.allSettled([startPostgres(), startS3Server()]);
   if (postgres.status === 'rejected' || s3.status === 'rejected') {
     await Promise.allSettled([
@@ -25,6 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     const results = await Promise.allSettled([s3.value.stop(), postgres.value.stop()]);
+    results.push(...(await Promise.allSettled([checkSecrets()])));
     const failure = results.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
   };

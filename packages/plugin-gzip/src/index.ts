@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { constants, createGunzip, createGzip } from 'node:zlib';
+import { constants, createGunzip } from 'node:zlib';
 import { Type, definePlugin } from '@backupctl/runner';
+import { GatheredGzip } from './gathered-gzip.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
+export { GatheredGzip, type GatheredGzipOptions } from './gathered-gzip.js';
 export { DEFAULT_BLOCK_SIZE, ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
 
 // zlib's default 16 KiB output chunks cost a callback each; 256 KiB chunks
@@ -47,7 +49,7 @@ export default definePlugin({
     }
     return {
       encode: () =>
-        threads === 1 ? createGzip({ level: options.level, chunkSize: CHUNK_SIZE }) : new ParallelGzip({ level: options.level, threads }),
+        threads === 1 ? new GatheredGzip({ level: options.level, chunkSize: CHUNK_SIZE }) : new ParallelGzip({ level: options.level, threads }),
       decode: () => createGunzip({ chunkSize: CHUNK_SIZE }),
     };
   },

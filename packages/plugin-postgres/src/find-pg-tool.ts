@@ -128,6 +128,10 @@ export async function findPgTool(tool: PgTool, options: FindPgToolOptions): Prom
   return { considered };
 }
 
+function installHint(major: string): string {
+  return `apt-get install postgresql-client-${major} from the PGDG apt repository (apt.postgresql.org); elsewhere, the PostgreSQL ${major} client tools`;
+}
+
 function describeCandidates(candidates: readonly FoundTool[]): string {
   if (candidates.length === 0) return 'none';
   return candidates
@@ -154,11 +158,24 @@ export async function requirePgTool(
       hint: `fix the path given in the options or in ${variable}`,
     });
   }
-  if (search.found) return search.found;
   const major = String(server.major);
+  const explicitVersion = search.found?.origin === 'explicit' ? search.found.version : undefined;
+  if (explicitVersion !== undefined && explicitVersion.major < server.major) {
+    // Trusted when its version is unknown; refused before the run when known
+    // too old, rather than by pg_dump itself ("server version mismatch") mid-run.
+    throw new BackupctlError(
+      ErrorCodes.SOURCE_FAILED,
+      `${tool} at ${search.found!.path} is ${explicitVersion.text}, older than PostgreSQL ${server.text} at ${target}; ` +
+        `${tool} ${major} or newer is needed: install postgresql-client-${major} and set ${variable} to its ${tool}, or unset ${variable}`,
+      { hint: installHint(major) },
+    );
+  }
+  if (search.found) return search.found;
   throw new BackupctlError(
     ErrorCodes.SOURCE_FAILED,
-    `${tool} ${major} or newer is needed for PostgreSQL ${major} at ${target}; found: ${describeCandidates(search.considered)}`,
-    { hint: `apt-get install postgresql-client-${major} (PGDG apt repository) or set ${variable}` },
+    // The install step is in the message, not only the hint: a failed job's log line shows the message alone.
+    `${tool} ${major} or newer is needed for PostgreSQL ${major} at ${target}; found: ${describeCandidates(search.considered)}; ` +
+      `install postgresql-client-${major} or set ${variable}`,
+    { hint: installHint(major) },
   );
 }

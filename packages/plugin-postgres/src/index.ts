@@ -19,6 +19,7 @@ export { redact } from './pg-dump.js';
 export { createRestoreCapability, scratchDatabaseName, type RestoreContext } from './postgres-restore.js';
 export { countTableRows } from './row-counts.js';
 export { detectArchiveFormat, type ArchiveFormat } from './archive-format.js';
+export { urlWithDatabase, wholeServerParts, GLOBALS_PART, LIST_DATABASES_SQL } from './whole-server.js';
 
 export default definePlugin({
   name: 'postgres',
@@ -59,6 +60,31 @@ export default definePlugin({
         description:
           'Extra pg_dump arguments, e.g. ["--no-owner", "--exclude-table=audit_log"]. Output, format and connection options (-f, -F, -d, -h, -p, -U, -W) are refused.',
       }),
+      // Whole servers (whole-server.ts): one backup per database, plus the server's globals.
+      databases: Type.Optional(
+        Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+          description:
+            'Back up several databases of the URL\'s server, each as its own object under <prefix><db>/: "all" (every database one can connect to, templates left out) or a list of names. Unset: the URL\'s database only.',
+        }),
+      ),
+      globals: Type.Optional(
+        Type.Boolean({
+          default: false,
+          description:
+            'Also back up the server\'s roles and tablespaces (pg_dumpall --globals-only) under <prefix>globals/, so a restore onto a new server works. Restore runs it first.',
+        }),
+      ),
+      globalsWithPasswords: Type.Optional(
+        Type.Boolean({
+          default: false,
+          description: "Keep the roles' password hashes in the globals backup (needs a superuser). Default: left out (--no-role-passwords).",
+        }),
+      ),
+      dump: Type.Optional(
+        Type.Union([Type.Literal('database'), Type.Literal('globals')], {
+          description: 'Internal: set by the runner on each part of a whole-server job (databases, globals). Do not set it in a pipeline file.',
+        }),
+      ),
       lock: Type.Optional(
         Type.Boolean({
           default: true,

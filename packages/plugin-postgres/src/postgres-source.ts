@@ -13,12 +13,15 @@ import { buildDumpArgs, type DumpFormat } from './dump-args.js';
 import { requirePgTool } from './find-pg-tool.js';
 import { childEnv, toLibpqEnv } from './libpq-env.js';
 import { connectClient } from './pg-client.js';
+import { readDatabaseSize } from './database-size.js';
 import { spawnPgDump, type RunningDump } from './pg-dump.js';
 import { parseServerVersionNum, type PostgresVersion } from './server-version.js';
 import { createRestoreCapability } from './postgres-restore.js';
+import { buildGlobalsArgs, listServerDatabases, wholeServerParts, type WholeServerOptions } from './whole-server.js';
+import { wholeServerRestore } from './whole-server-restore.js';
 
 /** The plugin's options, as the schema in index.ts validates and defaults them. */
-export interface PostgresSourceOptions {
+export interface PostgresSourceOptions extends WholeServerOptions {
   url: string;
   format: DumpFormat;
   retryAttempts: number;
@@ -57,7 +60,9 @@ export function createPostgresSource(
   const settings = parseConnectionUrl(options.url);
   for (const secret of settings.secrets) context.secrets.add(secret);
   const args = buildDumpArgs(options.format, options.args);
-  Object.assign(context.artifact, ARTIFACTS[options.format]);
+  // Whole servers: the globals part is pg_dumpall's plain SQL, whatever the format.
+  const dumpsGlobals = options.dump === 'globals';
+  Object.assign(context.artifact, ARTIFACTS[dumpsGlobals ? 'plain' : options.format]);
 
   const target = describeSettings(settings);
   const { logger } = context;
@@ -80,6 +85,8 @@ export function createPostgresSource(
       const result = await client.query<{ server_version_num: string }>('SHOW server_version_num');
       const version = parseServerVersionNum(String(result.rows[0]?.server_version_num ?? ''));
       if (!version) throw new Error(`unexpected server_version_num ${JSON.stringify(result.rows[0]?.server_version_num)}`);
+      // On the same connection: the dump's expected size, which the sink plans its upload with.
+      if (!dumpsGlobals) context.artifact.expectedSize = await readDatabaseSize(client, logger);
       return version;
     } catch (error) {
       throw new BackupctlError(ErrorCodes.SOURCE_FAILED, `could not read the server version of ${target}: ${(error as Error).message}`, {
@@ -90,17 +97,34 @@ export function createPostgresSource(
     }
   }
 
+  const restoreContext = {
+    url: options.url,
+    settings,
+    retryAttempts: options.retryAttempts,
+    retryDelaySeconds: options.retryDelaySeconds,
+    context,
+    env: dependencies.env,
+    searchRoots: dependencies.searchRoots,
+  };
+  const restoreCapability = createRestoreCapability(restoreContext);
+
   return {
     // restore, createScratch, countRows (backupctl restore / verify): postgres-restore.ts.
-    ...createRestoreCapability({
-      url: options.url,
-      settings,
-      retryAttempts: options.retryAttempts,
-      retryDelaySeconds: options.retryDelaySeconds,
-      context,
-      env: dependencies.env,
-      searchRoots: dependencies.searchRoots,
-    }),
+    ...restoreCapability,
+    // Whole servers: a part restores into the target's server, into its own database (or, for globals, `postgres`).
+    ...(options.dump ? { restore: wholeServerRestore(options.dump, restoreCapability.restore, restoreContext) } : {}),
+
+    // Whole servers (databases, globals): one part per database, globals first; whole-server.ts.
+    async expand(signal, known) {
+      return wholeServerParts(options as PostgresSourceOptions & Record<string, unknown>, settings.database, async () => {
+        const client = await connect(signal);
+        try {
+          return await listServerDatabases(client);
+        } finally {
+          await client.end().catch(() => {});
+        }
+      }, known);
+    },
 
     // Two runs of one job at once (a container restarted twice) must not
     // both back up: the first takes the lock, the other skips. Held on its
@@ -131,15 +155,16 @@ export function createPostgresSource(
     async open(signal): Promise<SourceStream> {
       const server = await readServerVersion(signal);
       logger.info(`Connected to PostgreSQL ${server.text} at ${target}`);
-      const tool = await requirePgTool('pg_dump', server, target, {
-        explicitPath: options.pgDumpPath,
+      // Whole servers: the globals part runs pg_dumpall (found like pg_dump; PG_DUMPALL_PATH names one).
+      const tool = await requirePgTool(dumpsGlobals ? 'pg_dumpall' : 'pg_dump', server, target, {
+        explicitPath: dumpsGlobals ? '' : options.pgDumpPath,
         env: dependencies.env,
         searchRoots: dependencies.searchRoots,
       });
-      logger.debug(`Using pg_dump ${tool.version?.text ?? '(version unknown)'} at ${tool.path}`);
+      logger.debug(`Using ${dumpsGlobals ? 'pg_dumpall' : 'pg_dump'} ${tool.version?.text ?? '(version unknown)'} at ${tool.path}`);
       dump = spawnPgDump({
         binary: tool.path,
-        args,
+        args: dumpsGlobals ? buildGlobalsArgs(settings.database, options.globalsWithPasswords === true) : args,
         env: childEnv(toLibpqEnv(settings), dependencies.env),
         target,
         logger,

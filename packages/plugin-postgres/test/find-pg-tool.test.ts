@@ -97,21 +97,36 @@ describe('requirePgTool', () => {
     expect(error.message).toBe(
       `pg_dump 19 or newer is needed for PostgreSQL 19 at db:5432/clara; found: ${join(root, '9.6', 'bin', 'pg_dump')} (9.6), ` +
         `${join(root, '13', 'bin', 'pg_dump')} (13), ${join(root, '15', 'bin', 'pg_dump')} (15), ${join(root, '16', 'bin', 'pg_dump')} (16), ` +
-        `${join(pathDir, 'pg_dump')} (18.1)`,
+        `${join(pathDir, 'pg_dump')} (18.1); install postgresql-client-19 or set PG_DUMP_PATH`,
     );
-    expect(error.hint).toBe('apt-get install postgresql-client-19 (PGDG apt repository) or set PG_DUMP_PATH');
+    expect(error.hint).toMatch(/^apt-get install postgresql-client-19 from the PGDG apt repository/);
   });
 
   it('says "found: none" on a machine without any', async () => {
     await expect(
       requirePgTool('pg_dump', { major: 15, text: '15.1' }, 'db:5432/x', { searchRoots: [], env: { PATH: '/nonexistent' } }),
-    ).rejects.toThrow(/; found: none$/);
+    ).rejects.toThrow(/; found: none; install postgresql-client-15 or set PG_DUMP_PATH$/);
   });
 
   it('refuses an explicit path that is not an executable file', async () => {
     await expect(
       requirePgTool('pg_dump', { major: 15, text: '15.1' }, 'db:5432/x', { explicitPath: join(base, 'nope'), env: env() }),
     ).rejects.toMatchObject({ code: 'SOURCE_FAILED', message: `pg_dump at ${join(base, 'nope')} is not an executable file` });
+  });
+
+  it('refuses an explicit program that reports a version older than the server, saying what to install', async () => {
+    const old = join(root, '13', 'bin', 'pg_dump');
+    await expect(
+      requirePgTool('pg_dump', { major: 15, text: '15.1' }, 'db:5432/x', { explicitPath: old, env: env() }),
+    ).rejects.toMatchObject({
+      code: 'SOURCE_FAILED',
+      message:
+        `pg_dump at ${old} is 13.20, older than PostgreSQL 15.1 at db:5432/x; ` +
+        'pg_dump 15 or newer is needed: install postgresql-client-15 and set PG_DUMP_PATH to its pg_dump, or unset PG_DUMP_PATH',
+      hint: expect.stringContaining('apt-get install postgresql-client-15'),
+    });
+    const newer = join(root, '16', 'bin', 'pg_dump');
+    expect((await requirePgTool('pg_dump', { major: 15, text: '15.1' }, 'db:5432/x', { explicitPath: newer, env: env() })).path).toBe(newer);
   });
 
   it('returns the qualifying program', async () => {

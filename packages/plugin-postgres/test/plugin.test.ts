@@ -19,12 +19,23 @@ describe('postgres plugin definition', () => {
     for (const [name, schema] of Object.entries(plugin.schema.properties)) {
       expect(schema.description, name).toBeTruthy();
     }
-    expect(options()).toEqual({ url: URL, format: 'plain', retryAttempts: 5, retryDelaySeconds: 2, pgDumpPath: '', args: [], lock: true });
+    expect(options()).toEqual({
+      url: URL,
+      format: 'plain',
+      retryAttempts: 5,
+      retryDelaySeconds: 2,
+      pgDumpPath: '',
+      args: [],
+      globals: false,
+      globalsWithPasswords: false,
+      lock: true,
+    });
   });
 
   it('gives every option but the url a default and refuses options it does not know', () => {
     const withoutDefault = Object.entries(plugin.schema.properties).filter(([, schema]) => !('default' in schema));
-    expect(withoutDefault.map(([name]) => name)).toEqual(['url']);
+    // databases: unset means the URL's database; dump: set by the runner on a whole-server job's parts.
+    expect(withoutDefault.map(([name]) => name)).toEqual(['url', 'databases', 'dump']);
     expect(plugin.schema.additionalProperties).toBe(false);
   });
 

@@ -5,6 +5,19 @@ import { BackupctlError, ErrorCodes, Type, type Static } from '@backupctl/runner
 
 const MiB = 1024 * 1024;
 
+/** JSON Schema: when `given` is set (not blank), `required` must be set too. Never echoes either value. */
+function pairedWith(given: 'accessKeyId' | 'secretAccessKey', required: 'accessKeyId' | 'secretAccessKey') {
+  const message = `must be set when ${given} is (both keys or neither)`;
+  return {
+    if: { properties: { [given]: { pattern: '\\S' } }, required: [given] },
+    then: {
+      properties: { [required]: { pattern: '\\S', errorMessage: message } },
+      required: [required],
+      errorMessage: message,
+    },
+  };
+}
+
 /**
  * The `with:` options of the s3 sink. Empty strings mean "unset": the
  * pipeline file fills options from `${S3_ENDPOINT_URL:-}` and the like.
@@ -63,7 +76,12 @@ export const s3OptionsSchema = Type.Object(
         'When the SDK adds CRC checksums to requests and validates them on responses. `when_supported` (the SDK default) breaks several S3-compatible services.',
     }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // Both keys or neither, checked when the file loads (exit 2 with the line);
+    // resolveS3Options checks the same for options built in code.
+    allOf: [pairedWith('accessKeyId', 'secretAccessKey'), pairedWith('secretAccessKey', 'accessKeyId')],
+  },
 );
 
 /** Options of the s3 sink, as `create` receives them (validated, defaults filled). */

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { ArtifactInfo, Logger, SinkInstance, WrittenObject } from '@backupctl/runner';
+import { formatSize, type ArtifactInfo, type Logger, type SinkInstance, type WrittenObject } from '@backupctl/runner';
 import { createS3Client } from './client.js';
 import { describeEndpoint, type ResolvedS3Options } from './options.js';
+import { planParts } from './part-plan.js';
 import { checkBucket, deleteObjects, getObject, listObjects, readJson, writeJson, type S3Bucket } from './store.js';
 import { uploadStream } from './upload.js';
 
@@ -11,8 +12,8 @@ const METADATA_PREFIX = 'metadata/';
 /** What the sink needs from its surroundings (a subset of the plugin context). */
 export interface S3SinkEnvironment {
   logger: Logger;
-  /** Read at each write, so whatever the transforms set is what the object is labelled with. */
-  artifact: Pick<ArtifactInfo, 'contentType'>;
+  /** Read at each write, so whatever the transforms set is what the object is labelled with (and the source's size estimate). */
+  artifact: Pick<ArtifactInfo, 'contentType' | 'expectedSize'>;
 }
 
 /** An S3 sink: writes backups as objects under `prefix` and serves them back as a store. */
@@ -20,6 +21,11 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
   const client = createS3Client(options);
   const endpoint = describeEndpoint(options);
   const bucket: S3Bucket = { client, bucket: options.bucket, endpoint };
+  // What a user comparing providers needs to see (--debug); the endpoint holds no credentials (options refuse user:pass@).
+  environment.logger.debug(
+    `s3: endpoint ${endpoint} (${options.forcePathStyle ? 'path-style' : 'virtual-hosted-style'}), region ${options.region}, ` +
+      `bucket ${options.bucket}, checksums ${options.checksums.toLowerCase()}, part size ${options.partSize / (1024 * 1024)} MiB × ${options.queueSize}`,
+  );
 
   return {
     location: options.bucket,
@@ -27,6 +33,15 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
 
     async write(stream: Readable, name: string, signal: AbortSignal): Promise<WrittenObject> {
       const key = options.prefix + name;
+      const { expectedSize } = environment.artifact;
+      const plan = planParts({ partSize: options.partSize, queueSize: options.queueSize, expectedSize });
+      if (plan.raised) {
+        const MiB = 1024 * 1024;
+        environment.logger.info(
+          `s3: the source expects about ${formatSize(expectedSize ?? 0)}: parts of ${plan.partSize / MiB} MiB, ${plan.queueSize} at a time ` +
+            `(~${Math.ceil(plan.memoryBytes / MiB)} MiB of upload buffers), so up to ${formatSize(plan.maxBytes)} fit in S3's 10,000 parts`,
+        );
+      }
       const size = await uploadStream(
         stream,
         {
@@ -35,8 +50,9 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
           key,
           contentType: environment.artifact.contentType,
           ...(options.storageClass === undefined ? {} : { storageClass: options.storageClass }),
-          partSize: options.partSize,
-          queueSize: options.queueSize,
+          partSize: plan.partSize,
+          queueSize: plan.queueSize,
+          ...(expectedSize === undefined ? {} : { expectedSize }),
           logger: environment.logger,
           endpoint,
         },

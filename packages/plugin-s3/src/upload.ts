@@ -1,8 +1,9 @@
 import { Transform, type Readable } from 'node:stream';
-import { DeleteObjectCommand, type S3Client, type StorageClass } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client, type StorageClass } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { BackupctlError, ErrorCodes, type Logger } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
 import { toS3Error, type S3ErrorContext } from './errors.js';
+import { MAX_PARTS } from './part-plan.js';
 
 /** Where and how to upload one stream. */
 export interface UploadTarget {
@@ -15,9 +16,25 @@ export interface UploadTarget {
   partSize: number;
   /** Parts in flight at once. */
   queueSize: number;
+  /** Most parts the upload may have (S3: 10,000); tests lower it. */
+  maxParts?: number;
+  /** The source's estimate of the stream's size, for the message when the stream outgrows its parts. */
+  expectedSize?: number;
   logger: Logger;
   /** The endpoint as messages show it. */
   endpoint: string;
+}
+
+function tooManyPartsError(target: UploadTarget, byteLimit: number): BackupctlError {
+  const maxParts = target.maxParts ?? MAX_PARTS;
+  const partMiB = target.partSize / (1024 * 1024);
+  const estimate = target.expectedSize === undefined ? 'the source gave no size estimate' : `the source estimated ${formatSize(target.expectedSize)}`;
+  return new BackupctlError(
+    ErrorCodes.SINK_FAILED,
+    `upload of s3://${target.bucket}/${target.key} stopped: the backup outgrew ${formatSize(byteLimit)}, ` +
+      `all that ${maxParts} parts of ${partMiB} MiB hold (${estimate}); nothing was stored`,
+    { plugin: 's3', hook: 'write', hint: `raise partSizeMiB (each part of N MiB lets a backup reach N × ${maxParts} MiB)` },
+  );
 }
 
 function prematureCloseError(): Error {
@@ -33,7 +50,10 @@ function prematureCloseError(): Error {
  * stream to its end. If `input` errors, or closes before ending, the upload
  * stops reading, aborts the multipart upload, and this rejects with the
  * stream's own error. If `signal` aborts, the same happens and this rejects
- * with ABORTED. Memory held is about partSize × queueSize.
+ * with ABORTED. Memory held is about partSize × (queueSize + 2): the parts
+ * in flight, the one being filled and lib-storage's copy of it (part-plan.ts).
+ * A stream longer than partSize × 10,000 fails with SINK_FAILED when it
+ * gets there, before S3 would refuse a part.
  */
 export async function uploadStream(input: Readable, target: UploadTarget, signal: AbortSignal): Promise<number> {
   const errorContext: S3ErrorContext = { operation: 'write', bucket: target.bucket, key: target.key, endpoint: target.endpoint };
@@ -53,9 +73,17 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
   // while the upload runs: any error or early close seen on it is its own.
   let bytes = 0;
   let failure: Error | undefined;
+  const byteLimit = target.partSize * (target.maxParts ?? MAX_PARTS);
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       bytes += chunk.length;
+      // lib-storage notices only at part 10,002, after S3 refused 10,001:
+      // stop at the first byte that needs a part too many, and say what to change.
+      if (bytes > byteLimit) {
+        failure ??= tooManyPartsError(target, byteLimit);
+        callback(failure);
+        return;
+      }
       callback(null, chunk);
     },
   });
@@ -82,20 +110,21 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
     },
     partSize: target.partSize,
     queueSize: target.queueSize,
-    leavePartsOnError: false,
+    // Failed uploads are aborted by abortMultipartUpload, which keeps the real error.
+    leavePartsOnError: true,
   });
 
   const onAbort = (): void => {
     const error = abortedError();
     if (!counter.readableEnded) {
       // Stops the upload from its input side: lib-storage finishes the parts
-      // in flight, aborts the multipart upload and only then rejects, so the
-      // cleanup has happened before close() destroys the client.
+      // in flight and rejects; the catch below aborts the multipart upload,
+      // so the cleanup has happened before close() destroys the client.
       fail(error);
       return;
     }
     // Everything was read already; only lib-storage's own abort can still
-    // stop the commit (it rejects at once and cleans up in the background).
+    // stop the commit (it rejects at once; the catch below aborts the multipart upload).
     failure ??= error;
     void upload.abort();
   };
@@ -103,17 +132,20 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
 
   let stored = false;
   try {
-    await upload.done();
+    try {
+      await upload.done();
+    } catch (error) {
+      await abortMultipartUpload(upload, target, errorContext);
+      if (failure === undefined) throw toS3Error(error, errorContext);
+      if (error !== failure) reportOtherError(error, failure, target, errorContext);
+      throw failure;
+    }
     if (failure !== undefined) {
       await removeLateCommit(target);
       throw failure;
     }
     stored = true;
     return bytes;
-  } catch (error) {
-    if (failure === undefined) throw toS3Error(error, errorContext);
-    if (error !== failure) reportCleanupProblem(error, failure, upload, target, errorContext);
-    throw failure;
   } finally {
     signal.removeEventListener('abort', onAbort);
     input.off('error', onInputError);
@@ -125,31 +157,34 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
 }
 
 /**
- * The upload failed because of its input, and lib-storage reported another
- * error on the way: usually AbortMultipartUpload refused (s3rver does not
- * implement it). The input's error is what the user must see; this one is
- * only worth a line in the log.
+ * Aborts the failed upload's multipart upload, if one was started, so its
+ * parts do not linger. Done here rather than by lib-storage
+ * (leavePartsOnError: true) because lib-storage throws the abort's own error
+ * when the abort fails, which hides the real one: on a dropped network the
+ * user would read about AbortMultipartUpload instead of the connection.
  */
-function reportCleanupProblem(
-  error: unknown,
-  failure: Error,
-  upload: Upload,
-  target: UploadTarget,
-  errorContext: S3ErrorContext,
-): void {
+async function abortMultipartUpload(upload: Upload, target: UploadTarget, errorContext: S3ErrorContext): Promise<void> {
+  if (upload.uploadId === undefined) return;
+  try {
+    await target.client.send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: upload.uploadId }));
+  } catch (error) {
+    target.logger.warn(
+      `s3: could not abort the multipart upload of s3://${target.bucket}/${target.key}; its parts stay invisible but may use storage until a lifecycle rule (AbortIncompleteMultipartUpload) removes them`,
+      { error: toS3Error(error, errorContext).message },
+    );
+  }
+}
+
+/**
+ * The upload failed because of its input or an abort, and lib-storage
+ * reported another error on the way (its own "Upload aborted." after
+ * upload.abort(), or a part that failed as the input went). The input's
+ * error is what the user must see; the other is worth a debug line at most.
+ */
+function reportOtherError(error: unknown, failure: Error, target: UploadTarget, errorContext: S3ErrorContext): void {
   const isLibAbort = error instanceof Error && error.name === 'AbortError';
-  if (isLibAbort && failure instanceof BackupctlError && failure.code === ErrorCodes.ABORTED) {
-    return; // lib-storage's own "Upload aborted." after upload.abort(): expected.
-  }
-  const detail = toS3Error(error, errorContext).message;
-  if (upload.uploadId === undefined) {
-    target.logger.debug(`s3: upload of s3://${target.bucket}/${target.key} also reported: ${detail}`);
-    return;
-  }
-  target.logger.warn(
-    `s3: could not abort the multipart upload of s3://${target.bucket}/${target.key}; its parts stay invisible but may use storage until a lifecycle rule removes them`,
-    { error: detail },
-  );
+  if (isLibAbort && failure instanceof BackupctlError && failure.code === ErrorCodes.ABORTED) return;
+  target.logger.debug(`s3: upload of s3://${target.bucket}/${target.key} also reported: ${toS3Error(error, errorContext).message}`);
 }
 
 /**

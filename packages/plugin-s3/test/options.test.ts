@@ -46,6 +46,20 @@ describe('schema', () => {
   });
 });
 
+describe('schema: keys in pairs', () => {
+  it('refuses one key without the other when the file loads, naming the missing one and never the value', async () => {
+    const { checkSchema } = await import('../../runner/src/config/check-schema.js');
+    expect(checkSchema(s3OptionsSchema, { bucket: 'b', accessKeyId: 'AKID', secretAccessKey: ' ' })).toEqual([
+      { path: ['secretAccessKey'], message: 'must be set when accessKeyId is (both keys or neither)' },
+    ]);
+    expect(checkSchema(s3OptionsSchema, { bucket: 'b', secretAccessKey: 'pair-Secret-1' })).toEqual([
+      { path: ['accessKeyId'], message: 'must be set when secretAccessKey is (both keys or neither)' },
+    ]);
+    expect(checkSchema(s3OptionsSchema, { bucket: 'b' })).toEqual([]);
+    expect(checkSchema(s3OptionsSchema, { bucket: 'b', accessKeyId: 'AKID', secretAccessKey: 'x' })).toEqual([]);
+  });
+});
+
 describe('resolveS3Options', () => {
   it('uses AWS defaults when nothing but the bucket is set', () => {
     const resolved = resolveS3Options(options());
@@ -134,6 +148,47 @@ describe('resolveS3Options', () => {
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  });
+});
+
+// The settings that differ between providers, as the README's "S3-compatible
+// providers" table documents them: what a user writes, and what the SDK gets.
+describe('S3-compatible providers', () => {
+  const providers: { provider: string; given: Partial<S3Options>; expected: Record<string, unknown> }[] = [
+    {
+      provider: 'AWS S3 (no endpoint: virtual-hosted-style, region signs and routes)',
+      given: { region: 'eu-west-1' },
+      expected: { region: 'eu-west-1', forcePathStyle: false },
+    },
+    {
+      provider: 'Wasabi (regional endpoint, path-style on auto)',
+      given: { endpoint: 'https://s3.eu-central-1.wasabisys.com', region: 'eu-central-1' },
+      expected: { endpoint: 'https://s3.eu-central-1.wasabisys.com', region: 'eu-central-1', forcePathStyle: true },
+    },
+    {
+      provider: 'MinIO (plain http on a port, path-style, any region)',
+      given: { endpoint: 'http://minio:9000' },
+      expected: { endpoint: 'http://minio:9000', region: 'us-east-1', forcePathStyle: true },
+    },
+    {
+      provider: 'Cloudflare R2 (account endpoint, region auto)',
+      given: { endpoint: 'https://0123abcd.r2.cloudflarestorage.com', region: 'auto' },
+      expected: { endpoint: 'https://0123abcd.r2.cloudflarestorage.com', region: 'auto', forcePathStyle: true },
+    },
+  ];
+
+  it.each(providers)('$provider', ({ given, expected }) => {
+    const config = s3ClientConfig(resolveS3Options(options(given)));
+    // Checksums only where an operation requires them, by default, on every provider.
+    expect(config).toMatchObject({ ...expected, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    if (!('endpoint' in expected)) expect(config).not.toHaveProperty('endpoint');
+  });
+
+  it('keeps the SDK default checksums (when_supported) for AWS when asked', () => {
+    expect(s3ClientConfig(resolveS3Options(options({ checksums: 'when_supported' })))).toMatchObject({
+      requestChecksumCalculation: 'WHEN_SUPPORTED',
+      responseChecksumValidation: 'WHEN_SUPPORTED',
     });
   });
 });

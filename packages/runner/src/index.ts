@@ -54,6 +54,9 @@ export {
   type RestoreStages,
 } from './engine/restore-job.js';
 export { verifyJob, type VerifyJobOptions, type VerifyOutcome } from './engine/verify-job.js';
+// Whole servers: a source standing for several databases runs, restores and lists as one sub-job per part.
+export { expandJob, expandStoredJob, type ExpandEnvironment } from './engine/expand-job.js';
+export { restoreExpandedJob } from './engine/restore-expanded.js';
 export { compareRowCounts, formatComparison, type TableComparison } from './engine/row-count-comparison.js';
 export { startBackupService, type BackupService, type BackupServiceOptions } from './server/backup-service.js';
 export { HealthState, type HealthReport, type JobHealth } from './server/health-state.js';

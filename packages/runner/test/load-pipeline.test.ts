@@ -92,6 +92,26 @@ jobs:
     ]);
   });
 
+  it('reports a missing variable once, not again as a schema error of the option it fills', async () => {
+    await write('fake-source.mjs', fakeSource);
+    const file = await write('pipeline.yml', fileSinkJob().replace('{ use: ./fake-source.mjs }', '{ use: ./fake-source.mjs, with: { rows: "${ROWS}" } }'));
+    expect(await issuesOf(loadPipeline({ file, cwd: dir, env: {} }))).toEqual([
+      'pipeline.yml:4:53 jobs.clara.source.with.rows: environment variable ROWS is not set',
+    ]);
+  });
+
+  it('names an invalid job name, an empty file, and says what a pattern wants instead of printing it', async () => {
+    await write('fake-source.mjs', fakeSource);
+    const badName = await write('bad-name.yml', fileSinkJob().replace('  clara:', '  "clara db":'));
+    expect(await issuesOf(loadPipeline({ file: badName, cwd: dir, env: {} }))).toEqual([
+      expect.stringMatching(/^bad-name.yml:\d+:\d+ jobs.clara db: job names use letters, digits, _ \. - and start with a letter or digit$/),
+    ]);
+    const empty = await write('empty.yml', '');
+    expect(await issuesOf(loadPipeline({ file: empty, cwd: dir, env: {} }))).toEqual([
+      'empty.yml : the file is empty; a pipeline needs `version: 1` and `jobs:`',
+    ]);
+  });
+
   it('points at the YAML syntax error', async () => {
     const file = await write('broken.yml', 'version: 1\njobs:\n  clara: [unclosed\n');
     await expect(loadPipeline({ file, cwd: dir })).rejects.toThrow(/broken.yml:4:1: invalid YAML: Flow sequence/);

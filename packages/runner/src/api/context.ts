@@ -20,6 +20,13 @@ export interface ArtifactInfo {
   extension: string;
   /** MIME type of the stored bytes. */
   contentType: string;
+  /**
+   * Roughly how many bytes the source will produce, when it can tell
+   * (postgres: the database's size), set by `open` at the latest. A sink
+   * that must size things up front uses it (s3: the part size, so a large
+   * dump stays under 10,000 parts); it is an estimate, never a limit.
+   */
+  expectedSize?: number;
 }
 
 /** Registers values that must never appear in output (passwords, keys). */

@@ -59,6 +59,29 @@ export interface SourceInstance extends Lifecycle {
    * two.
    */
   countRows?(target: { url?: string }, signal: AbortSignal): Promise<RowCounts>;
+  /**
+   * Whole servers: a source that stands for several databases (the postgres
+   * source's `databases: all`) returns one part per database, and one for
+   * what the server holds outside them (`globals`). The runner then runs
+   * each part as its own sub-job, in the order returned (so globals come
+   * first), and `restore` restores them in that order. `undefined` or `[]`:
+   * no expansion, the job runs as it is.
+   *
+   * `known` (restore, ls): the part names found in the store. Return the
+   * parts for exactly those names without checking the source: the
+   * databases may be gone, which is why one restores. A source that does
+   * not expand returns `undefined` whatever `known` holds, so the runner
+   * asks with `[]` first and reads the store only for one that does.
+   */
+  expand?(signal: AbortSignal, known?: readonly string[]): Promise<SourcePart[] | undefined>;
+}
+
+/** One part of an expanding source: its own sub-job, named after the part. */
+export interface SourcePart {
+  /** The sub-job's name (a database's name, or `globals`): its objects go under `<prefix><name>/`. */
+  name: string;
+  /** The source options of this part, checked against the plugin's schema again. */
+  options: Record<string, unknown>;
 }
 
 /** Where and how a source restores a backup. */

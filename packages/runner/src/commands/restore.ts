@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { restoreJob, type RestoredBackup } from '../engine/restore-job.js';
+import { restoreExpandedJob } from '../engine/restore-expanded.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
 
@@ -16,6 +17,7 @@ export default class Restore extends BaseCommand {
     '<%= config.bin %> restore clara --target-url "$RESTORE_URL" --create',
     '<%= config.bin %> restore clara --at 2026-02-01 --yes',
     '<%= config.bin %> restore mem0 --key mem0_20260201_030000.sql.gz --target-url "$RESTORE_URL"',
+    '<%= config.bin %> restore main --target-url "$NEW_SERVER_URL" --create   # a whole-server job: globals, then every database',
   ];
   static override args = {
     job: Args.string({ required: true, description: 'The job whose backup to restore.' }),
@@ -43,19 +45,21 @@ export default class Restore extends BaseCommand {
     const pipeline = await loadPipeline({ file: args.file });
     const [job] = selectJobs(pipeline, [args.job]);
     const cancel = abortOnSignals();
-    let restored: RestoredBackup;
+    let restored: RestoredBackup | RestoredBackup[];
     try {
-      restored = await restoreJob(job!, {
+      const options = {
         logger,
         secrets: this.secrets,
         signal: cancel.signal,
         selection: { key: flags.key, at: flags.at },
         target: { url: flags['target-url'], create: flags.create, replace: flags.yes },
-      });
+      };
+      // Whole servers (restore-expanded.ts): every part, globals first; --json then prints an array.
+      restored = (await restoreExpandedJob(job!, options)) ?? (await restoreJob(job!, options));
     } finally {
       cancel.dispose();
     }
-    if (flags.json) this.print(JSON.stringify(restoredJson(restored), null, 2));
+    if (flags.json) this.print(JSON.stringify(Array.isArray(restored) ? restored.map(restoredJson) : restoredJson(restored), null, 2));
   }
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { isBackupctlError } from '../api/errors.js';
+import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
+import { expandStoredJob } from '../engine/expand-job.js';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { formatSize } from '../engine/format-size.js';
 import { formatSeconds } from '../engine/restore-job.js';
@@ -44,6 +45,14 @@ export default class Verify extends BaseCommand {
     const cancel = abortOnSignals();
     let outcome: VerifyOutcome;
     try {
+      // Whole servers (expand-job.ts): verify takes one database; a job backing up several is refused, clearly.
+      const parts = await expandStoredJob(job!, { logger, secrets: this.secrets, signal: cancel.signal });
+      if (parts) {
+        throw new BackupctlError(ErrorCodes.USAGE, `job ${job!.name} backs up ${parts.length} parts (${parts.map((part) => part.name).join(', ')}); verify does not take a whole-server job yet`, {
+          job: job!.name,
+          hint: `restore it onto a scratch server instead: backupctl restore ${job!.name} --target-url URL --create`,
+        });
+      }
       outcome = await verifyJob(job!, {
         logger,
         secrets: this.secrets,

@@ -37,7 +37,7 @@ function toProblem(error: ErrorObject): SchemaProblem {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
-      return { path: [...path, String(params.missingProperty)], message: 'is required' };
+      return { path: [...path, String(params.missingProperty)], message: customMessage(error) ?? 'is required' };
     case 'additionalProperties':
       return { path: [...path, String(params.additionalProperty)], message: `is not a known option${allowed(error)}` };
     case 'enum':
@@ -54,12 +54,16 @@ function toProblem(error: ErrorObject): SchemaProblem {
 /**
  * A raw regex tells users little: a schema says what it wants in
  * `errorMessage` (a custom keyword, e.g. "must be true/false, 1/0 or
- * yes/no"); without one the message still names the pattern.
+ * yes/no"; on the schema holding `required` it replaces "is required");
+ * without one the message still names the pattern.
  */
 function patternMessage(error: ErrorObject): string {
+  return customMessage(error) ?? `must match ${String((error.params as { pattern?: unknown }).pattern)}`;
+}
+
+function customMessage(error: ErrorObject): string | undefined {
   const schema = error.parentSchema as { errorMessage?: unknown } | undefined;
-  if (typeof schema?.errorMessage === 'string') return schema.errorMessage;
-  return `must match ${String((error.params as { pattern?: unknown }).pattern)}`;
+  return typeof schema?.errorMessage === 'string' ? schema.errorMessage : undefined;
 }
 
 function allowed(error: ErrorObject): string {

@@ -1,5 +1,6 @@
 import type { LoadedJob } from '../config/load-pipeline.js';
 import { backupNameMatcher } from './backup-name-matcher.js';
+import { expandStoredJob } from './expand-job.js';
 import type { InstanceEnvironment } from './create-instance.js';
 import { openStore } from './open-store.js';
 
@@ -28,14 +29,19 @@ export interface JobBackups {
  * the objects under the sink's prefix whose name is the job's name template
  * filled in (others, such as metadata or another job's backups, are left
  * out). A job skipped for want of its database is listed too; a job with no
- * usable sink here is left out. Each store is closed when read.
+ * usable sink here is left out. Each store is closed when read. A
+ * whole-server job (a source with `databases`) shows one section per part
+ * found in its store (`<title> / <db>`), see expand-job.ts.
  */
 export async function listBackups(
   jobs: readonly LoadedJob[],
   environment: Omit<InstanceEnvironment, 'artifact'>,
 ): Promise<JobBackups[]> {
   const listing: JobBackups[] = [];
-  for (const job of jobs) {
+  // Whole servers (expand-job.ts): a job whose source stands for several databases is listed per database.
+  const expanded: LoadedJob[] = [];
+  for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
+  for (const job of expanded) {
     // A skipped job whose sink options are incomplete here has nothing to
     // list; any other job without a sink is a configuration error to report.
     if (!job.sink && job.skipReason) continue;

@@ -1,5 +1,6 @@
 import type { Logger } from '../api/context.js';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import { expandStoredJob } from './expand-job.js';
 import retention, { applyRetention, type RetentionOptions } from '../hooks/retention.js';
 import { openStore } from './open-store.js';
 import type { Secrets } from './redact.js';
@@ -39,7 +40,11 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
   const { logger } = options;
   const now = options.now ?? (() => new Date());
   const results: PruneResult[] = [];
-  for (const job of jobs) {
+  // Whole servers (expand-job.ts): a job whose source stands for several databases is pruned per database.
+  const expanded: LoadedJob[] = [];
+  const signal = options.signal ?? new AbortController().signal;
+  for (const job of jobs) expanded.push(...((await expandStoredJob(job, { logger, secrets: options.secrets, signal })) ?? [job]));
+  for (const job of expanded) {
     const steps = retentionSteps(job);
     const skip = job.skipReason ?? (steps.length ? undefined : 'it has no retention hook');
     if (skip) {

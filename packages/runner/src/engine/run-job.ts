@@ -36,6 +36,12 @@ export interface RunJobOptions {
   now?: () => Date;
   /** Called as bytes flow (often: throttle before printing), and once with `done: true` when the stream settled. */
   onProgress?: (progress: JobProgress) => void;
+  /**
+   * Whole servers: the time the object's name carries, shared by the
+   * sub-jobs of one expanded job so a run's set is recognisable. Default:
+   * when this job started.
+   */
+  nameTime?: Date;
 }
 
 /** How far a job's stream has come; for progress lines. */
@@ -113,7 +119,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       }
     }
 
-    const name = renderObjectName(job.nameTemplate, { job: job.name, startedAt, ext: artifactInfo.extension });
+    const name = renderObjectName(job.nameTemplate, { job: job.name, startedAt: options.nameTime ?? startedAt, ext: artifactInfo.extension });
     logger.debug(`${job.title} backup started: ${name}`, { event: 'started' });
     const onProgress = options.onProgress;
     const progress = onProgress && ((sourceBytes: number, storedBytes: number, done: boolean) =>

@@ -1,7 +1,10 @@
 import type { Logger } from '../api/context.js';
-import type { LoadedJob } from '../config/load-pipeline.js';
+import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import type { Secrets } from './redact.js';
+import { ErrorCodes } from '../api/errors.js';
+import { expandJob } from './expand-job.js';
 import { runJob, type JobProgress, type JobResult } from './run-job.js';
+import { wrapError } from './wrap-error.js';
 
 export interface RunSummary {
   /** True when every job succeeded or was skipped. */
@@ -30,9 +33,15 @@ export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipeli
   logger.info('Starting backup...', { event: 'run-started' });
   const results: JobResult[] = [];
   for (const job of jobs) {
-    const result = await runJob(job, options);
-    options.onJobResult?.(result);
-    results.push(result);
+    // Whole servers (expand-job.ts): a job whose source stands for several databases runs as one sub-job each.
+    const expanded = await expandForRun(job, options);
+    // Sub-jobs share the time in their objects' names, so one run's set is recognisable.
+    const nameTime = expanded[0] === job ? undefined : (options.now ?? (() => new Date()))();
+    for (const part of expanded) {
+      const result = await runJob(part, { ...options, nameTime });
+      options.onJobResult?.(result);
+      results.push(result);
+    }
   }
   const failed = results.filter((result) => result.status === 'failed');
   if (failed.length === 0) {
@@ -43,4 +52,23 @@ export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipeli
     });
   }
   return { ok: failed.length === 0, results };
+}
+
+/**
+ * The jobs to run for `job`: its sub-jobs when its source expands, else
+ * itself. When expanding fails (the server is down), the job itself with a
+ * source that fails with that error, so it fails as any job does: logged,
+ * and its onError hooks (alerts) run.
+ */
+async function expandForRun(job: LoadedJob, options: RunPipelineOptions): Promise<LoadedJob[]> {
+  try {
+    const parts = await expandJob(job, { logger: options.logger, secrets: options.secrets, signal: options.signal ?? new AbortController().signal });
+    if (parts) options.logger.info(`${job.title}: backing up ${parts.length} parts: ${parts.map((part) => part.name).join(', ')}`, { job: job.name, event: 'expanded' });
+    return parts ?? [job];
+  } catch (error) {
+    const failure = wrapError(error, { code: ErrorCodes.SOURCE_FAILED, job: job.name, plugin: job.source?.use, hook: 'expand' });
+    const step = job.source!;
+    const failing = { ...step, plugin: { ...step.plugin, create: () => ({ open: () => Promise.reject(failure) }) } } as LoadedStep;
+    return [{ ...job, source: failing }];
+  }
 }

@@ -1,0 +1,43 @@
+import type { SourceInstance } from '@backupctl/runner';
+import { parseConnectionUrl } from './connection-url.js';
+import type { RestoreContext } from './postgres-restore.js';
+import { restoreGlobals } from './restore-globals.js';
+import { urlWithDatabase } from './whole-server.js';
+
+type Restore = NonNullable<SourceInstance['restore']>;
+
+/**
+ * The restore of one part of a whole-server job. `--target-url` names the
+ * target server: a database part restores into the database of its own name
+ * there (created with `--create`), the globals part into its `postgres`
+ * database, first, skipping what already exists (restore-globals.ts).
+ * Without a target URL, each goes back where it came from.
+ */
+export function wholeServerRestore(dump: 'database' | 'globals', restoreDatabase: Restore, source: RestoreContext): Restore {
+  return async (input, target, signal) => {
+    if (dump === 'database') {
+      const url = target.url === undefined ? undefined : urlWithDatabase(target.url, source.settings.database);
+      return restoreDatabase(input, { ...target, url }, signal);
+    }
+    const { context } = source;
+    let settings = source.settings;
+    const secrets = [...source.settings.secrets];
+    if (target.url !== undefined) {
+      context.secrets.add(target.url);
+      settings = parseConnectionUrl(target.url);
+      for (const secret of settings.secrets) {
+        context.secrets.add(secret);
+        secrets.push(secret);
+      }
+    }
+    return restoreGlobals(input, {
+      settings,
+      connect: { attempts: source.retryAttempts, delaySeconds: source.retryDelaySeconds, logger: context.logger, signal },
+      logger: context.logger,
+      signal,
+      secrets,
+      env: source.env,
+      searchRoots: source.searchRoots,
+    });
+  };
+}
