@@ -104,7 +104,9 @@ describe('postgres source: dumps', () => {
     await done;
     await source.close?.();
 
-    expect(context.artifact).toEqual({ extension: '.sql', contentType: 'application/sql' });
+    expect(context.artifact).toMatchObject({ extension: '.sql', contentType: 'application/sql' });
+    // The database's size, so the S3 sink can plan its part size.
+    expect(context.artifact.expectedSize).toBeGreaterThan(0);
     expect(sql).toContain('PostgreSQL database dump');
     expect(sql).toContain('CREATE TABLE public.users');
     expect(sql).toMatch(/^COPY public\.users \(id, email, display_name, .*\) FROM stdin;$/m);
@@ -128,7 +130,9 @@ describe('postgres source: dumps', () => {
     await done;
     expect(dump.subarray(0, 5).toString('latin1')).toBe('PGDMP');
     expect(dump.length).toBeGreaterThan(10_000);
-    expect(context.artifact).toEqual({ extension: '.dump', contentType: 'application/octet-stream' });
+    expect(context.artifact).toMatchObject({ extension: '.dump', contentType: 'application/octet-stream' });
+    // The database's size, so the S3 sink can plan its part size.
+    expect(context.artifact.expectedSize).toBeGreaterThan(0);
   });
 
   it('passes extra pg_dump arguments', async () => {

@@ -56,12 +56,14 @@ export const s3OptionsSchema = Type.Object(
       minimum: 5,
       maximum: 5 * 1024,
       default: 8,
-      description: 'Multipart upload part size in MiB (S3 allows 5 to 5120). A backup can have at most 10,000 parts: 8 MiB parts allow ~78 GiB.',
+      description:
+        'Smallest multipart upload part in MiB (S3 allows 5 to 5120). A backup can have at most 10,000 parts (8 MiB parts: ~78 GiB); ' +
+        'when the source estimates its size (postgres: the database size), parts grow so that twice the estimate fits.',
     }),
     queueSize: Type.Integer({
       minimum: 1,
       default: 4,
-      description: 'Parts uploaded in parallel. Memory held by an upload is about partSizeMiB × queueSize (32 MiB by default).',
+      description: 'Parts uploaded in parallel. An upload holds about partSizeMiB × (queueSize + 2) of memory (48 MiB by default); fewer, down to 2, when parts had to grow.',
     }),
     storageClass: Type.Optional(
       Type.String({ description: 'Storage class of the uploaded objects, e.g. `STANDARD_IA`, `GLACIER_IR`. Empty: the bucket default.' }),

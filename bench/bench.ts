@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: backupctl against the shell pipelines users would run
+ * otherwise, in one run over one database, interleaved and repeated.
+ *
+ *   npm run bench                      pgbench scale 50, 5 rounds
+ *   npm run bench -- --scale 5         a quick run (SCALE=5 works too)
+ *   npm run bench -- --rounds 3 --no-restore
+ *   npm run bench -- --stream-gb 1,10  memory on long generated streams (no PostgreSQL)
+ *
+ * Starts the harness's PostgreSQL (pgbench -i -s SCALE plus a table of text
+ * and jsonb) and an S3 server in its own process, so its CPU is reported
+ * apart. Prints a Markdown table and which targets were met, and writes the
+ * same as JSON to bench/results/latest.json (stream mode: stream.json).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CLI_ENTRY } from '../test/harness/cli.js';
+import { BUCKET, runComparison, type ComparisonRun } from './comparison.js';
+import { describeMachine, machineLine, type Machine } from './machine.js';
+import { checkGnuTime } from './measure.js';
+import { markdownTable, summarize, targetLines, type CaseResult, type CaseSummary, type TargetCheck } from './report.js';
+import { REPO_ROOT, startBenchDatabase, startBenchS3, type BenchDatabase, type BenchS3 } from './services.js';
+import { runStreams, type StreamResult } from './stream-bench.js';
+
+// The bench talks to its S3 server with the SDK too; keep the SDK's Node 20 notice out of the report.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const RESULTS = join(REPO_ROOT, 'bench', 'results');
+const RSS_TARGET_BYTES = 128 * 2 ** 20;
+const log = (line: string): void => console.log(line);
+
+interface Options {
+  scale: number;
+  rounds: number;
+  restore: boolean;
+  streamGb?: number[];
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scale: { type: 'string' },
+      rounds: { type: 'string', default: '5' },
+      'no-restore': { type: 'boolean', default: false },
+      'stream-gb': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('npm run bench -- [--scale 50] [--rounds 5] [--no-restore] | --stream-gb 1,10');
+    process.exit(0);
+  }
+  const positive = (text: string, what: string): number => {
+    const value = Number(text);
+    if (!(value > 0)) throw new Error(`${what} must be a positive number, not "${text}"`);
+    return value;
+  };
+  return {
+    scale: Math.round(positive(values.scale ?? process.env.SCALE ?? '50', '--scale')),
+    rounds: Math.round(positive(values.rounds, '--rounds')),
+    restore: !values['no-restore'],
+    ...(values['stream-gb'] === undefined ? {} : { streamGb: values['stream-gb'].split(',').map((size) => positive(size, '--stream-gb')) }),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  checkGnuTime();
+  if (!existsSync(CLI_ENTRY) || !existsSync(join(REPO_ROOT, 'packages', 'runner', 'dist', 'cli.js'))) {
+    throw new Error('the CLI is not built: npm run build (npm run bench builds first)');
+  }
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const services: { database?: BenchDatabase; s3?: BenchS3 } = {};
+  const stop = async () => {
+    await Promise.allSettled([services.s3?.stop(), services.database?.stop()]);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping the bench's services`);
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    services.s3 = await startBenchS3();
+    await services.s3.createBucket(BUCKET);
+    if (options.streamGb) {
+      await streamMode(services.s3, options.streamGb, command);
+      return;
+    }
+    log(`Starting PostgreSQL: pgbench -i -s ${options.scale} and ${options.scale * 10_000} rows of text and jsonb ...`);
+    services.database = await startBenchDatabase(options.scale, log);
+    const [version] = (await services.database.cluster.query<{ server_version: string }>('postgres', 'SHOW server_version')).map(
+      (row) => row.server_version.split(' ')[0] ?? row.server_version,
+    );
+    const machine = describeMachine(version ?? 'unknown');
+    log(`Machine: ${machineLine(machine)}`);
+    const run = await runComparison(services.database, services.s3, { rounds: options.rounds, restore: options.restore, log });
+    await report(run, machine, options, command);
+  } finally {
+    await stop();
+  }
+}
+
+async function report(run: ComparisonRun, machine: Machine, options: Options, command: string): Promise<void> {
+  const references = run.results.filter((result) => result.id === 'b' || result.id === 'b2');
+  const summaries = run.results.map((result) => summarize(result, run.rawBytes, references));
+  const byId = new Map(summaries.map((summary) => [summary.id, summary]));
+  const table = markdownTable(run.results, summaries, references.map((result) => result.id));
+  const targets = checkTargets(byId, run);
+
+  log(`\n${command}: pgbench scale ${options.scale}, plain dump ${(run.rawBytes / 1e6).toFixed(0)} MB, ${options.rounds} rounds`);
+  log(`${machineLine(machine)}\n`);
+  log(table);
+  if (run.restoreSkipped) log(`\n(e) restore: ${run.restoreSkipped}`);
+  log(`\nTargets (ratios of the fastest runs / of the median runs):\n${targetLines(targets)}`);
+
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, 'latest.json');
+  const cases = run.results.map((result: CaseResult, index) => ({ ...result, summary: summaries[index] }));
+  const document = { generatedAt: new Date().toISOString(), command, machine, scale: options.scale, rounds: options.rounds, rawBytes: run.rawBytes, cases, targets, restoreSkipped: run.restoreSkipped, table };
+  await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
+  log(`\nWrote ${relative(process.cwd(), file)}`);
+}
+
+function checkTargets(byId: Map<string, CaseSummary>, run: ComparisonRun): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const ratio = (id: string, reference: string, target: string, minimum: number) => {
+    const speedup = byId.get(id)?.speedup[reference];
+    if (!speedup) return;
+    checks.push({
+      target: `(${id}) / (${reference}) >= ${minimum} (${target})`,
+      value: `${speedup.min.toFixed(2)} / ${speedup.median.toFixed(2)}`,
+      met: speedup.min >= minimum && speedup.median >= minimum,
+    });
+  };
+  ratio('c', 'b', 'one zlib stream, with the upload, no slower than pg_dump | gzip -6', 1.0);
+  ratio('d', 'b', 'parallel gzip', 1.25);
+  ratio('d', 'b2', 'parallel gzip against pg_dump -Fc', 0.95);
+  for (const id of ['c', 'd']) {
+    const summary = byId.get(id);
+    if (summary) {
+      checks.push({
+        target: `peak RSS of backupctl run (${id}) <= 128 MiB`,
+        value: `${(summary.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+        met: summary.peakRssBytes <= RSS_TARGET_BYTES,
+      });
+    }
+  }
+  const restore = byId.get('e');
+  const byHand = run.results.find((result) => result.id === 'e0');
+  if (restore && byHand) {
+    const theirs = byHand.samples.map((sample) => sample.seconds);
+    const minRatio = Math.min(...theirs) / restore.secondsMin;
+    const medianRatio = [...theirs].sort((a, b) => a - b)[Math.floor(theirs.length / 2)]! / restore.secondsMedian;
+    checks.push({
+      target: '(e) restore: (gunzip | psql) seconds / backupctl restore seconds >= 0.95',
+      value: `${minRatio.toFixed(2)} / ${medianRatio.toFixed(2)}`,
+      met: minRatio >= 0.95 && medianRatio >= 0.95,
+    });
+  }
+  return checks;
+}
+
+async function streamMode(s3: BenchS3, sizes: number[], command: string): Promise<void> {
+  const machine = describeMachine('not used');
+  log(`Machine: ${machineLine(machine)}`);
+  const streams: StreamResult[] = await runStreams(s3, sizes, log);
+  const peaks = streams.map((stream) => stream.peakRssBytes);
+  const spread = Math.max(...peaks) / Math.min(...peaks);
+  const targets: TargetCheck[] = [
+    ...streams.map((stream) => ({
+      target: `peak RSS of backupctl run, ${stream.gigabytes} GB stream <= 128 MiB`,
+      value: `${(stream.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      met: stream.peakRssBytes <= RSS_TARGET_BYTES,
+    })),
+    ...(streams.length > 1
+      ? [{ target: 'peak RSS the same (±15%) whatever the stream size', value: `largest / smallest peak = ${spread.toFixed(2)}`, met: spread <= 1.15 }]
+      : []),
+  ];
+  log(`\nTargets:\n${targetLines(targets)}`);
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, 'stream.json');
+  await writeFile(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), command, machine, streams, targets }, null, 2)}\n`);
+  log(`Wrote ${relative(process.cwd(), file)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,190 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI_ENTRY, cliEnvironment } from '../test/harness/cli.js';
+import { runProcess } from '../test/harness/process.js';
+import { measure, type Measurement, type Watched } from './measure.js';
+import type { CaseResult, Sample } from './report.js';
+import { REPO_ROOT, type BenchDatabase, type BenchS3 } from './services.js';
+
+export const BUCKET = 'bench-backups';
+const PIPELINE = join(REPO_ROOT, 'bench', 'pipeline.yml');
+
+/** One case of the comparison: how to run it once. */
+interface Case {
+  id: string;
+  label: string;
+  command: string;
+  group: CaseResult['group'];
+  run(round: number): Promise<Measurement & { storedBytes?: number; rawBytes?: number; key?: string }>;
+}
+
+export interface ComparisonRun {
+  results: CaseResult[];
+  /** Bytes of the plain dump. */
+  rawBytes: number;
+  /** Why the restore rows are missing, when they are. */
+  restoreSkipped?: string;
+}
+
+interface RunJson {
+  jobs: { key?: string; bytes?: number; sourceBytes?: number; error?: { message: string } }[];
+}
+
+/**
+ * The comparison of the issue, in one run over one database: every case
+ * once per round, the order rotated each round so no case always runs on a
+ * warmer or cooler machine, then the restore pair on the round's object.
+ */
+export async function runComparison(
+  database: BenchDatabase,
+  s3: BenchS3,
+  options: { rounds: number; restore: boolean; log: (line: string) => void },
+): Promise<ComparisonRun> {
+  const { log } = options;
+  const watched: Watched = { s3Pid: s3.pid, postmasterPid: database.postmasterPid };
+  const shellEnv = { ...database.libpqEnv };
+  const pgDump = join(database.cluster.binDir, 'pg_dump');
+  const shell = (script: string) => measure('bash', ['-o', 'pipefail', '-c', script], shellEnv, watched);
+  const cliEnv = cliEnvironment({
+    DATABASE_URL: database.cluster.url(database.database),
+    S3_BUCKET: BUCKET,
+    S3_ENDPOINT_URL: s3.endpoint,
+    S3_ACCESS_KEY: s3.accessKeyId,
+    S3_SECRET_KEY: s3.secretAccessKey,
+  });
+  const backupctl = async (job: string) => {
+    const measured = await measure(process.execPath, [CLI_ENTRY, 'run', PIPELINE, '--job', job, '--json'], cliEnv, watched);
+    const [result] = (JSON.parse(measured.stdout) as RunJson).jobs;
+    if (!result?.key) throw new Error(`backupctl run --job ${job} stored nothing: ${result?.error?.message ?? measured.stdout}`);
+    return { ...measured, storedBytes: result.bytes, rawBytes: result.sourceBytes, key: result.key };
+  };
+
+  const dumps: Case[] = [
+    { id: 'a', label: "pg_dump alone, the source's limit", command: 'pg_dump > /dev/null', group: 'dump', run: () => shell(`"${pgDump}" > /dev/null`) },
+    {
+      id: 'b',
+      label: 'what most scripts run',
+      command: 'pg_dump | gzip -6 | wc -c',
+      group: 'dump',
+      run: async () => withStoredBytes(await shell(`"${pgDump}" | gzip -6 | wc -c`)),
+    },
+    {
+      id: 'b2',
+      label: 'pg_dump compressing itself (system zlib)',
+      command: 'pg_dump -Fc | wc -c',
+      group: 'dump',
+      run: async () => withStoredBytes(await shell(`"${pgDump}" -Fc | wc -c`)),
+    },
+    { id: 'c', label: 'backupctl, one zlib stream', command: 'backupctl run (gzip threads: 1) -> S3', group: 'dump', run: () => backupctl('single') },
+    { id: 'd', label: 'backupctl, parallel gzip (default)', command: 'backupctl run (gzip, default threads) -> S3', group: 'dump', run: () => backupctl('parallel') },
+  ];
+
+  log('warm-up: pg_dump > /dev/null (not counted)');
+  await shell(`"${pgDump}" > /dev/null`);
+
+  const results = new Map<string, CaseResult>();
+  const record = (item: Case, round: number, measured: Measurement & { storedBytes?: number }) => {
+    const { stdout: _stdout, rssTimeline: _timeline, ...kept } = measured;
+    const sample: Sample = { ...kept, round };
+    const result = results.get(item.id) ?? { id: item.id, label: item.label, command: item.command, group: item.group, samples: [] };
+    result.samples.push(sample);
+    results.set(item.id, result);
+    log(
+      `round ${round} (${item.id}) ${item.command}: ${measured.seconds.toFixed(2)} s, CPU ${measured.cpuSeconds.toFixed(1)} s, ` +
+        `peak RSS ${(measured.peakRssBytes / 2 ** 20).toFixed(0)} MiB, S3 CPU ${measured.s3CpuSeconds.toFixed(1)} s`,
+    );
+  };
+
+  let rawBytes = 0;
+  const restoreSkipped = options.restore ? await restoreUnavailable(cliEnv) : 'skipped with --no-restore';
+  if (restoreSkipped) log(`restore rows (e): ${restoreSkipped}`);
+  for (let round = 1; round <= options.rounds; round++) {
+    const order = rotate(dumps, round - 1);
+    let newestKey: string | undefined;
+    for (const item of order) {
+      const measured = await item.run(round);
+      if (measured.rawBytes !== undefined) rawBytes = measured.rawBytes;
+      if (item.id === 'd') newestKey = measured.key;
+      record(item, round, measured);
+    }
+    if (restoreSkipped === undefined && newestKey !== undefined) {
+      for (const [item, measured] of await restorePair(database, s3, newestKey, cliEnv, shell, watched, round)) record(item, round, measured);
+    }
+  }
+  return { results: [...results.values()], rawBytes, ...(restoreSkipped === undefined ? {} : { restoreSkipped }) };
+}
+
+/** (e): the same object restored by backupctl and by `gunzip | psql`, each into a new database; the order alternates by round. */
+async function restorePair(
+  database: BenchDatabase,
+  s3: BenchS3,
+  key: string,
+  cliEnv: Record<string, string>,
+  shell: (script: string) => Promise<Measurement>,
+  watched: Watched,
+  round: number,
+): Promise<[Case, Measurement][]> {
+  const { cluster } = database;
+  const directory = await mkdtemp(join(tmpdir(), 'backupctl-bench-restore-'));
+  const file = join(directory, 'backup.sql.gz');
+  const viaCli = `bench_restore_cli_${round}`;
+  const viaShell = `bench_restore_shell_${round}`;
+  try {
+    await writeFile(file, await s3.getObject(BUCKET, key));
+    const psql = join(cluster.binDir, 'psql');
+    const createdb = join(cluster.binDir, 'createdb');
+    const cases: Case[] = [
+      {
+        id: 'e',
+        label: 'backupctl restore of (d)',
+        command: 'backupctl restore parallel --key KEY --create --yes',
+        group: 'restore',
+        run: () =>
+          measure(
+            process.execPath,
+            [CLI_ENTRY, 'restore', 'parallel', join(REPO_ROOT, 'bench', 'pipeline.yml'), '--key', key, '--create', '--yes', '--json'],
+            // The target's URL holds the password: in the environment, never in argv.
+            { ...cliEnv, RESTORE_TARGET_URL: cluster.url(viaCli) },
+            watched,
+          ),
+      },
+      {
+        id: 'e0',
+        label: 'the same object, by hand',
+        command: 'createdb && gunzip -c FILE | psql -1 -v ON_ERROR_STOP=1',
+        group: 'restore',
+        run: () =>
+          shell(
+            `"${createdb}" ${viaShell} && gunzip -c "${file}" | ` +
+              `"${psql}" --no-psqlrc --quiet --single-transaction --set=ON_ERROR_STOP=1 -d ${viaShell} > /dev/null`,
+          ),
+      },
+    ];
+    const pair: [Case, Measurement][] = [];
+    for (const item of round % 2 ? cases : [...cases].reverse()) pair.push([item, await item.run(round)]);
+    // Both restores must have brought the same rows back.
+    const count = async (name: string) => (await cluster.query<{ n: string }>(name, 'SELECT count(*)::text AS n FROM pgbench_accounts'))[0]?.n;
+    const [expected, cli, byHand] = await Promise.all([count(database.database), count(viaCli), count(viaShell)]);
+    if (cli !== expected || byHand !== expected) throw new Error(`restored row counts differ: source ${expected}, backupctl ${cli}, gunzip | psql ${byHand}`);
+    return pair.sort(([first], [second]) => first.id.localeCompare(second.id));
+  } finally {
+    await Promise.allSettled([cluster.dropDatabase(viaCli), cluster.dropDatabase(viaShell)]);
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** Why `backupctl restore` cannot be measured in this checkout, or undefined when it can. */
+async function restoreUnavailable(cliEnv: Record<string, string>): Promise<string | undefined> {
+  const help = await runProcess(process.execPath, [CLI_ENTRY, 'restore', '--help'], { env: cliEnv });
+  return help.code === 0 && /--target-url/.test(help.stdout) ? undefined : 'skipped: this backupctl has no `restore` command with --target-url yet';
+}
+
+function withStoredBytes(measured: Measurement): Measurement & { storedBytes: number } {
+  return { ...measured, storedBytes: Number(measured.stdout.trim()) };
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}

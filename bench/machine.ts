@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './services.js';
+
+/** What a result is only comparable with: the machine and the software versions. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  kernel: string;
+  node: string;
+  postgres: string;
+  gzip: string;
+  libStorage: string;
+  s3rver: string;
+  /** 1, 5 and 15 minute load averages when the bench started (anything else running skews it). */
+  loadAverage: number[];
+}
+
+export function describeMachine(postgresVersion: string): Machine {
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: /^PRETTY_NAME="?(.*?)"?$/m.exec(readIfExists('/etc/os-release'))?.[1] ?? process.platform,
+    kernel: release(),
+    node: process.version,
+    postgres: postgresVersion,
+    gzip: (spawnSync('gzip', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? 'unknown',
+    libStorage: packageVersion('@aws-sdk/lib-storage'),
+    s3rver: packageVersion('s3rver'),
+    loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
+  };
+}
+
+function readIfExists(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    const require = createRequire(join(REPO_ROOT, 'package.json'));
+    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machineLine(machine: Machine): string {
+  return (
+    `${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, PostgreSQL ${machine.postgres}, ` +
+    `Node ${machine.node}, ${machine.gzip}, lib-storage ${machine.libStorage}, s3rver ${machine.s3rver} on the same cores; ` +
+    `load average at start ${machine.loadAverage.join(' / ')}`
+  );
+}
