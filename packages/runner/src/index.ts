@@ -13,7 +13,7 @@ export { Secrets } from './engine/redact.js';
 export { formatSize } from './engine/format-size.js';
 export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './engine/object-name.js';
 export { runnerVersion } from './package-info.js';
-export { openStore } from './engine/open-store.js';
+export { openStore, withStore } from './engine/open-store.js';
 export { listBackups, type BackupEntry, type JobBackups } from './engine/list-backups.js';
 export { backupNameMatcher, type BackupNaming } from './engine/backup-name-matcher.js';
 export { backupListItems, formatBackupList, NO_BACKUPS, type BackupListItem } from './engine/format-backup-list.js';

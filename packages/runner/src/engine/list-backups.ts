@@ -2,7 +2,7 @@ import type { LoadedJob } from '../config/load-pipeline.js';
 import { backupNameMatcher } from './backup-name-matcher.js';
 import { expandStoredJob } from './expand-job.js';
 import type { InstanceEnvironment } from './create-instance.js';
-import { openStore } from './open-store.js';
+import { withStore } from './open-store.js';
 
 /** One backup in a store. */
 export interface BackupEntry {
@@ -45,9 +45,7 @@ export async function listBackups(
     // A skipped job whose sink options are incomplete here has nothing to
     // list; any other job without a sink is a configuration error to report.
     if (!job.sink && job.skipReason) continue;
-    const store = await openStore(job, environment);
-    let failure: unknown;
-    try {
+    await withStore(job, environment, async (store) => {
       const timeOf = backupNameMatcher(job, store.prefix);
       const backups: BackupEntry[] = [];
       for await (const object of store.list(store.prefix, environment.signal)) {
@@ -56,15 +54,7 @@ export async function listBackups(
       }
       backups.sort(newestFirst);
       listing.push({ location: store.location, job: job.name, title: job.title, backups });
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      // A failing close must not hide the listing's own error.
-      await Promise.resolve(store.close?.(failure)).catch((error: unknown) => {
-        if (failure === undefined) throw error;
-      });
-    }
+    });
   }
   return listing;
 }

@@ -17,3 +17,26 @@ export async function openStore(job: LoadedJob, environment: Omit<InstanceEnviro
   }
   return createInstance(job, job.sink, 'sink', { ...environment, artifact: emptyArtifactInfo() });
 }
+
+/**
+ * Opens the job's store, runs `use` with it and closes it whatever happened;
+ * a failing close never hides `use`'s own error.
+ */
+export async function withStore<T>(
+  job: LoadedJob,
+  environment: Omit<InstanceEnvironment, 'artifact'>,
+  use: (store: SinkInstance) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(job, environment);
+  let failure: unknown;
+  try {
+    return await use(store);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await Promise.resolve(store.close?.(failure)).catch((error: unknown) => {
+      if (failure === undefined) throw error;
+    });
+  }
+}

@@ -2,7 +2,7 @@ import type { Logger } from '../api/context.js';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { expandStoredJob } from './expand-job.js';
 import retention, { applyRetention, type RetentionOptions } from '../hooks/retention.js';
-import { openStore } from './open-store.js';
+import { withStore } from './open-store.js';
 import type { Secrets } from './redact.js';
 
 export interface PruneOptions {
@@ -52,9 +52,7 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
       results.push({ job: job.name, status: 'skipped', reason: skip, expired: [], kept: 0 });
       continue;
     }
-    const store = await openStore(job, { logger, secrets: options.secrets, signal: options.signal ?? new AbortController().signal });
-    let failure: unknown;
-    try {
+    await withStore(job, { logger, secrets: options.secrets, signal }, async (store) => {
       const startedAt = now();
       logger.info(`${job.title} prune${options.dryRun ? ' (dry run)' : ''}: ${store.location}/${store.prefix}`);
       const expired = new Set<string>();
@@ -75,15 +73,7 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
         kept = outcome.kept;
       }
       results.push({ job: job.name, status: 'pruned', expired: [...expired], kept });
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      // A failing close must not hide the pass's own error.
-      await Promise.resolve(store.close?.(failure)).catch((error: unknown) => {
-        if (failure === undefined) throw error;
-      });
-    }
+    });
   }
   return results;
 }
