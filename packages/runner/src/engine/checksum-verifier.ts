@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import { HashingPassThrough } from './hashing-pass-through.js';
 
 /** What the bytes must be: the record written at backup time. */
 export interface ExpectedChecksum {
@@ -17,12 +17,7 @@ export interface ExpectedChecksum {
  * ever sees a clean end of a truncated or altered object (the restore
  * commits only on a clean end). Without a record it only counts and hashes.
  */
-export class ChecksumVerifier extends Transform {
-  /** Bytes that passed so far. */
-  bytes = 0;
-  private readonly hash = createHash('sha256');
-  private digest: string | undefined;
-
+export class ChecksumVerifier extends HashingPassThrough {
   constructor(
     private readonly key: string,
     private readonly expected: ExpectedChecksum | undefined,
@@ -30,14 +25,8 @@ export class ChecksumVerifier extends Transform {
     super();
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    callback(null, chunk);
-  }
-
   override _flush(callback: TransformCallback): void {
-    this.digest = this.hash.digest('hex');
+    this.finishHash();
     callback(this.mismatch());
   }
 

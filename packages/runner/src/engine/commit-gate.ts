@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { HashingPassThrough } from './hashing-pass-through.js';
 
 /**
  * The last stage before the sink: a pass-through whose end waits for the
@@ -8,26 +8,15 @@ import { Transform, type TransformCallback } from 'node:stream';
  * fails instead, the stream errors and the sink aborts. The bytes are
  * counted and hashed on the way, so the checksum costs no second pass.
  */
-export class CommitGate extends Transform {
-  /** Bytes that passed so far. */
-  bytes = 0;
-  private readonly hash = createHash('sha256');
-  private digest: string | undefined;
-
+export class CommitGate extends HashingPassThrough {
   constructor(private readonly sourceDone: Promise<void>) {
     super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
     this.sourceDone.then(
       () => {
-        this.digest = this.hash.digest('hex');
+        this.finishHash();
         callback();
       },
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
