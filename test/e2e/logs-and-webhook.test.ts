@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI_ENTRY, cliEnvironment } from '../harness/cli.js';
 import { startProcess } from '../harness/process.js';
-import { TEST_PG_PASSWORD, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3 } from '../harness/index.js';
 import { writeHeldPipeline } from './held-source.js';
 
 // Structured logs, the progress line, and failure notifications, through the CLI.
@@ -20,17 +20,8 @@ const claraDb = uniqueName('clara_main');
 // eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL = /[\u0000-\u0009\u000B-\u001F\u007F]/;
 
-function referenceEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: pg15.url(claraDb),
-    S3_BUCKET: bucket,
-    S3_ENDPOINT_URL: s3Info.endpoint,
-    S3_ACCESS_KEY: s3Info.accessKeyId,
-    S3_SECRET_KEY: s3Info.secretAccessKey,
-    DB_RETRY_ATTEMPTS: '1',
-    FORCE_BACKUP: 'true',
-    ...overrides,
-  };
+function jobEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return referenceEnv(pg15, { clara: claraDb }, bucket, { overrides });
 }
 
 async function freshBucket(): Promise<string> {
@@ -66,7 +57,7 @@ beforeAll(async () => {
 describe('--log-format json', () => {
   it('prints one JSON object a line, with job, event, bytes and duration, and no secret', async () => {
     const bucket = await freshBucket();
-    const result = await runCli(['run', '--log-format', 'json'], { env: referenceEnv(bucket) });
+    const result = await runCli(['run', '--log-format', 'json'], { env: jobEnv(bucket) });
     expect(result.code).toBe(0);
     expectNoSecret(result.stderr);
     const records = jsonLines(result.stderr);
@@ -92,7 +83,7 @@ describe('--log-format json', () => {
   it('a failed job and a fatal error are JSON lines too (BACKUPCTL_LOG_FORMAT works as the flag)', async () => {
     const bucket = await freshBucket();
     const failed = await runCli(['run', '--job', 'clara'], {
-      env: referenceEnv(bucket, { DATABASE_URL: pg15.url('no_such_db'), BACKUPCTL_LOG_FORMAT: 'json' }),
+      env: jobEnv(bucket, { DATABASE_URL: pg15.url('no_such_db'), BACKUPCTL_LOG_FORMAT: 'json' }),
     });
     expect(failed.code).toBe(1);
     expectNoSecret(failed.stderr);
@@ -197,7 +188,7 @@ describe('webhook hook', () => {
     const file = await pipelineFile();
     const bucket = await freshBucket();
     received.length = 0;
-    const failed = await runCli(['run', file], { env: referenceEnv(bucket, { DATABASE_URL: pg15.url('no_such_db'), WEBHOOK_URL: hookUrl }) });
+    const failed = await runCli(['run', file], { env: jobEnv(bucket, { DATABASE_URL: pg15.url('no_such_db'), WEBHOOK_URL: hookUrl }) });
     expect(failed.code).toBe(1);
     expect(received).toHaveLength(1);
     expect(received[0]!.path).toBe('/services/T0/B0/tok-9f8e7d6c');
@@ -211,7 +202,7 @@ describe('webhook hook', () => {
     expect(received[0]!.body.content).toBe(received[0]!.body.text);
     expectNoSecret(JSON.stringify(received[0]!.body));
 
-    const ok = await runCli(['run', file, '--debug'], { env: referenceEnv(bucket, { WEBHOOK_URL: hookUrl }) });
+    const ok = await runCli(['run', file, '--debug'], { env: jobEnv(bucket, { WEBHOOK_URL: hookUrl }) });
     expect(ok.code).toBe(0);
     const [key] = await s3.listKeys(bucket, 'backups/');
     expect(received[1]!.body).toMatchObject({
@@ -234,7 +225,7 @@ describe('webhook hook', () => {
         probe.close(() => resolve(`http://127.0.0.1:${port}/hook`));
       });
     });
-    const result = await runCli(['run', file], { env: referenceEnv(bucket, { WEBHOOK_URL: down }) });
+    const result = await runCli(['run', file], { env: jobEnv(bucket, { WEBHOOK_URL: down }) });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/WARN: webhook: could not notify http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts/);
     expect(await s3.listKeys(bucket, 'backups/')).toHaveLength(1);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatSize } from '@backupctl/runner';
 import {
+  referenceEnv,
   TEST_PG_PASSWORD,
   runCli,
   seedClaraDatabase,
@@ -24,23 +25,12 @@ const mem0Db = uniqueName('clara_vectors');
 const bucket = uniqueName('clara-backups');
 const MB = 1024 * 1024;
 
-function referenceEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: pg.url(claraDb),
-    MEM0_DATABASE_URL: pg.url(mem0Db),
-    S3_BUCKET: bucket,
-    S3_ENDPOINT_URL: inject('s3').endpoint,
-    S3_ACCESS_KEY: 'S3RVER',
-    S3_SECRET_KEY: 'S3RVER',
-    S3_REGION: 'us-east-1',
-    DB_RETRY_ATTEMPTS: '1',
-    FORCE_BACKUP: 'true',
-    ...overrides,
-  };
+function lsEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return referenceEnv(pg, { clara: claraDb, mem0: mem0Db }, bucket, { overrides });
 }
 
 function withoutMem0(): Record<string, string> {
-  const env = referenceEnv();
+  const env = lsEnv();
   delete env.MEM0_DATABASE_URL;
   return env;
 }
@@ -61,7 +51,7 @@ beforeAll(async () => {
   await seedMem0Database(pg, mem0Db);
   await s3.createBucket(bucket);
 
-  const run = await runCli(['run', '--json'], { env: referenceEnv() });
+  const run = await runCli(['run', '--json'], { env: lsEnv() });
   expect(run.code, run.stderr).toBe(0);
   const summary = JSON.parse(run.stdout) as { jobs: { job: string; key: string; bytes: number }[] };
   for (const job of summary.jobs) fresh[job.job] = { key: job.key, bytes: job.bytes };
@@ -82,7 +72,7 @@ describe('backupctl ls (default pipeline)', () => {
     expect(mem0?.key).toMatch(/^backups\/mem0\/mem0_\d{8}_\d{6}\.sql\.gz$/);
     expect((await s3.getObject(bucket, clara!.key)).length).toBe(clara!.bytes);
 
-    const lines = stdoutLines(await runCli(['ls'], { env: referenceEnv() }));
+    const lines = stdoutLines(await runCli(['ls'], { env: lsEnv() }));
     expect(lines).toEqual([
       `Available backups in ${bucket}:`,
       '',
@@ -98,7 +88,7 @@ describe('backupctl ls (default pipeline)', () => {
   });
 
   it("still lists Mem0's backups when MEM0_DATABASE_URL is not set, and --job picks jobs", async () => {
-    const all = stdoutLines(await runCli(['ls'], { env: referenceEnv() }));
+    const all = stdoutLines(await runCli(['ls'], { env: lsEnv() }));
     expect(stdoutLines(await runCli(['ls'], { env: withoutMem0() }))).toEqual(all);
     expect(stdoutLines(await runCli(['ls', '--job', 'mem0'], { env: withoutMem0() }))).toEqual([
       `Available backups in ${bucket}:`,
@@ -110,7 +100,7 @@ describe('backupctl ls (default pipeline)', () => {
   });
 
   it('--json prints every backup with job, key, size in bytes and time', async () => {
-    const result = await runCli(['ls', '--json'], { env: referenceEnv() });
+    const result = await runCli(['ls', '--json'], { env: lsEnv() });
     expect(result.code).toBe(0);
     const items = JSON.parse(result.stdout) as { job: string; location: string; key: string; size: number; time: string }[];
     expect(items.map(({ job, key, size }) => [job, key, size])).toEqual([
@@ -128,7 +118,7 @@ describe('backupctl ls (default pipeline)', () => {
 
   it('exits 1 with one line naming the bucket when it does not exist', async () => {
     const missing = uniqueName('no-such-bucket');
-    const result = await runCli(['ls'], { env: referenceEnv({ S3_BUCKET: missing }) });
+    const result = await runCli(['ls'], { env: lsEnv({ S3_BUCKET: missing }) });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     const lines = result.stderr.trim().split('\n');
@@ -181,7 +171,7 @@ describe('backupctl ls (file sinks)', () => {
 
 describe('backupctl restore-help', () => {
   it('gives the download and restore steps for the newest backup of each job, with the real bucket and endpoint and no secret', async () => {
-    for (const env of [referenceEnv(), withoutMem0()]) {
+    for (const env of [lsEnv(), withoutMem0()]) {
       const result = await runCli(['restore-help'], { env });
       expect(result.code, result.stderr).toBe(0);
       const text = result.stdout;

@@ -1,23 +1,10 @@
 // Shared by restore.test.ts and verify.test.ts: the reference environment,
 // a backup to work on, and ways to damage a stored object.
-import { inject } from 'vitest';
 import { runCli, TEST_PG_PASSWORD, type CliResult, type PostgresClient, type S3Helpers } from '../harness/index.js';
 
-/** The default pipeline's environment (the reference service's variables), every backup forced. */
-export function referenceEnv(pg: PostgresClient, databases: { clara: string; mem0?: string }, bucket: string): Record<string, string> {
-  return {
-    DATABASE_URL: pg.url(databases.clara),
-    ...(databases.mem0 ? { MEM0_DATABASE_URL: pg.url(databases.mem0) } : {}),
-    S3_BUCKET: bucket,
-    S3_ENDPOINT_URL: inject('s3').endpoint,
-    S3_ACCESS_KEY: 'S3RVER',
-    S3_SECRET_KEY: 'S3RVER',
-    S3_REGION: 'us-east-1',
-    DB_RETRY_ATTEMPTS: '1',
-    // Respawn protection would skip a second backup of a job within hours.
-    FORCE_BACKUP: 'true',
-  };
-}
+/** The default pipeline's environment, every backup forced (see test/harness/reference-env.ts). */
+export { referenceEnv } from '../harness/index.js';
+
 
 /** Runs `backupctl run` and returns the key of each job's new backup. */
 export async function backUp(env: Record<string, string>, bucket: string, s3: S3Helpers, args: string[] = []): Promise<Record<string, string>> {

@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  referenceEnv,
   TEST_PG_PASSWORD,
   runCli,
   seedClaraDatabase,
@@ -22,20 +23,10 @@ const pg = usePostgres();
 const s3 = useS3();
 const claraDb = uniqueName('clara_main');
 const mem0Db = uniqueName('clara_vectors');
-const S3_SECRET = 'S3RVER';
 
-function referenceEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: pg.url(claraDb),
-    MEM0_DATABASE_URL: pg.url(mem0Db),
-    S3_BUCKET: bucket,
-    S3_ENDPOINT_URL: inject('s3').endpoint,
-    S3_ACCESS_KEY: 'S3RVER',
-    S3_SECRET_KEY: S3_SECRET,
-    S3_REGION: 'us-east-1',
-    DB_RETRY_ATTEMPTS: '1',
-    ...overrides,
-  };
+// Exactly the reference's variables: FORCE_BACKUP is left to its default here.
+function runEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return referenceEnv(pg, { clara: claraDb, mem0: mem0Db }, bucket, { force: false, overrides });
 }
 
 /** The log lines without their timestamps, after checking each has the reference's `YYYY-MM-DD HH:MM:SS - ` prefix. */
@@ -71,7 +62,7 @@ describe('backupctl run (default pipeline)', () => {
   it('backs up both databases to the reference keys, and the objects restore with psql to identical tables', async () => {
     const bucket = uniqueName('clara-backups');
     await s3.createBucket(bucket);
-    const result = await runCli(['run'], { env: referenceEnv(bucket) });
+    const result = await runCli(['run'], { env: runEnv(bucket) });
     expect(result.stderr).not.toMatch(/Error/);
     expect(result.code).toBe(0);
     expectNoSecrets(result);
@@ -107,7 +98,7 @@ describe('backupctl run (default pipeline)', () => {
   it('skips the Mem0 job with a log line when MEM0_DATABASE_URL is not set', async () => {
     const bucket = uniqueName('clara-backups');
     await s3.createBucket(bucket);
-    const env = referenceEnv(bucket);
+    const env = runEnv(bucket);
     delete env.MEM0_DATABASE_URL;
     const result = await runCli(['run'], { env });
     expect(result.code).toBe(0);
@@ -118,7 +109,7 @@ describe('backupctl run (default pipeline)', () => {
   it('fails with exit 1, names the database and leaves no object when the database does not exist', async () => {
     const bucket = uniqueName('clara-backups');
     await s3.createBucket(bucket);
-    const result = await runCli(['run', '--job', 'clara'], { env: referenceEnv(bucket, { DATABASE_URL: pg.url('no_such_db') }) });
+    const result = await runCli(['run', '--job', 'clara'], { env: runEnv(bucket, { DATABASE_URL: pg.url('no_such_db') }) });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Clara DB backup failed:');
     expect(result.stderr).toContain(`127.0.0.1:${pg.port}/no_such_db`);
@@ -134,7 +125,7 @@ describe('backupctl run (default pipeline)', () => {
     const password = 'limited-Pw-83kd';
     await pg.psql(claraDb, `CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT CONNECT ON DATABASE ${claraDb} TO ${role};`);
     const limitedUrl = `postgresql://${role}:${password}@127.0.0.1:${pg.port}/${claraDb}`;
-    const result = await runCli(['run', '--json'], { env: referenceEnv(bucket, { DATABASE_URL: limitedUrl }) });
+    const result = await runCli(['run', '--json'], { env: runEnv(bucket, { DATABASE_URL: limitedUrl }) });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Clara DB backup failed: .*pg_dump.*permission denied/);
     expect(result.stdout + result.stderr).not.toContain(password);
@@ -152,7 +143,7 @@ describe('backupctl run (default pipeline)', () => {
 
 describe('backupctl run and validate: bad input', () => {
   it('exits 2 with one line naming a job that does not exist', async () => {
-    const result = await runCli(['run', '--job', 'nope'], { env: referenceEnv('any-bucket') });
+    const result = await runCli(['run', '--job', 'nope'], { env: runEnv('any-bucket') });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe('Error: no job "nope" in clara-mem0.yml (default) (jobs in this file: clara, mem0)');
   });
@@ -178,7 +169,7 @@ describe('backupctl run and validate: bad input', () => {
     expect(lines[1]).toMatch(/backupctl\.yml:6:14: jobs\.clara\.transforms\[0\]\.use: unknown plugin "gzipp"/);
     expect(lines[2]).toMatch(/backupctl\.yml:9:\d+: jobs\.clara\.sink\.with\.partSizeMiB: must be >= 5/);
 
-    const valid = await runCli(['validate'], { env: referenceEnv('clara-backups') });
+    const valid = await runCli(['validate'], { env: runEnv('clara-backups') });
     expect(valid.code).toBe(0);
     expect(valid.stdout).toContain('clara: postgres -> gzip -> s3');
     expect(valid.stdout).not.toContain(TEST_PG_PASSWORD);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  referenceEnv,
   TEST_PG_PASSWORD,
   seedClaraDatabase,
   seedMem0Database,
@@ -23,19 +24,8 @@ const s3Info = inject('s3');
 const claraDb = uniqueName('clara_main');
 const mem0Db = uniqueName('clara_vectors');
 
-function referenceEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: pg15.url(claraDb),
-    MEM0_DATABASE_URL: pg15.url(mem0Db),
-    S3_BUCKET: bucket,
-    S3_ENDPOINT_URL: s3Info.endpoint,
-    S3_ACCESS_KEY: s3Info.accessKeyId,
-    S3_SECRET_KEY: s3Info.secretAccessKey,
-    DB_RETRY_ATTEMPTS: '1',
-    // Repeated runs into one bucket: respawn protection would skip them.
-    FORCE_BACKUP: 'true',
-    ...overrides,
-  };
+function jobEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return referenceEnv(pg15, { clara: claraDb, mem0: mem0Db }, bucket, { overrides });
 }
 
 async function freshBucket(): Promise<string> {
@@ -88,7 +78,7 @@ beforeAll(async () => {
 describe('backupctl serve', () => {
   it('answers /live, /ready, /health and /metrics with the right codes and shapes, and no secret in any body', async () => {
     const bucket = await freshBucket();
-    const { cli, url } = await startServing(['serve'], referenceEnv(bucket));
+    const { cli, url } = await startServing(['serve'], jobEnv(bucket));
     try {
       expect((await fetch(`${url}/live`)).status).toBe(200);
       await waitUntil(async () => (await fetch(`${url}/ready`)).status === 200, '/ready');
@@ -124,14 +114,14 @@ describe('backupctl serve', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Error: .*environment variable DATABASE_URL is not set/);
 
-    const schedule = await startCli(['serve', '--schedule', '0 3 * *'], { env: referenceEnv('b') }).result;
+    const schedule = await startCli(['serve', '--schedule', '0 3 * *'], { env: jobEnv('b') }).result;
     expect(schedule.code).toBe(2);
     expect(schedule.stderr.trim()).toMatch(/^Error: invalid --schedule "0 3 \* \*": .+ \(cron syntax in UTC, e\.g\. "0 3 \* \* \*" for 03:00 every day\)$/);
   });
 
   it('--schedule every second backs up on schedule, one run at a time; /health and /metrics show the runs', async () => {
     const bucket = await freshBucket();
-    const { cli, url } = await startServing(['serve', '--schedule', '* * * * * *', '--job', 'clara'], referenceEnv(bucket));
+    const { cli, url } = await startServing(['serve', '--schedule', '* * * * * *', '--job', 'clara'], jobEnv(bucket));
     let stderr = '';
     try {
       await cli.waitForOutput(/Backups scheduled: "\* \* \* \* \* \*" \(UTC\), next at \d{4}-/);
@@ -194,7 +184,7 @@ describe('backupctl serve', () => {
         "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'public' LIMIT 1",
       )).rows;
       await blocker.query(`BEGIN; LOCK TABLE ${table!.name} IN ACCESS EXCLUSIVE MODE`);
-      const { cli } = await startServing(['serve', '--schedule', '* * * * * *', '--job', 'clara'], referenceEnv(bucket));
+      const { cli } = await startServing(['serve', '--schedule', '* * * * * *', '--job', 'clara'], jobEnv(bucket));
       // From another session: inside the blocker's transaction, pg_stat_activity would stay as first read.
       const sessions = async (where: string) =>
         Number((await pg15.query<{ n: string }>(claraDb, `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND ${where}`))[0]!.n);

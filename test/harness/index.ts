@@ -7,6 +7,7 @@ export { TEST_PG_PASSWORD } from './postgres.js';
 export { quoteIdentifier, type PostgresClient, type PostgresConnectionInfo } from './postgres-client.js';
 export type { S3ConnectionInfo, S3Helpers } from './s3-client.js';
 export { runCli, startCli, type CliOptions, type CliResult, type RunningCli } from './cli.js';
+export { referenceEnv, type ReferenceDatabases, type ReferenceEnvOptions } from './reference-env.js';
 export { seedClaraDatabase, seedMem0Database, tableFingerprints, type DatabaseFingerprint } from './seed.js';
 
 /** The run's PostgreSQL cluster (started by the e2e global setup), seen from a test file. */
