@@ -15,7 +15,7 @@ export interface Machine {
   node: string;
   postgres: string;
   gzip: string;
-  libStorage: string;
+  clientS3: string;
   s3rver: string;
   /** 1, 5 and 15 minute load averages when the bench started (anything else running skews it). */
   loadAverage: number[];
@@ -31,7 +31,7 @@ export function describeMachine(postgresVersion: string): Machine {
     node: process.version,
     postgres: postgresVersion,
     gzip: (spawnSync('gzip', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? 'unknown',
-    libStorage: packageVersion('@aws-sdk/lib-storage'),
+    clientS3: packageVersion('@aws-sdk/client-s3'),
     s3rver: packageVersion('s3rver'),
     loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
   };
@@ -57,7 +57,7 @@ function packageVersion(name: string): string {
 export function machineLine(machine: Machine): string {
   return (
     `${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, PostgreSQL ${machine.postgres}, ` +
-    `Node ${machine.node}, ${machine.gzip}, lib-storage ${machine.libStorage}, s3rver ${machine.s3rver} on the same cores; ` +
+    `Node ${machine.node}, ${machine.gzip}, @aws-sdk/client-s3 ${machine.clientS3}, s3rver ${machine.s3rver} on the same cores; ` +
     `load average at start ${machine.loadAverage.join(' / ')}`
   );
 }

@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts', 'src/testing.ts'],
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', testing: 'src/testing.ts', server: 'src/server/index.ts' },
   format: ['esm'],
-  dts: { entry: ['src/index.ts', 'src/testing.ts'] },
+  dts: { entry: { index: 'src/index.ts', testing: 'src/testing.ts', server: 'src/server/index.ts' } },
   clean: true,
   target: 'node20',
   sourcemap: true,

@@ -1,5 +1,11 @@
-import { DeleteObjectsCommand, ListBucketsCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  ListBucketsCommand,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import pg from 'pg';
@@ -182,9 +188,17 @@ describe('S3 server', () => {
       await s3.putObject(bucket, oddKey, 'odd');
       expect(await s3.listKeys(bucket, 'backups/odd keys/')).toEqual([oddKey]);
 
-      // Three parts of 5 MiB, 5 MiB and 1 MiB: lib-storage's multipart path with uploadId/partNumber queries.
+      // Three parts of 5 MiB, 5 MiB and 1 MiB: the multipart requests, with uploadId/partNumber queries.
       const large = randomBytes(11 * 1024 * 1024);
-      await new Upload({ client, params: { Bucket: bucket, Key: 'multipart/big.bin', Body: large }, partSize: 5 * 1024 * 1024 }).done();
+      const key = 'multipart/big.bin';
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      const parts = [];
+      for (let start = 0, PartNumber = 1; start < large.length; start += 5 * 1024 * 1024, PartNumber++) {
+        const Body = large.subarray(start, start + 5 * 1024 * 1024);
+        const { ETag } = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body }));
+        parts.push({ PartNumber, ETag });
+      }
+      await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
       expect((await s3.getObject(bucket, 'multipart/big.bin')).equals(large)).toBe(true);
 
       await client.send(

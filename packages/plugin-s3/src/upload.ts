@@ -1,9 +1,10 @@
-import { Transform, type Readable } from 'node:stream';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client, type StorageClass } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
 import { toS3Error, type S3ErrorContext } from './errors.js';
 import { MAX_PARTS } from './part-plan.js';
+import { PartWriter } from './part-writer.js';
 
 /** Where and how to upload one stream. */
 export interface UploadTarget {
@@ -45,15 +46,15 @@ function prematureCloseError(): Error {
  * Streams `input` to `bucket/key` with a multipart upload (a single PUT when
  * it fits in one part) and resolves with the number of bytes stored.
  *
- * The object becomes visible only if `input` ends cleanly: lib-storage sends
- * CompleteMultipartUpload (or the single PUT) only after it has read the
- * stream to its end. If `input` errors, or closes before ending, the upload
- * stops reading, aborts the multipart upload, and this rejects with the
- * stream's own error. If `signal` aborts, the same happens and this rejects
- * with ABORTED. Memory held is about partSize × (queueSize + 2): the parts
- * in flight, the one being filled and lib-storage's copy of it (part-plan.ts).
- * A stream longer than partSize × 10,000 fails with SINK_FAILED when it
- * gets there, before S3 would refuse a part.
+ * The object becomes visible only if `input` ends cleanly: the writer sends
+ * CompleteMultipartUpload (or the single PUT) only after the input ended.
+ * If `input` errors, or closes before ending, the upload stops reading,
+ * cancels the requests on the wire, aborts the multipart upload and rejects
+ * with the stream's own error. If `signal` aborts, the same happens and this
+ * rejects with ABORTED. Memory held is 2 × partSize while S3 keeps up, at
+ * most partSize × (queueSize + 1) (part-writer.ts). A stream longer than
+ * partSize × 10,000 fails with SINK_FAILED when it gets there, before S3
+ * would refuse a part.
  */
 export async function uploadStream(input: Readable, target: UploadTarget, signal: AbortSignal): Promise<number> {
   const errorContext: S3ErrorContext = { operation: 'write', bucket: target.bucket, key: target.key, endpoint: target.endpoint };
@@ -68,76 +69,53 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
     throw abortedError();
   }
 
-  // The input is piped (not `pipeline`d) into a counting pass-through that
-  // lib-storage reads, so nothing but the input itself can close the input
-  // while the upload runs: any error or early close seen on it is its own.
-  let bytes = 0;
-  let failure: Error | undefined;
-  const byteLimit = target.partSize * (target.maxParts ?? MAX_PARTS);
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length;
-      // lib-storage notices only at part 10,002, after S3 refused 10,001:
-      // stop at the first byte that needs a part too many, and say what to change.
-      if (bytes > byteLimit) {
-        failure ??= tooManyPartsError(target, byteLimit);
-        callback(failure);
-        return;
-      }
-      callback(null, chunk);
-    },
+  // Cancels whatever request is on the wire the moment anything fails.
+  const requests = new AbortController();
+  const maxParts = target.maxParts ?? MAX_PARTS;
+  const writer = new PartWriter({
+    client: target.client,
+    bucket: target.bucket,
+    key: target.key,
+    contentType: target.contentType,
+    ...(target.storageClass === undefined ? {} : { storageClass: target.storageClass }),
+    partSize: target.partSize,
+    queueSize: target.queueSize,
+    maxParts,
+    // The writer notices at the first byte that needs a part too many, before S3 refuses part 10,001.
+    tooManyParts: () => tooManyPartsError(target, target.partSize * maxParts),
+    requestSignal: requests.signal,
   });
+
+  // The input is piped (not `pipeline`d) into the writer, so nothing but the
+  // input itself can close the input while the upload runs: any error or
+  // early close seen on it is its own.
+  let failure: Error | undefined;
   const fail = (error: Error): void => {
     failure ??= error;
-    counter.destroy(failure);
+    requests.abort(failure);
+    writer.destroy(failure);
   };
   const onInputError = (error: Error): void => fail(error);
   const onInputClose = (): void => {
     if (!input.readableEnded) fail(prematureCloseError());
   };
+  const onAbort = (): void => fail(abortedError());
   input.on('error', onInputError);
   input.on('close', onInputClose);
-  input.pipe(counter);
-
-  const upload = new Upload({
-    client: target.client,
-    params: {
-      Bucket: target.bucket,
-      Key: target.key,
-      Body: counter,
-      ContentType: target.contentType,
-      ...(target.storageClass === undefined ? {} : { StorageClass: target.storageClass as StorageClass }),
-    },
-    partSize: target.partSize,
-    queueSize: target.queueSize,
-    // Failed uploads are aborted by abortMultipartUpload, which keeps the real error.
-    leavePartsOnError: true,
-  });
-
-  const onAbort = (): void => {
-    const error = abortedError();
-    if (!counter.readableEnded) {
-      // Stops the upload from its input side: lib-storage finishes the parts
-      // in flight and rejects; the catch below aborts the multipart upload,
-      // so the cleanup has happened before close() destroys the client.
-      fail(error);
-      return;
-    }
-    // Everything was read already; only lib-storage's own abort can still
-    // stop the commit (it rejects at once; the catch below aborts the multipart upload).
-    failure ??= error;
-    void upload.abort();
-  };
   signal.addEventListener('abort', onAbort, { once: true });
+  input.pipe(writer);
 
   let stored = false;
   try {
     try {
-      await upload.done();
+      await finished(writer);
     } catch (error) {
-      await abortMultipartUpload(upload, target, errorContext);
+      requests.abort(failure ?? error);
+      await writer.settled();
+      if (writer.commitSent) await removeLateCommit(target);
+      await abortMultipartUpload(writer.uploadId, target, errorContext);
       if (failure === undefined) throw toS3Error(error, errorContext);
-      if (error !== failure) reportOtherError(error, failure, target, errorContext);
+      if (error !== failure) reportOtherError(error, target, errorContext);
       throw failure;
     }
     if (failure !== undefined) {
@@ -145,12 +123,12 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
       throw failure;
     }
     stored = true;
-    return bytes;
+    return writer.bytes;
   } finally {
     signal.removeEventListener('abort', onAbort);
     input.off('error', onInputError);
     input.off('close', onInputClose);
-    input.unpipe(counter);
+    input.unpipe(writer);
     // Nobody reads the input any more: let its producer see that.
     if (!stored && !input.destroyed) input.destroy();
   }
@@ -158,16 +136,17 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
 
 /**
  * Aborts the failed upload's multipart upload, if one was started, so its
- * parts do not linger. Done here rather than by lib-storage
- * (leavePartsOnError: true) because lib-storage throws the abort's own error
- * when the abort fails, which hides the real one: on a dropped network the
- * user would read about AbortMultipartUpload instead of the connection.
+ * parts do not linger. A failed abort is a warning, never the error: on a
+ * dropped network the user must read about the connection, not about
+ * AbortMultipartUpload.
  */
-async function abortMultipartUpload(upload: Upload, target: UploadTarget, errorContext: S3ErrorContext): Promise<void> {
-  if (upload.uploadId === undefined) return;
+async function abortMultipartUpload(uploadId: string | undefined, target: UploadTarget, errorContext: S3ErrorContext): Promise<void> {
+  if (uploadId === undefined) return;
   try {
-    await target.client.send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: upload.uploadId }));
+    await target.client.send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }));
   } catch (error) {
+    // A commit that went through after all leaves no upload to abort (its object was removed above).
+    if (isRecord(error) && error.name === 'NoSuchUpload') return;
     target.logger.warn(
       `s3: could not abort the multipart upload of s3://${target.bucket}/${target.key}; its parts stay invisible but may use storage until a lifecycle rule (AbortIncompleteMultipartUpload) removes them`,
       { error: toS3Error(error, errorContext).message },
@@ -176,14 +155,12 @@ async function abortMultipartUpload(upload: Upload, target: UploadTarget, errorC
 }
 
 /**
- * The upload failed because of its input or an abort, and lib-storage
- * reported another error on the way (its own "Upload aborted." after
- * upload.abort(), or a part that failed as the input went). The input's
- * error is what the user must see; the other is worth a debug line at most.
+ * The upload failed because of its input or an abort, and the writer
+ * stopped with another error on the way (a part that failed as the input
+ * went). The input's error is what the user must see; the other is worth a
+ * debug line at most.
  */
-function reportOtherError(error: unknown, failure: Error, target: UploadTarget, errorContext: S3ErrorContext): void {
-  const isLibAbort = error instanceof Error && error.name === 'AbortError';
-  if (isLibAbort && failure instanceof BackupctlError && failure.code === ErrorCodes.ABORTED) return;
+function reportOtherError(error: unknown, target: UploadTarget, errorContext: S3ErrorContext): void {
   target.logger.debug(`s3: upload of s3://${target.bucket}/${target.key} also reported: ${toS3Error(error, errorContext).message}`);
 }
 
@@ -192,6 +169,10 @@ function reportOtherError(error: unknown, failure: Error, target: UploadTarget, 
  * (the failure came while the last request was already on the wire). A
  * failed write must leave nothing behind, so the object goes again.
  */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
 async function removeLateCommit(target: UploadTarget): Promise<void> {
   try {
     await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }));

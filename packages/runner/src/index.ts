@@ -58,11 +58,7 @@ export { verifyJob, type VerifyJobOptions, type VerifyOutcome } from './engine/v
 export { expandJob, expandStoredJob, type ExpandEnvironment } from './engine/expand-job.js';
 export { restoreExpandedJob } from './engine/restore-expanded.js';
 export { compareRowCounts, formatComparison, type TableComparison } from './engine/row-count-comparison.js';
-export { startBackupService, type BackupService, type BackupServiceOptions } from './server/backup-service.js';
-export { HealthState, type HealthReport, type JobHealth } from './server/health-state.js';
-export { startHealthServer, type HealthServer, type HealthServerOptions } from './server/http-server.js';
-export { createMetricsRegistry } from './server/metrics.js';
-export { checkSchedulePattern, startSchedule, type Schedule, type ScheduleOptions } from './server/scheduler.js';
+// The health server, metrics and scheduler: '@backupctl/runner/server' (they load prom-client and croner).
 export { default as webhookHook, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
 export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './engine/pipeline-plugins.js';
 export { formatOptionsTable, formatPluginList, pluginsAreUsable } from './engine/format-plugin-list.js';

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { runPipeline, type RunPipelineOptions, type RunSummary } from '../engine/run-pipeline.js';
 import { runnerVersion } from '../package-info.js';
-import { startBackupService, type BackupService } from '../server/backup-service.js';
+import type { BackupService } from '../server/backup-service.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { jobSnapshot } from '../cli/progress-line.js';
@@ -42,7 +42,7 @@ export default class Run extends BaseCommand {
     let summary: RunSummary | undefined;
     try {
       // Up before the pipeline loads, so a platform sees /live at once and /ready when the file proved valid.
-      if (flags.serve) service = await startBackupService({ ...options, port: flags.port, host: flags.host, version: runnerVersion() });
+      if (flags.serve) service = await startService({ ...options, port: flags.port, host: flags.host, version: runnerVersion() });
       if (service) logger.info(`Health server listening on ${service.url}`, { event: 'listening' });
       const pipeline = await loadPipeline({ file: args.file });
       logger.debug(`Pipeline: ${pipeline.file}`);
@@ -59,6 +59,12 @@ export default class Run extends BaseCommand {
     if (flags.json) this.print(JSON.stringify(toJson(summary), null, 2));
     if (!summary.ok) this.exit(EXIT_FAILED);
   }
+}
+
+/** Loaded only with --serve: the server brings prom-client, which a one-shot run need not hold in memory. */
+async function startService(...args: Parameters<typeof import('../server/backup-service.js').startBackupService>): Promise<BackupService> {
+  const { startBackupService } = await import('../server/backup-service.js');
+  return startBackupService(...args);
 }
 
 function toJson(summary: RunSummary) {

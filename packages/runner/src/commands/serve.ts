@@ -1,8 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { runnerVersion } from '../package-info.js';
-import { startBackupService } from '../server/backup-service.js';
-import { checkSchedulePattern } from '../server/scheduler.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { EXIT_FAILED } from '../cli/report-error.js';
@@ -35,6 +33,8 @@ export default class Serve extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Serve);
+    // Imported here, not at the top: cli.js loads every command, and only serve needs prom-client and croner.
+    const { checkSchedulePattern, startBackupService } = await import('../server/index.js');
     if (flags.schedule) checkSchedulePattern(flags.schedule);
     const logger = this.createLogger();
     const cancel = abortOnSignals();
