@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { runPipeline, type RunPipelineOptions, type RunSummary } from '../engine/run-pipeline.js';
 import { runnerVersion } from '../package-info.js';
-import type { BackupService } from '../server/backup-service.js';
+import type { BackupService, BackupServiceOptions } from '../server/backup-service.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { jobSnapshot } from '../cli/progress-line.js';
@@ -62,9 +62,9 @@ export default class Run extends BaseCommand {
 }
 
 /** Loaded only with --serve: the server brings prom-client, which a one-shot run need not hold in memory. */
-async function startService(...args: Parameters<typeof import('../server/backup-service.js').startBackupService>): Promise<BackupService> {
+async function startService(options: BackupServiceOptions): Promise<BackupService> {
   const { startBackupService } = await import('../server/backup-service.js');
-  return startBackupService(...args);
+  return startBackupService(options);
 }
 
 function toJson(summary: RunSummary) {
