@@ -98,7 +98,7 @@ describe('the sink', () => {
     }
     expect(logs).toContainEqual({
       level: 'info',
-      message: expect.stringMatching(/the source expects about 93\.1 GB: parts of 22 MiB, 2 at a time \(~88 MiB of upload buffers\), so up to 214\.8 GB fit in S3's 10,000 parts$/),
+      message: expect.stringMatching(/the source expects about 93\.1 GB: parts of 22 MiB, 2 at a time \(~66 MiB of upload buffers at most\), so up to 214\.8 GB fit in S3's 10,000 parts$/),
     });
   });
 

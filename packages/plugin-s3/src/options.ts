@@ -63,7 +63,7 @@ export const s3OptionsSchema = Type.Object(
     queueSize: Type.Integer({
       minimum: 1,
       default: 4,
-      description: 'Parts uploaded in parallel. An upload holds about partSizeMiB × (queueSize + 2) of memory (48 MiB by default); fewer, down to 2, when parts had to grow.',
+      description: 'Parts uploaded in parallel. An upload holds 2 × partSizeMiB while S3 keeps up, at most partSizeMiB × (queueSize + 1) (40 MiB by default); fewer, down to 2, when parts had to grow.',
     }),
     storageClass: Type.Optional(
       Type.String({ description: 'Storage class of the uploaded objects, e.g. `STANDARD_IA`, `GLACIER_IR`. Empty: the bucket default.' }),

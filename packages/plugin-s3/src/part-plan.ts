@@ -1,7 +1,7 @@
 // How a stream of unknown length is cut into multipart-upload parts. S3
-// takes at most 10,000 parts of 5 MiB to 5 GiB each, and lib-storage holds
-// each part in memory with a fixed size for the whole upload, so the size
-// is chosen before the first byte, from the source's estimate.
+// takes at most 10,000 parts of 5 MiB to 5 GiB each, and the part writer
+// holds each part in memory with a fixed size for the whole upload, so the
+// size is chosen before the first byte, from the source's estimate.
 
 const MiB = 1024 * 1024;
 
@@ -31,7 +31,7 @@ export interface PartPlan {
   queueSize: number;
   /** The longest stream this plan can store: `partSize × 10,000`. A longer one fails before S3 refuses it. */
   maxBytes: number;
-  /** Upload buffers at the peak: the parts in flight, the one being filled and lib-storage's copy of it. */
+  /** Upload buffers at the most: the parts in flight and the one being filled (part-writer.ts). */
   memoryBytes: number;
   /** True when the estimate made the parts bigger than configured. */
   raised: boolean;
@@ -51,7 +51,7 @@ export interface PartPlanInput {
  * parts big enough that `SIZE_SAFETY_FACTOR × expectedSize` fits in 9,000
  * of them, never smaller than configured. When parts grow, fewer are sent at
  * once (down to 2), so memory grows with the part size rather than with
- * part size × queue: about 3 × partSize, i.e. 1/1,500 of the estimate for
+ * part size × queue: at most 3 × partSize, i.e. 1/1,500 of the estimate for
  * databases over ~38 GB (8 MiB parts hold 78 GiB; with the safety factor
  * the plan raises them from an estimate of 37.7 GiB up).
  */
@@ -63,7 +63,7 @@ export function planParts(input: PartPlanInput): PartPlan {
   const raised = partSize > configured;
   const budget = configured * input.queueSize;
   const queueSize = raised ? Math.max(MIN_QUEUE_WHEN_RAISED, Math.min(input.queueSize, Math.floor(budget / partSize))) : input.queueSize;
-  return { partSize, queueSize, maxBytes: partSize * MAX_PARTS, memoryBytes: partSize * (queueSize + 2), raised };
+  return { partSize, queueSize, maxBytes: partSize * MAX_PARTS, memoryBytes: partSize * (queueSize + 1), raised };
 }
 
 function clamp(value: number, low: number, high: number): number {

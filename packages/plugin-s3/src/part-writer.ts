@@ -56,8 +56,14 @@ export class PartWriter extends Writable {
   #filled = 0;
   #partsStarted = 0;
   #bytes = 0;
+  #buffersAllocated = 0;
   #createUpload: Promise<string> | undefined;
   #partFailure: unknown;
+  /** Part buffers allocated so far (the memory the writer holds is this × partSize). */
+  get buffersAllocated(): number {
+    return this.#buffersAllocated;
+  }
+
   /** Bytes taken so far. */
   get bytes(): number {
     return this.#bytes;
@@ -93,7 +99,7 @@ export class PartWriter extends Writable {
     if (this.#bytes > this.#options.partSize * this.#options.maxParts) throw this.#options.tooManyParts();
     let offset = 0;
     while (offset < chunk.length) {
-      this.#buffer ??= this.#spareBuffers.pop() ?? Buffer.allocUnsafeSlow(this.#options.partSize);
+      this.#buffer ??= this.#spareBuffers.pop() ?? this.#allocateBuffer();
       const copied = chunk.copy(this.#buffer, this.#filled, offset);
       this.#filled += copied;
       offset += copied;
@@ -108,13 +114,18 @@ export class PartWriter extends Writable {
 
   /** Sends the filled buffer as the next part, once fewer than queueSize parts are on the wire. */
   async #sendFullPart(): Promise<void> {
-    while (this.#inFlight.size >= this.#options.queueSize) await Promise.race([...this.#inFlight].map((part) => part.done));
-    this.#throwIfPartFailed();
-    this.#throwIfDestroyed();
+    await this.#waitForFreeSlot();
     const buffer = this.#buffer as Buffer;
     this.#buffer = undefined;
     this.#filled = 0;
     this.#startPart(buffer, buffer.length, true);
+  }
+
+  /** Waits until fewer than queueSize parts are on the wire; throws if the upload failed meanwhile. */
+  async #waitForFreeSlot(): Promise<void> {
+    while (this.#inFlight.size >= this.#options.queueSize) await Promise.race([...this.#inFlight].map((part) => part.done));
+    this.#throwIfPartFailed();
+    this.#throwIfDestroyed();
   }
 
   #startPart(buffer: Buffer, length: number, reuse: boolean): void {
@@ -205,6 +216,7 @@ export class PartWriter extends Writable {
       return;
     }
     if (this.#filled > 0) {
+      await this.#waitForFreeSlot();
       const buffer = this.#buffer as Buffer;
       const length = this.#filled;
       this.#buffer = undefined;
@@ -225,6 +237,11 @@ export class PartWriter extends Writable {
       }),
       { abortSignal: requestSignal },
     );
+  }
+
+  #allocateBuffer(): Buffer {
+    this.#buffersAllocated += 1;
+    return Buffer.allocUnsafeSlow(this.#options.partSize);
   }
 
   #throwIfPartFailed(): void {

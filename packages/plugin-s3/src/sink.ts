@@ -39,7 +39,7 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
         const MiB = 1024 * 1024;
         environment.logger.info(
           `s3: the source expects about ${formatSize(expectedSize ?? 0)}: parts of ${plan.partSize / MiB} MiB, ${plan.queueSize} at a time ` +
-            `(~${Math.ceil(plan.memoryBytes / MiB)} MiB of upload buffers), so up to ${formatSize(plan.maxBytes)} fit in S3's 10,000 parts`,
+            `(~${Math.ceil(plan.memoryBytes / MiB)} MiB of upload buffers at most), so up to ${formatSize(plan.maxBytes)} fit in S3's 10,000 parts`,
         );
       }
       const size = await uploadStream(

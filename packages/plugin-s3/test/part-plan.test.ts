@@ -18,7 +18,7 @@ describe('planParts', () => {
       partSize: 8 * MiB,
       queueSize: 4,
       maxBytes: 8 * MiB * MAX_PARTS,
-      memoryBytes: 8 * MiB * 6,
+      memoryBytes: 8 * MiB * 5,
       raised: false,
     });
   });
@@ -31,9 +31,9 @@ describe('planParts', () => {
 
   it.each([
     // database size, part size (MiB), parts in flight, upload memory (MiB)
-    [100 * GB, 22, 2, 88],
-    [1 * TB, 212, 2, 848],
-    [5 * TB, 1060, 2, 4240],
+    [100 * GB, 22, 2, 66],
+    [1 * TB, 212, 2, 636],
+    [5 * TB, 1060, 2, 3180],
   ])('plans %d bytes into parts that stay under 10,000 even at twice the estimate', (expectedSize, partMiB, queueSize, memoryMiB) => {
     const plan = planParts({ ...defaults, expectedSize });
     expect(plan).toMatchObject({ partSize: partMiB * MiB, queueSize, memoryBytes: memoryMiB * MiB, raised: true });

@@ -1,8 +1,10 @@
 import { Command, Errors, Flags } from '@oclif/core';
+import { setYoungGenerationCollector } from '../engine/buffer-reclaimer.js';
 import { createLogger, type LogFormat } from '../engine/logger.js';
 import { Secrets } from '../engine/redact.js';
 import { ProgressLine } from './progress-line.js';
 import { reportError } from './report-error.js';
+import { youngGenerationCollector } from './young-generation-collector.js';
 
 const LOG_FORMATS = ['text', 'json'] as const;
 
@@ -18,6 +20,12 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
     })(),
   };
+
+  override async init(): Promise<void> {
+    await super.init();
+    // The CLI owns its process, so it may pace V8's collector while data streams.
+    setYoungGenerationCollector(youngGenerationCollector());
+  }
 
   /** Every secret a plugin registers; masked in all output of this process. */
   protected readonly secrets = new Secrets();

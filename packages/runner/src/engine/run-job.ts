@@ -12,6 +12,7 @@ import { withLogFields } from './logger.js';
 import { renderObjectName } from './object-name.js';
 import type { Secrets } from './redact.js';
 import { abortedError, wrapError } from './wrap-error.js';
+import { bufferReclaimer } from './buffer-reclaimer.js';
 
 export type JobStatus = 'succeeded' | 'skipped' | 'failed';
 
@@ -221,8 +222,10 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
   const flowed = new Promise<void>((resolve, reject) => {
     pipeline([stream, ...encoders, gate], (error) => (error ? reject(error) : resolve()));
   });
+  const reclaim = bufferReclaimer();
   stream.on('data', (chunk: Buffer) => {
     sourceBytes += chunk.length;
+    reclaim(chunk.length);
     run.progress?.(sourceBytes, gate.bytes, false);
   });
   const written = run.sink.write(gate, run.name, run.signal).catch((error: unknown) => {
