@@ -140,6 +140,16 @@ function checkTargets(byId: Map<string, CaseSummary>, run: ComparisonRun): Targe
   ratio('c', 'b', 'one zlib stream, with the upload, no slower than pg_dump | gzip -6', 1.0);
   ratio('d', 'b', 'parallel gzip', 1.25);
   ratio('d', 'b2', 'parallel gzip against pg_dump -Fc', 0.95);
+  ratio('f', 'b', 'zstd', 1.6);
+  const zstd = byId.get('f');
+  const gzip = byId.get('b');
+  if (zstd?.storedBytes !== undefined && gzip?.storedBytes !== undefined) {
+    checks.push({
+      target: '(f) zstd output no larger than gzip -6 output (b)',
+      value: `${(zstd.storedBytes / 1e6).toFixed(1)} MB vs ${(gzip.storedBytes / 1e6).toFixed(1)} MB`,
+      met: zstd.storedBytes <= gzip.storedBytes,
+    });
+  }
   for (const id of ['c', 'd']) {
     const summary = byId.get(id);
     if (summary) {

@@ -78,6 +78,13 @@ export async function runComparison(
     },
     { id: 'c', label: 'backupctl, one zlib stream', command: 'backupctl run (gzip threads: 1) -> S3', group: 'dump', run: () => backupctl('single') },
     { id: 'd', label: 'backupctl, parallel gzip (default)', command: 'backupctl run (gzip, default threads) -> S3', group: 'dump', run: () => backupctl('parallel') },
+    {
+      id: 'f',
+      label: 'backupctl, zstd (examples/plugin-zstd)',
+      command: 'backupctl run (zstd -3, a third-party plugin) -> S3',
+      group: 'dump',
+      run: () => backupctl('zstd'),
+    },
   ];
 
   log('warm-up: pg_dump > /dev/null (not counted)');
