@@ -14,15 +14,18 @@ if (nodeMajor < 22) {
 
 // V8's young generation starts at 2 × 1 MiB and doubles, up to 2 × 16 MiB,
 // while start-up loads modules; then it stays that size for the whole run.
-// A streaming backup keeps few short-lived objects, so that space is ~35 MiB
-// of resident memory it does not need. Keeping it at its first size costs
-// ~4% more CPU in scavenges and takes a run's peak RSS from ~175 to ~128 MiB
-// (bench/). V8 reads this flag whenever it grows the space, so it still
-// works when set here, before the first module loads. Only on the Node
-// majors it was measured on (an unknown flag would print a line on stderr),
-// and never over the user's own choice of --max-semi-space-size.
+// A backup keeps few short-lived objects, so that space is ~35 MiB of
+// resident memory that `run` and `serve` (the commands a container is sized
+// for) do not need. Keeping it at its first size takes a run's peak RSS from
+// ~175 to ~128 MiB for a few percent more CPU (bench/); a restore, bound by
+// psql's pace rather than memory, measured 200 ms more GC with it, so only
+// the backup commands get it. V8 reads this flag whenever it grows the
+// space, so it still works when set here, before the first module loads.
+// Only on the Node majors it was measured on (an unknown flag would print a
+// line on stderr), and never over the user's own --max-semi-space-size.
+const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
 const userFlags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-if (nodeMajor >= 20 && nodeMajor <= 24 && !userFlags.includes('semi-space')) {
+if ((command === 'run' || command === 'serve') && nodeMajor >= 20 && nodeMajor <= 24 && !userFlags.includes('semi-space')) {
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
