@@ -133,6 +133,10 @@ describe('S3 faults during a backup', () => {
     const downEndpoint = `http://127.0.0.1:${await freePort()}`;
     const result = await runCli(['run', pipelineFile], { env: env(bucket, { S3_ENDPOINT_URL: downEndpoint }) });
     expectCleanFailure(result, new RegExp(`ERROR: big backup failed: cannot reach S3 endpoint ${downEndpoint.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)$`));
+    // What to do about it follows on a line of its own.
+    const lines = result.stderr.split('\n');
+    const failedAt = lines.findIndex((line) => line.includes('ERROR: big backup failed'));
+    expect(lines[failedAt + 1]).toMatch(/ - Hint for big: Check endpoint \(S3_ENDPOINT_URL\) and that the service is up and reachable from here\.$/);
     await expectNothingStored(bucket);
   });
 

@@ -149,6 +149,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
         key: artifact.key,
         durationMs: elapsed(),
       });
+      logHint(logger, job, failure);
       // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
       await runOnError(job, opened, failure, logger, startedAt);
       return result('failed', { artifact, error: failure });
@@ -160,6 +161,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       : wrapError(error, { code: ErrorCodes.INTERNAL, job: job.name });
     controller.abort(failure);
     logger.error(`${job.title} backup failed: ${failure.message}`, { event: 'failed', code: failure.code, durationMs: elapsed() });
+    logHint(logger, job, failure);
     await runOnError(job, opened, failure, logger, startedAt);
     return result('failed', { error: failure });
   } finally {
@@ -303,4 +305,13 @@ async function runOnError(
       logger.warn(`${step.use} onError failed: ${(hookError as Error).message}`);
     }
   }
+}
+
+/**
+ * What to do about a failure, on a line of its own after the failure line,
+ * which keeps the reference service's format (`<title> backup failed: ...`)
+ * for whoever greps for it.
+ */
+function logHint(logger: Logger, job: LoadedJob, failure: BackupctlError): void {
+  if (failure.hint) logger.info(`Hint for ${job.title}: ${failure.hint}`, { event: 'hint', code: failure.code });
 }
