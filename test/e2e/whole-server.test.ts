@@ -153,10 +153,30 @@ describe('whole servers', () => {
       expect(part.target).toBe(`127.0.0.1:${pg.port}/${part.job === 'globals' ? 'postgres' : part.job}`);
     }
 
-    // verify takes one database: a whole-server job is refused with a way forward.
-    const verify = await runCli(['verify', 'server', file], { env: env() });
-    expect(verify.code).toBe(2);
-    expect(verify.stderr).toContain(`job server backs up 4 parts (globals, ${[...databases].sort().join(', ')}); verify does not take a whole-server job yet`);
+    // verify: each database in a scratch database of its own, the globals skipped (no tables), nothing left behind.
+    const verify = await runCli(['verify', 'server', file, '--json'], { env: env() });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(printedSecrets(verify)).toBe(false);
+    const verified = JSON.parse(verify.stdout) as { ok: boolean; skipped: string[]; parts: { ok: boolean; key: string; checksum: string; tables: { table: string; status: string }[] }[] };
+    expect(verified.ok).toBe(true);
+    expect(verified.skipped).toEqual(['globals']);
+    expect(verified.parts.map((part) => part.key)).toEqual([...databases].sort().map((db) => `servers/main/${db}/${db}_${stamp}.sql.gz`));
+    for (const part of verified.parts) {
+      expect(part.ok).toBe(true);
+      expect(part.checksum).toBe('verified');
+      expect(part.tables.length).toBeGreaterThan(0);
+    }
+    expect(logLines(verify)).toContain('Main server / globals: skipped, the "postgres" source cannot verify this part (it holds no tables to count)');
+    // A database changed since the backup: that part, and only that one, differs; exit 1.
+    await pg.query(dbC, `INSERT INTO ledger VALUES (501, 1.00, 'after the backup')`);
+    const changed = await runCli(['verify', 'server', file], { env: env() });
+    await pg.query(dbC, 'DELETE FROM ledger WHERE id = 501');
+    expect(changed.code, changed.stderr).toBe(1);
+    expect(changed.stdout.match(/^OK: /gm)).toHaveLength(2);
+    expect(changed.stdout).toMatch(/^FAILED: 1 of 1 tables differ from the source database/m);
+    expect(changed.stdout).toContain('Skipped (nothing to count): globals');
+    const scratch = await pg.query<{ datname: string }>('postgres', `SELECT datname FROM pg_database WHERE datname LIKE '%\\_verify\\_%'`);
+    expect(scratch).toEqual([]);
 
     expect(await roleExists()).toBe(true);
     for (const database of databases) expect(await tableFingerprints(pg, database)).toEqual(before[database]);

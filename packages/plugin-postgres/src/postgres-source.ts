@@ -108,9 +108,13 @@ export function createPostgresSource(
   };
   const restoreCapability = createRestoreCapability(restoreContext);
 
+  // The globals part (roles, tablespaces) is server-wide and has no tables:
+  // it restores, but cannot be verified in a scratch database.
+  const { createScratch, countRows } = restoreCapability;
   return {
     // restore, createScratch, countRows (backupctl restore / verify): postgres-restore.ts.
-    ...restoreCapability,
+    restore: restoreCapability.restore,
+    ...(dumpsGlobals ? {} : { createScratch, countRows }),
     // Whole servers: a part restores into the target's server, into its own database (or, for globals, `postgres`).
     ...(options.dump ? { restore: wholeServerRestore(options.dump, restoreCapability.restore, restoreContext) } : {}),
 

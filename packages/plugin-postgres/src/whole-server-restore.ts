@@ -11,12 +11,14 @@ type Restore = NonNullable<SourceInstance['restore']>;
  * target server: a database part restores into the database of its own name
  * there (created with `--create`), the globals part into its `postgres`
  * database, first, skipping what already exists (restore-globals.ts).
- * Without a target URL, each goes back where it came from.
+ * Without a target URL, each goes back where it came from; with
+ * `exactDatabase` (verify's scratch database), a database part goes into the
+ * database the URL names.
  */
 export function wholeServerRestore(dump: 'database' | 'globals', restoreDatabase: Restore, source: RestoreContext): Restore {
   return async (input, target, signal) => {
     if (dump === 'database') {
-      const url = target.url === undefined ? undefined : urlWithDatabase(target.url, source.settings.database);
+      const url = target.url === undefined || target.exactDatabase ? target.url : urlWithDatabase(target.url, source.settings.database);
       return restoreDatabase(input, { ...target, url }, signal);
     }
     const { context } = source;

@@ -53,7 +53,7 @@ export {
   type RestoreJobOptions,
   type RestoreStages,
 } from './engine/restore-job.js';
-export { verifyJob, type VerifyJobOptions, type VerifyOutcome } from './engine/verify-job.js';
+export { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyJobOptions, type VerifyOutcome } from './engine/verify-job.js';
 // Whole servers: a source standing for several databases runs, restores and lists as one sub-job per part.
 export { expandJob, expandStoredJob, type ExpandEnvironment } from './engine/expand-job.js';
 export { restoreExpandedJob } from './engine/restore-expanded.js';

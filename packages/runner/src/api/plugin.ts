@@ -95,6 +95,12 @@ export interface RestoreTarget {
    * has tables is refused, with a message saying what would be overwritten.
    */
   replace: boolean;
+  /**
+   * Restore into exactly the database `url` names. Set by `verify`, whose
+   * scratch database stands in for the real one: a part of a whole-server
+   * job otherwise goes to the database of its own name on `url`'s server.
+   */
+  exactDatabase?: boolean;
 }
 
 /** What a source reports once a restore committed. */

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
-import { expandStoredJob } from '../engine/expand-job.js';
+import { isBackupctlError } from '../api/errors.js';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { formatSize } from '../engine/format-size.js';
 import { formatSeconds } from '../engine/restore-job.js';
 import { formatComparison } from '../engine/row-count-comparison.js';
-import { verifyJob, type VerifyOutcome } from '../engine/verify-job.js';
+import { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyOutcome } from '../engine/verify-job.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { EXIT_FAILED } from '../cli/report-error.js';
@@ -19,7 +18,8 @@ export default class Verify extends BaseCommand {
     "job's server (or on the server of --scratch-url), checking its SHA-256 on the way, counts the rows of every " +
     'table there and in the source database, prints the comparison and drops the scratch database, whatever ' +
     'happened. Exits 0 only when the checksum holds and every table matches; a source that changed since the ' +
-    'backup shows as differences.';
+    'backup shows as differences. A whole-server job (databases: all) verifies each database in a scratch ' +
+    'database of its own; the globals (roles, tablespaces) hold no tables and are skipped.';
   static override examples = ['<%= config.bin %> verify clara', '<%= config.bin %> verify mem0 --at 2026-02-01 --json'];
   static override args = {
     job: Args.string({ required: true, description: 'The job whose backup to verify.' }),
@@ -43,23 +43,11 @@ export default class Verify extends BaseCommand {
     const pipeline = await loadPipeline({ file: args.file });
     const [job] = selectJobs(pipeline, [args.job]);
     const cancel = abortOnSignals();
-    let outcome: VerifyOutcome;
+    let outcome: VerifyOutcome | ExpandedVerifyOutcome;
+    const options = { logger, secrets: this.secrets, signal: cancel.signal, selection: { key: flags.key, at: flags.at }, scratchUrl: flags['scratch-url'] };
     try {
-      // Whole servers (expand-job.ts): verify takes one database; a job backing up several is refused, clearly.
-      const parts = await expandStoredJob(job!, { logger, secrets: this.secrets, signal: cancel.signal });
-      if (parts) {
-        throw new BackupctlError(ErrorCodes.USAGE, `job ${job!.name} backs up ${parts.length} parts (${parts.map((part) => part.name).join(', ')}); verify does not take a whole-server job yet`, {
-          job: job!.name,
-          hint: `restore it onto a scratch server instead: backupctl restore ${job!.name} --target-url URL --create`,
-        });
-      }
-      outcome = await verifyJob(job!, {
-        logger,
-        secrets: this.secrets,
-        signal: cancel.signal,
-        selection: { key: flags.key, at: flags.at },
-        scratchUrl: flags['scratch-url'],
-      });
+      // Whole servers (expand-job.ts): each database part in a scratch database of its own.
+      outcome = (await verifyExpandedJob(job!, options)) ?? (await verifyJob(job!, options));
     } catch (error) {
       if (flags.json && isBackupctlError(error)) {
         this.print(JSON.stringify({ ok: false, job: job!.name, error: { code: error.code, message: error.message } }, null, 2));
@@ -68,7 +56,16 @@ export default class Verify extends BaseCommand {
     } finally {
       cancel.dispose();
     }
-    this.print(flags.json ? JSON.stringify(verifyJson(outcome), null, 2) : formatOutcome(outcome));
+    if ('parts' in outcome) {
+      const { parts, skipped } = outcome;
+      this.print(
+        flags.json
+          ? JSON.stringify({ ok: outcome.ok, job: job!.name, parts: parts.map(verifyJson), skipped }, null, 2)
+          : [...parts.map(formatOutcome), ...(skipped.length ? [`Skipped (nothing to count): ${skipped.join(', ')}`] : [])].join('\n\n'),
+      );
+    } else {
+      this.print(flags.json ? JSON.stringify(verifyJson(outcome), null, 2) : formatOutcome(outcome));
+    }
     if (!outcome.ok) this.exit(EXIT_FAILED);
   }
 }
