@@ -118,6 +118,20 @@ describe('whole servers', () => {
     );
     const lsText = await runCli(['ls', file, '--job', 'server'], { env: env() });
     expect(lsText.stdout).toContain(`Main server / ${dbC} backups:`);
+    // restore-help: one backupctl command for the whole run, then each part by hand, the globals first.
+    const help = await runCli(['restore-help', file, '--job', 'server'], { env: env() });
+    expect(help.code, help.stderr).toBe(0);
+    expect(printedSecrets(help)).toBe(false);
+    const sorted = [...databases].sort();
+    expect(help.stdout).toContain(`Main server (job server): a whole server, 4 parts (globals, ${sorted.join(', ')}); newest run`);
+    expect(help.stdout).toContain(`  backupctl restore server --at ${stamp} --yes\n`);
+    const globalsAt = help.stdout.indexOf(`Main server / globals (job server, part globals): newest backup servers/main/globals/globals_${stamp}.sql.gz`);
+    const dbCAt = help.stdout.indexOf(`Main server / ${dbC} (job server, part ${dbC}): newest backup servers/main/${dbC}/${dbC}_${stamp}.sql.gz`);
+    expect(globalsAt).toBeGreaterThan(0);
+    expect(dbCAt).toBeGreaterThan(globalsAt);
+    expect(help.stdout).toContain(`  psql "\${SERVER_URL%/*}/postgres" < globals_${stamp}.sql\n`);
+    expect(help.stdout).toContain(`  psql -v ON_ERROR_STOP=1 --single-transaction "\${SERVER_URL%/*}/${dbC}" < ${dbC}_${stamp}.sql\n`);
+    expect(help.stdout).toContain(`  createdb --maintenance-db="\${SERVER_URL%/*}/${dbC}" ${dbC}_restore\n`);
     // prune too: each part's own folder.
     const prune = await runCli(['prune', file, '--job', 'server', '--dry-run'], { env: env() });
     expect(prune.code, prune.stderr).toBe(0);

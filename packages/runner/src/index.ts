@@ -17,7 +17,7 @@ export { openStore, withStore } from './engine/open-store.js';
 export { listBackups, type BackupEntry, type JobBackups } from './engine/list-backups.js';
 export { backupNameMatcher, type BackupNaming } from './engine/backup-name-matcher.js';
 export { backupListItems, formatBackupList, NO_BACKUPS, type BackupListItem } from './engine/format-backup-list.js';
-export { formatRestoreHelp, type RestoreHelpOptions } from './engine/restore-help.js';
+export { formatRestoreHelp, formatWholeServerRestoreHelp, type RestoreHelpOptions } from './engine/restore-help.js';
 export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './engine/create-instance.js';
 export {
   checksumDocument,

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { findPipeline } from '../config/find-pipeline.js';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { listBackups } from '../engine/list-backups.js';
-import { formatRestoreHelp } from '../engine/restore-help.js';
+import { expandStoredJob } from '../engine/expand-job.js';
+import { formatRestoreHelp, formatWholeServerRestoreHelp } from '../engine/restore-help.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
 
@@ -32,8 +33,15 @@ export default class RestoreHelp extends BaseCommand {
     const { source: raw } = await findPipeline(args.file, process.cwd());
     const cancel = abortOnSignals();
     try {
-      const listing = await listBackups(jobs, { logger, secrets: this.secrets, signal: cancel.signal });
-      this.print(formatRestoreHelp(jobs, listing, { raw: raw.value }));
+      const environment = { logger, secrets: this.secrets, signal: cancel.signal };
+      const sections: string[] = [];
+      for (const job of jobs) {
+        // Whole servers (expand-job.ts): the parts the store holds, each with its own steps.
+        const parts = await expandStoredJob(job, environment);
+        const listing = await listBackups(parts ?? [job], environment);
+        sections.push(parts ? formatWholeServerRestoreHelp(job, parts, listing, { raw: raw.value }) : formatRestoreHelp([job], listing, { raw: raw.value }));
+      }
+      this.print(sections.filter(Boolean).join('\n\n'));
     } finally {
       cancel.dispose();
     }

@@ -2,6 +2,7 @@ import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { formatSize } from './format-size.js';
 import type { BackupEntry, JobBackups } from './list-backups.js';
 import { formatLogTime } from './logger.js';
+import { formatTimestamp } from './object-name.js';
 
 /** What {@link formatRestoreHelp} needs besides the jobs and their backups. */
 export interface RestoreHelpOptions {
@@ -37,26 +38,60 @@ export function formatRestoreHelp(
   return sections.join('\n\n');
 }
 
-function jobSection(job: LoadedJob, entry: JobBackups, options: RestoreHelpOptions): string {
+/**
+ * Whole servers (expand-job.ts): the same for a job whose source stands for
+ * several databases, from the parts its store holds (`parts`, with their
+ * backups in `listing`): one backupctl command for the whole run first
+ * (`--at` its timestamp: --key names one object), then each part by hand,
+ * the globals first.
+ */
+export function formatWholeServerRestoreHelp(
+  job: LoadedJob,
+  parts: readonly LoadedJob[],
+  listing: readonly JobBackups[],
+  options: RestoreHelpOptions = {},
+): string {
+  const found = parts.flatMap((part) => {
+    const entry = listing.find((candidate) => candidate.job === part.name);
+    return entry?.backups.length ? [{ part, entry }] : [];
+  });
+  const heading = `${job.title} (job ${job.name})`;
+  if (!found.length) return `${heading}: no backups in ${listing[0]?.location ?? 'its store'} yet.`;
+  const newest = new Date(Math.max(...found.map(({ entry }) => entry.backups[0]!.time.getTime())));
+  const restore = `${options.restoreCommand ?? 'backupctl restore'} ${shellWord(job.name)} --at ${formatTimestamp(newest)}`;
+  return [
+    `${heading}: a whole server, ${found.length} parts (${found.map(({ part }) => part.name).join(', ')}); newest run ${formatLogTime(newest)} UTC`,
+    '',
+    'All of it with backupctl (globals first, then each database into the database of its name):',
+    indent(`${restore} --yes`),
+    indent(`${restore} --target-url "<URL of any database on the new server>" --create`),
+    '',
+    'Or part by part, by hand:',
+    ...found.map(({ part, entry }) => `\n${jobSection(part, entry, options, job)}`),
+  ].join('\n');
+}
+
+/** One job's section; `parent` is set for a part of a whole-server job, whose file entry is the parent's. */
+function jobSection(job: LoadedJob, entry: JobBackups, options: RestoreHelpOptions, parent?: LoadedJob): string {
   const newest = entry.backups[0];
-  const heading = `${entry.title} (job ${job.name})`;
+  const heading = parent ? `${entry.title} (job ${parent.name}, part ${job.name})` : `${entry.title} (job ${job.name})`;
   if (!newest) return `${heading}: no backups in ${entry.location} yet.`;
 
-  const database = databaseReference(job, options.raw);
-  const steps: { title: string; lines: string[] }[] = [{ title: 'Download backup', lines: downloadLines(job, entry, newest, options.raw) }];
+  const fileJob = parent ?? job;
+  const globals = parent !== undefined && job.source?.options.dump === 'globals';
+  const database = databaseReference(fileJob, options.raw, parent ? (globals ? 'postgres' : job.name) : undefined);
+  const steps: { title: string; lines: string[] }[] = [{ title: 'Download backup', lines: downloadLines(job, fileJob, entry, newest, options.raw) }];
   const decoded = decodeLines(job, baseName(newest.key));
   if (decoded.lines.length) steps.push({ title: 'Decompress', lines: decoded.lines });
-  steps.push({ title: 'Restore', lines: restoreLines(job, decoded.file, database, options.raw) });
+  steps.push({ title: 'Restore', lines: globals ? globalsLines(decoded.file, database) : restoreLines(job, fileJob, decoded.file, database, options.raw) });
 
   const restore = options.restoreCommand ?? 'backupctl restore';
   const oneStep = `${restore} ${shellWord(job.name)} --key ${shellWord(newest.key)}`;
   return [
     `${heading}: newest backup ${newest.key} in ${entry.location} (${formatSize(newest.size)}, ${formatLogTime(newest.time)} UTC)`,
     ...steps.flatMap((step, index) => ['', `${index + 1}. ${step.title}`, ...step.lines.map(indent)]),
-    '',
-    'Or all of it with backupctl:',
-    indent(oneStep),
-    indent(`${oneStep} --target-url ${database.fresh} --create`),
+    // A part is restored with its whole run (above): --key names one object of a single-database job.
+    ...(parent ? [] : ['', 'Or all of it with backupctl:', indent(oneStep), indent(`${oneStep} --target-url ${database.fresh} --create`)]),
   ].join('\n');
 }
 
@@ -66,10 +101,10 @@ function indent(line: string): string {
 
 // --- Download ---------------------------------------------------------------
 
-function downloadLines(job: LoadedJob, entry: JobBackups, newest: BackupEntry, raw: unknown): string[] {
+function downloadLines(job: LoadedJob, fileJob: LoadedJob, entry: JobBackups, newest: BackupEntry, raw: unknown): string[] {
   const sink = job.sink;
   const file = baseName(newest.key);
-  if (sink?.plugin.name === 's3') return s3Download(job, sink, newest.key, raw);
+  if (sink?.plugin.name === 's3') return s3Download(fileJob, sink, newest.key, raw);
   if (sink?.plugin.name === 'file') return [`cp ${shellWord(`${entry.location}/${newest.key}`)} .`];
   return [`# Copy ${newest.key} from ${entry.location} to ./${file} with the tools of the "${sink?.use ?? '?'}" sink,`, '# or use backupctl restore (below).'];
 }
@@ -145,33 +180,46 @@ interface DatabaseReference {
   note?: string;
 }
 
-function databaseReference(job: LoadedJob, raw: unknown): DatabaseReference {
-  const freshName = `${job.name}_restore`;
+/**
+ * `database`, for a part of a whole-server job: the database of that name on
+ * the server the job's URL points at (`"${URL%/*}/crm"`).
+ */
+function databaseReference(job: LoadedJob, raw: unknown, database?: string): DatabaseReference {
+  const name = database ?? job.name;
+  const freshName = `${name}_restore`;
   const variable = referencedVariable(rawAt(raw, ['jobs', job.name, 'source', 'with', 'url']));
   if (!variable) {
-    return { current: `"<URL of the ${job.name} database>"`, fresh: `"<URL of the new ${freshName} database>"`, freshName };
+    return { current: `"<URL of the ${name} database>"`, fresh: `"<URL of the new ${freshName} database>"`, freshName };
   }
-  const reference: DatabaseReference = { current: `"$${variable}"`, fresh: `"\${${variable}%/*}/${freshName}"`, freshName };
+  const current = database === undefined ? `"$${variable}"` : `"\${${variable}%/*}/${database}"`;
+  const reference: DatabaseReference = { current, fresh: `"\${${variable}%/*}/${freshName}"`, freshName };
   // The value itself is only inspected, never printed: `${VAR%/*}` swaps the
   // database name only in URLs that end with it.
   const value = job.source ? stringOption(job.source, 'url') : '';
   const url = parseUrl(value);
   if (url && (url.pathname === '' || url.pathname === '/')) {
-    return { ...reference, fresh: `"<URL of the new ${freshName} database>"` };
+    return database === undefined
+      ? { ...reference, fresh: `"<URL of the new ${freshName} database>"` }
+      : { current: `"<URL of the ${name} database>"`, fresh: `"<URL of the new ${freshName} database>"`, freshName };
   }
   if (url?.search) return { ...reference, note: `# \${${variable}%/*} drops the ?parameters of ${variable}: add them back (e.g. sslmode) if needed.` };
   return reference;
 }
 
-function restoreLines(job: LoadedJob, file: string, database: DatabaseReference, raw: unknown): string[] {
+/** The globals part of a whole server: roles and tablespaces, before any database; not one transaction, so existing roles are reported and skipped. */
+function globalsLines(file: string, database: DatabaseReference): string[] {
+  return ['# Roles and tablespaces first; those that exist already fail with "already exists" and are kept', `psql ${database.current} < ${shellWord(file)}`];
+}
+
+function restoreLines(job: LoadedJob, fileJob: LoadedJob, file: string, database: DatabaseReference, raw: unknown): string[] {
   // A job skipped for want of its database (MEM0_DATABASE_URL unset) has no
   // loaded source: read its plugin and options from the file as written.
-  const use = job.source?.use ?? String(rawAt(raw, ['jobs', job.name, 'source', 'use']) ?? '?');
+  const use = job.source?.use ?? String(rawAt(raw, ['jobs', fileJob.name, 'source', 'use']) ?? '?');
   const isPostgres = job.source ? job.source.plugin.name === 'postgres' : ['postgres', '@backupctl/plugin-postgres'].includes(use);
   if (!isPostgres) {
     return [`# Restore ${file} with the tools of the "${use}" source, or use backupctl restore (below).`];
   }
-  const sourceOptions = job.source?.options ?? ((rawAt(raw, ['jobs', job.name, 'source', 'with']) ?? {}) as Record<string, unknown>);
+  const sourceOptions = job.source?.options ?? ((rawAt(raw, ['jobs', fileJob.name, 'source', 'with']) ?? {}) as Record<string, unknown>);
   const createdb = `createdb --maintenance-db=${database.current} ${database.freshName}`;
   const extraArgs = Array.isArray(sourceOptions.args) ? sourceOptions.args.map(String) : [];
   if (sourceOptions.format === 'custom') {
