@@ -209,7 +209,7 @@ describe('verifyJob', () => {
   it('restores into a scratch database, compares row counts and drops it', async () => {
     const { source, seen, calls } = verifiable({ source: { 'public.a': 2, 'public.b': 3 }, backup: { 'public.a': 2, 'public.b': 3 } });
     const outcome = await verifyJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: {} });
-    expect(seen.targets).toEqual([{ url: 'scratch-url', create: false, replace: false }]);
+    expect(seen.targets).toEqual([{ url: 'scratch-url', create: false, replace: false, exactDatabase: true }]);
     expect(outcome).toMatchObject({ ok: true, differences: 0, scratch: 'db.example:5432/clara_verify' });
     expect(calls).toEqual(['create', 'drop']);
   });
