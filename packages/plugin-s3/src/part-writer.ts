@@ -10,17 +10,21 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 
-/** What a PartWriter needs to know about its object. */
-export interface PartWriterOptions {
+/** An object to be stored in parts, and how. */
+export interface PartedObject {
   client: S3Client;
   bucket: string;
   key: string;
   contentType: string;
   storageClass?: string;
-  /** Bytes per part; every part but the last has exactly this size. */
+  /** Bytes per part; every part but the last has exactly this size (S3: at least 5 MiB). */
   partSize: number;
   /** Most parts uploaded at once. */
   queueSize: number;
+}
+
+/** What a PartWriter needs to know about its object. */
+export interface PartWriterOptions extends PartedObject {
   /** Most parts the upload may have; the writer fails with `tooManyParts()` before it would need one more. */
   maxParts: number;
   tooManyParts: () => Error;

@@ -1,22 +1,13 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
 import { toS3Error, type S3ErrorContext } from './errors.js';
 import { MAX_PARTS } from './part-plan.js';
-import { PartWriter } from './part-writer.js';
+import { PartWriter, type PartedObject } from './part-writer.js';
 
 /** Where and how to upload one stream. */
-export interface UploadTarget {
-  client: S3Client;
-  bucket: string;
-  key: string;
-  contentType: string;
-  storageClass?: string;
-  /** Bytes per part (at least 5 MiB). */
-  partSize: number;
-  /** Parts in flight at once. */
-  queueSize: number;
+export interface UploadTarget extends PartedObject {
   /** Most parts the upload may have (S3: 10,000); tests lower it. */
   maxParts?: number;
   /** The source's estimate of the stream's size, for the message when the stream outgrows its parts. */
@@ -73,13 +64,7 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
   const requests = new AbortController();
   const maxParts = target.maxParts ?? MAX_PARTS;
   const writer = new PartWriter({
-    client: target.client,
-    bucket: target.bucket,
-    key: target.key,
-    contentType: target.contentType,
-    ...(target.storageClass === undefined ? {} : { storageClass: target.storageClass }),
-    partSize: target.partSize,
-    queueSize: target.queueSize,
+    ...target,
     maxParts,
     // The writer notices at the first byte that needs a part too many, before S3 refuses part 10,001.
     tooManyParts: () => tooManyPartsError(target, target.partSize * maxParts),
