@@ -168,7 +168,8 @@ function checkTargets(byId: Map<string, CaseSummary>, run: ComparisonRun): Targe
     const medianRatio = [...theirs].sort((a, b) => a - b)[Math.floor(theirs.length / 2)]! / restore.secondsMedian;
     checks.push({
       target: '(e) restore: (gunzip | psql) seconds / backupctl restore seconds >= 0.95',
-      value: `${minRatio.toFixed(2)} / ${medianRatio.toFixed(2)}`,
+      // Three places: this ratio sits at the target, where two would round a miss to 0.95.
+      value: `${minRatio.toFixed(3)} / ${medianRatio.toFixed(3)}`,
       met: minRatio >= 0.95 && medianRatio >= 0.95,
     });
   }
