@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPipelinePath, loadPipeline, type LoadedJob } from '../src/index.js';
 import { findPipeline } from '../src/config/find-pipeline.js';
 import type { JobBackups } from '../src/engine/list-backups.js';
-import { formatRestoreHelp } from '../src/engine/restore-help.js';
+import { formatRestoreHelp, formatWholeServerRestoreHelp } from '../src/engine/restore-help.js';
 
 const MB = 1024 * 1024;
 const PASSWORD = 'pw-Secret-9x';
@@ -164,5 +164,70 @@ describe('formatRestoreHelp', () => {
     expect(text).toContain('  # ${DATABASE_URL%/*} drops the ?parameters of DATABASE_URL: add them back (e.g. sslmode) if needed.\n');
     expect(text.endsWith('\n\nmem0 (job mem0): no backups in /srv/backups yet.')).toBe(true);
     expectNoSecrets(text);
+  });
+});
+
+describe('formatWholeServerRestoreHelp', () => {
+  it('gives one command for the whole run, then each part by hand, globals first, each database on the same server', async () => {
+    const file = path.join(dir, 'server.yml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'jobs:',
+        '  server:',
+        '    title: Main server',
+        '    source: { use: postgres, with: { url: "${SERVER_URL}", databases: all, globals: true } }',
+        '    transforms: [{ use: gzip }]',
+        '    sink: { use: s3, with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: "${S3_ACCESS_KEY}", secretAccessKey: "${S3_SECRET_KEY}", prefix: servers/main/ } }',
+        '',
+      ].join('\n'),
+    );
+    const { jobs, raw } = await load(file, { ...referenceEnv, SERVER_URL: `postgresql://admin:${PASSWORD}@db.internal:5432/postgres` });
+    const [job] = jobs as [LoadedJob];
+    // The parts as expand-job.ts makes them: the source's options for one part, the sink's prefix under the job's.
+    const part = (name: string, dump: 'globals' | 'database'): LoadedJob => ({
+      ...job,
+      name,
+      title: `Main server / ${name}`,
+      source: { ...job.source!, options: { ...job.source!.options, databases: undefined, globals: undefined, dump } },
+      sink: { ...job.sink!, options: { ...job.sink!.options, prefix: `servers/main/${name}/` } },
+    });
+    const parts = [part('globals', 'globals'), part('crm', 'database')];
+    const key = (name: string) => `servers/main/${name}/${name}_20260201_030000.sql.gz`;
+    const text = formatWholeServerRestoreHelp(
+      job,
+      parts,
+      [newest('clara-backups', 'globals', 'Main server / globals', key('globals'), 4096), newest('clara-backups', 'crm', 'Main server / crm', key('crm'), 3 * MB)],
+      { raw },
+    );
+    const lines = text.split('\n');
+    expect(lines.slice(0, 6)).toEqual([
+      'Main server (job server): a whole server, 2 parts (globals, crm); newest run 2026-02-01 03:00:00 UTC',
+      '',
+      'All of it with backupctl (globals first, then each database into the database of its name):',
+      '  backupctl restore server --at 20260201_030000 --yes',
+      '  backupctl restore server --at 20260201_030000 --target-url "<URL of any database on the new server>" --create',
+      '',
+    ]);
+    const globalsAt = lines.indexOf(`Main server / globals (job server, part globals): newest backup ${key('globals')} in clara-backups (4.0 KB, 2026-02-01 03:00:00 UTC)`);
+    const crmAt = lines.indexOf(`Main server / crm (job server, part crm): newest backup ${key('crm')} in clara-backups (3.0 MB, 2026-02-01 03:00:00 UTC)`);
+    expect(globalsAt).toBeGreaterThan(0);
+    expect(crmAt).toBeGreaterThan(globalsAt);
+    // The part's own object, through the job's bucket and credentials variables.
+    expect(text).toContain(`s3://clara-backups/${key('crm')}`);
+    expect(text).toContain('AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY"');
+    expect(lines).toContain('  psql "${SERVER_URL%/*}/postgres" < globals_20260201_030000.sql');
+    expect(lines).toContain('  psql -v ON_ERROR_STOP=1 --single-transaction "${SERVER_URL%/*}/crm" < crm_20260201_030000.sql');
+    expect(lines).toContain('  createdb --maintenance-db="${SERVER_URL%/*}/crm" crm_restore');
+    // A part is restored with its run: no per-part --key command.
+    expect(text).not.toContain('--key');
+    expectNoSecrets(text);
+  });
+
+  it('says so when the store holds no part yet', async () => {
+    const { jobs } = await load(defaultPipelinePath(), referenceEnv);
+    const [job] = jobs as [LoadedJob];
+    expect(formatWholeServerRestoreHelp(job, [], [])).toBe('Clara DB (job clara): no backups in its store yet.');
   });
 });
