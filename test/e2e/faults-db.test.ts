@@ -2,9 +2,10 @@ import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { startFaultProxy, s3Operation, type FaultProxy } from '../harness/fault-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { startFaultProxy } from '../harness/fault-proxy.js';
 import { freePort } from '../harness/postgres.js';
+import { useFaultFixture } from './fault-fixtures.js';
 import { TEST_PG_PASSWORD, runCli, startCli, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
 
 // The database side going wrong, and the run being interrupted: unreachable
@@ -15,45 +16,11 @@ import { TEST_PG_PASSWORD, runCli, startCli, uniqueName, usePostgres, useS3, typ
 
 const pg = usePostgres();
 const s3 = useS3();
-const database = uniqueName('faults_db');
-let s3Proxy: FaultProxy;
-let pipelineFile: string;
-
-// No gzip and ~38 MiB of dump: with S3 answering slowly (the proxy's delay
-// mode) the upload holds pg_dump back, so the dump is still running when a
-// test interrupts it.
-const PIPELINE = `version: 1
-jobs:
-  big:
-    source:
-      use: postgres
-      with: { url: "\${DATABASE_URL}", retryAttempts: "\${DB_RETRY_ATTEMPTS:-1}", retryDelaySeconds: "\${DB_RETRY_DELAY:-1}" }
-    sink:
-      use: s3
-      with:
-        bucket: "\${S3_BUCKET}"
-        endpoint: "\${S3_ENDPOINT_URL}"
-        accessKeyId: "\${S3_ACCESS_KEY}"
-        secretAccessKey: "\${S3_SECRET_KEY}"
-        prefix: backups/big/
-        partSizeMiB: 5
-        queueSize: 1
-`;
-
-function env(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: pg.url(database),
-    S3_BUCKET: bucket,
-    S3_ENDPOINT_URL: s3Proxy.url,
-    S3_ACCESS_KEY: inject('s3').accessKeyId,
-    S3_SECRET_KEY: inject('s3').secretAccessKey,
-    ...overrides,
-  };
-}
-
-function operations(): string[] {
-  return s3Proxy.requests.map(s3Operation);
-}
+// ~38 MiB of dump: with S3 answering slowly (the proxy's delay mode) the
+// upload holds pg_dump back, so the dump is still running when a test
+// interrupts it.
+const fixture = useFaultFixture(pg, 'faults_db', 40000);
+const { database, env, operations } = fixture;
 
 async function freshBucket(): Promise<string> {
   const bucket = uniqueName('faults-db');
@@ -107,31 +74,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-beforeAll(async () => {
-  await pg.createDatabase(database);
-  await pg.psql(database, `CREATE TABLE big (id int PRIMARY KEY, payload text);
-    INSERT INTO big SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 40000) AS g;`);
-  s3Proxy = await startFaultProxy(inject('s3').endpoint);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-faults-db-'));
-  pipelineFile = path.join(dir, 'backupctl.yml');
-  await writeFile(pipelineFile, PIPELINE);
-});
-
-afterAll(async () => {
-  await s3Proxy?.close();
-});
-
-beforeEach(() => {
-  s3Proxy.setMode({ kind: 'pass' });
-  (s3Proxy.requests as unknown[]).length = 0;
-});
-
 describe('database faults', () => {
   it('unreachable at start: retries with doubling, logged waits, then one error naming host:port/database; nothing stored', async () => {
     const bucket = await freshBucket();
     const port = await freePort();
     const url = `postgresql://${pg.user}:${encodeURIComponent(TEST_PG_PASSWORD)}@127.0.0.1:${port}/${database}`;
-    const result = await runCli(['run', pipelineFile], { env: env(bucket, { DATABASE_URL: url, DB_RETRY_ATTEMPTS: '3', DB_RETRY_DELAY: '0.2' }) });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket, { DATABASE_URL: url, DB_RETRY_ATTEMPTS: '3', DB_RETRY_DELAY: '0.2' }) });
     expect(result.code).toBe(1);
     const target = `127.0.0.1:${port}/${database}`;
     const waits = result.stderr.split('\n').filter((line) => line.includes('not reachable'));
@@ -151,7 +99,7 @@ describe('database faults', () => {
     const bucket = await freshBucket();
     const port = await freePort();
     const url = `postgresql://${pg.user}:${encodeURIComponent(TEST_PG_PASSWORD)}@127.0.0.1:${port}/${database}`;
-    const cli = startCli(['run', pipelineFile], { env: env(bucket, { DATABASE_URL: url, DB_RETRY_ATTEMPTS: '5', DB_RETRY_DELAY: '1' }) });
+    const cli = startCli(['run', fixture.pipelineFile()], { env: env(bucket, { DATABASE_URL: url, DB_RETRY_ATTEMPTS: '5', DB_RETRY_DELAY: '1' }) });
     await cli.waitForOutput('attempt 1 of 5', 'stderr');
     // The "database" comes up on its port: a proxy to the real server.
     const upcoming = await startFaultProxy(`http://127.0.0.1:${pg.port}`, { port, http: false });
@@ -168,8 +116,8 @@ describe('database faults', () => {
 
   it('backend terminated mid-dump: the upload is aborted, nothing committed, exit 1; pg_dump never had the password in argv', async () => {
     const bucket = await freshBucket();
-    s3Proxy.setMode({ kind: 'delay', ms: 1500 });
-    const cli = startCli(['run', pipelineFile], { env: env(bucket) });
+    fixture.proxy().setMode({ kind: 'delay', ms: 1500 });
+    const cli = startCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     const dumps = await waitFor('pg_dump to run', async () => {
       const found = await pgDumpProcesses();
       return found.length ? found : undefined;
@@ -195,15 +143,15 @@ describe('database faults', () => {
     expect(errors[0]).toMatch(/terminat/i);
     expect(errors.at(-1)).toMatch(/ERROR: Backup failed: 1 of 1 jobs failed \(big\)$/);
     expectNoPassword(result);
-    s3Proxy.setMode({ kind: 'pass' });
+    fixture.proxy().setMode({ kind: 'pass' });
     await expectNothingCommitted(bucket);
     expect(operations()).toContain('AbortMultipartUpload');
   });
 
   it('pg_dump killed mid-dump (SIGKILL): the upload is aborted, nothing committed, exit 1', async () => {
     const bucket = await freshBucket();
-    s3Proxy.setMode({ kind: 'delay', ms: 1500 });
-    const cli = startCli(['run', pipelineFile], { env: env(bucket) });
+    fixture.proxy().setMode({ kind: 'delay', ms: 1500 });
+    const cli = startCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     await waitFor('a multipart upload to start', async () => (operations().includes('UploadPart') ? true : undefined));
     const [dump] = await pgDumpProcesses();
     expect(dump).toBeDefined();
@@ -214,7 +162,7 @@ describe('database faults', () => {
     expect(errors[0], result.stderr).toMatch(/ERROR: big backup failed: .*pg_dump.*SIGKILL/);
     expect(errors.at(-1)).toMatch(/ERROR: Backup failed: 1 of 1 jobs failed \(big\)$/);
     expectNoPassword(result);
-    s3Proxy.setMode({ kind: 'pass' });
+    fixture.proxy().setMode({ kind: 'pass' });
     await expectNothingCommitted(bucket);
     expect(operations()).toContain('AbortMultipartUpload');
   });
@@ -227,7 +175,7 @@ describe('database faults', () => {
     // Answers --version like pg_dump 9.6; anything else would be a dump: it leaves a mark.
     await writeFile(fake, `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 9.6.24"; exit 0; fi\ntouch "${ran}"\nexit 1\n`);
     await chmod(fake, 0o755);
-    const result = await runCli(['run', pipelineFile], { env: env(bucket, { PG_DUMP_PATH: fake }) });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket, { PG_DUMP_PATH: fake }) });
     expect(result.code).toBe(1);
     const serverMajor = (await pg.psql(database, 'SHOW server_version_num')).trim().slice(0, -4);
     const errors = result.stderr.split('\n').filter((line) => line.includes('ERROR'));
@@ -246,8 +194,8 @@ describe('database faults', () => {
 describe('interrupting a run', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('%s mid-upload: clean abort, nothing partial, pg_dump gone, exit non-zero', async (signal) => {
     const bucket = await freshBucket();
-    s3Proxy.setMode({ kind: 'delay', ms: 1500 });
-    const cli = startCli(['run', pipelineFile], { env: env(bucket) });
+    fixture.proxy().setMode({ kind: 'delay', ms: 1500 });
+    const cli = startCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     await waitFor('a multipart upload to start', async () => (operations().includes('UploadPart') ? true : undefined));
     const dumps = await pgDumpProcesses();
     cli.child.kill(signal);
@@ -259,7 +207,7 @@ describe('interrupting a run', () => {
     expectNoPassword(result);
     // pg_dump did not outlive the run.
     for (const dump of dumps) await expect(stat(`/proc/${dump.pid}/cmdline`)).rejects.toThrow(/ENOENT/);
-    s3Proxy.setMode({ kind: 'pass' });
+    fixture.proxy().setMode({ kind: 'pass' });
     await expectNothingCommitted(bucket);
     expect(operations()).toContain('AbortMultipartUpload');
   });

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { startFaultProxy, s3Operation, type FaultProxy } from '../harness/fault-proxy.js';
+import { describe, expect, inject, it } from 'vitest';
+import { s3Operation } from '../harness/fault-proxy.js';
 import { freePort } from '../harness/postgres.js';
+import { useFaultFixture } from './fault-fixtures.js';
 import { guardSecret } from '../harness/secret-guard.js';
 import { TEST_PG_PASSWORD, runCli, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
 
@@ -15,43 +13,10 @@ import { TEST_PG_PASSWORD, runCli, uniqueName, usePostgres, useS3, type CliResul
 
 const pg = usePostgres();
 const s3 = useS3();
-const database = uniqueName('faults_s3');
+// ~11 MiB of dump makes three 5 MiB parts, a real multipart upload.
+const fixture = useFaultFixture(pg, 'faults_s3', 12000);
+const { env, operations } = fixture;
 const S3_SECRET = inject('s3').secretAccessKey;
-let proxy: FaultProxy;
-let pipelineFile: string;
-
-// No gzip: ~11 MiB of dump makes three 5 MiB parts, a real multipart upload.
-const PIPELINE = `version: 1
-jobs:
-  big:
-    source: { use: postgres, with: { url: "\${DATABASE_URL}", retryAttempts: 1 } }
-    sink:
-      use: s3
-      with:
-        bucket: "\${S3_BUCKET}"
-        endpoint: "\${S3_ENDPOINT_URL}"
-        accessKeyId: "\${S3_ACCESS_KEY}"
-        secretAccessKey: "\${S3_SECRET_KEY}"
-        prefix: backups/big/
-        partSizeMiB: 5
-        queueSize: 1
-`;
-
-function env(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: pg.url(database),
-    S3_BUCKET: bucket,
-    S3_ENDPOINT_URL: proxy.url,
-    S3_ACCESS_KEY: inject('s3').accessKeyId,
-    S3_SECRET_KEY: S3_SECRET,
-    ...overrides,
-  };
-}
-
-/** The S3 operations the proxy saw, in order. */
-function operations(): string[] {
-  return proxy.requests.map(s3Operation);
-}
 
 /** The run failed with exit 1 and one clear error line for the job, without secrets or stack traces. */
 function expectCleanFailure(result: CliResult, message: RegExp): void {
@@ -91,34 +56,15 @@ function expectUploadAborted(): void {
   expect(ops.indexOf('AbortMultipartUpload')).toBeGreaterThan(ops.indexOf('CreateMultipartUpload'));
 }
 
-beforeAll(async () => {
-  await pg.createDatabase(database);
-  await pg.psql(database, `CREATE TABLE big (id int PRIMARY KEY, payload text);
-    INSERT INTO big SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 12000) AS g;`);
-  proxy = await startFaultProxy(inject('s3').endpoint);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-faults-s3-'));
-  pipelineFile = path.join(dir, 'backupctl.yml');
-  await writeFile(pipelineFile, PIPELINE);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-});
-
-beforeEach(() => {
-  proxy.setMode({ kind: 'pass' });
-  (proxy.requests as unknown[]).length = 0;
-});
-
 describe('S3 faults during a backup', () => {
   it('backs up through the proxy when nothing goes wrong (multipart: create, parts, complete)', async () => {
     const bucket = uniqueName('faults-s3');
     await s3.createBucket(bucket);
-    const result = await runCli(['run', pipelineFile, '--debug'], { env: env(bucket) });
+    const result = await runCli(['run', fixture.pipelineFile(), '--debug'], { env: env(bucket) });
     expect(result.code, result.stderr).toBe(0);
     // --debug shows how the sink addresses the service, and never a key.
     expect(result.stderr).toMatch(
-      new RegExp(`DEBUG: s3: endpoint ${proxy.url.replace(/\./g, '\\.')} \\(path-style\\), region us-east-1, bucket ${bucket}, checksums when_required, part size 5 MiB × 1`),
+      new RegExp(`DEBUG: s3: endpoint ${fixture.proxy().url.replace(/\./g, '\\.')} \\(path-style\\), region us-east-1, bucket ${bucket}, checksums when_required, part size 5 MiB × 1`),
     );
     expect(result.stderr).not.toContain(`${S3_SECRET}@`);
     expect(result.stderr).not.toMatch(/secretAccessKey|Credential=/);
@@ -131,7 +77,7 @@ describe('S3 faults during a backup', () => {
   it('endpoint down: a clear error naming the endpoint, exit 1, nothing stored', async () => {
     const bucket = await bucketWithPreviousBackup();
     const downEndpoint = `http://127.0.0.1:${await freePort()}`;
-    const result = await runCli(['run', pipelineFile], { env: env(bucket, { S3_ENDPOINT_URL: downEndpoint }) });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket, { S3_ENDPOINT_URL: downEndpoint }) });
     expectCleanFailure(result, new RegExp(`ERROR: big backup failed: cannot reach S3 endpoint ${downEndpoint.replace(/\./g, '\\.')} \\(ECONNREFUSED\\)$`));
     // What to do about it follows on a line of its own.
     const lines = result.stderr.split('\n');
@@ -142,12 +88,12 @@ describe('S3 faults during a backup', () => {
 
   it('connections refused (reset) at once: retried by the SDK, then a clear error, nothing stored', async () => {
     const bucket = await bucketWithPreviousBackup();
-    proxy.setMode({ kind: 'refuse' });
-    const result = await runCli(['run', pipelineFile], { env: env(bucket) });
-    expectCleanFailure(result, new RegExp(`cannot reach S3 endpoint ${proxy.url} \\(ECONNRESET\\)`));
+    fixture.proxy().setMode({ kind: 'refuse' });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket) });
+    expectCleanFailure(result, new RegExp(`cannot reach S3 endpoint ${fixture.proxy().url} \\(ECONNRESET\\)`));
     // The standard retry mode makes 3 attempts of a request before giving up.
-    expect(proxy.connections).toBeGreaterThanOrEqual(3);
-    proxy.setMode({ kind: 'pass' });
+    expect(fixture.proxy().connections).toBeGreaterThanOrEqual(3);
+    fixture.proxy().setMode({ kind: 'pass' });
     await expectNothingStored(bucket);
   });
 
@@ -155,8 +101,8 @@ describe('S3 faults during a backup', () => {
     const bucket = await bucketWithPreviousBackup();
     const wrongSecret = 'wrong-Secret-9fQ2';
     guardSecret('the wrong S3 secret key', wrongSecret);
-    const result = await runCli(['run', pipelineFile], { env: env(bucket, { S3_SECRET_KEY: wrongSecret }) });
-    expectCleanFailure(result, new RegExp(`${proxy.url.replace(/\./g, '\\.')} rejected the S3 credentials for bucket ${bucket} \\(SignatureDoesNotMatch\\)`));
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket, { S3_SECRET_KEY: wrongSecret }) });
+    expectCleanFailure(result, new RegExp(`${fixture.proxy().url.replace(/\./g, '\\.')} rejected the S3 credentials for bucket ${bucket} \\(SignatureDoesNotMatch\\)`));
     expect(result.stdout + result.stderr).not.toContain(wrongSecret);
     expect(operations()).not.toContain('UploadPart');
     await expectNothingStored(bucket);
@@ -164,27 +110,27 @@ describe('S3 faults during a backup', () => {
 
   it('missing bucket: a clear error naming the bucket, nothing created', async () => {
     const bucket = uniqueName('faults-missing');
-    const result = await runCli(['run', pipelineFile], { env: env(bucket) });
-    expectCleanFailure(result, new RegExp(`bucket ${bucket} does not exist at ${proxy.url.replace(/\./g, '\\.')}`));
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket) });
+    expectCleanFailure(result, new RegExp(`bucket ${bucket} does not exist at ${fixture.proxy().url.replace(/\./g, '\\.')}`));
     expect(operations()).not.toContain('UploadPart');
   });
 
   it('HTTP 500 on two requests: the SDK retries them and the backup succeeds intact', async () => {
     const bucket = uniqueName('faults-s3');
     await s3.createBucket(bucket);
-    proxy.setMode({ kind: 'status', count: 2, match: (request) => s3Operation(request) === 'UploadPart' });
-    const result = await runCli(['run', pipelineFile], { env: env(bucket) });
+    fixture.proxy().setMode({ kind: 'status', count: 2, match: (request) => s3Operation(request) === 'UploadPart' });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     expect(result.code, result.stderr).toBe(0);
-    expect(proxy.requests.filter((request) => request.outcome === 'faulted')).toHaveLength(2);
+    expect(fixture.proxy().requests.filter((request) => request.outcome === 'faulted')).toHaveLength(2);
     await expectStoredIntact(bucket);
   });
 
   it('HTTP 500 on every part: retried, then one clear error; the upload is aborted, never completed', async () => {
     const bucket = await bucketWithPreviousBackup();
-    proxy.setMode({ kind: 'status', count: 1000, match: (request) => s3Operation(request) === 'UploadPart' });
-    const result = await runCli(['run', pipelineFile], { env: env(bucket) });
+    fixture.proxy().setMode({ kind: 'status', count: 1000, match: (request) => s3Operation(request) === 'UploadPart' });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     expectCleanFailure(result, /ERROR: big backup failed: s3 write of s3:\/\/faults-s3-\w+\/backups\/big\/big_\d{8}_\d{6}\.sql at http:\/\/127\.0\.0\.1:\d+ failed: InternalError: injected by the fault proxy \(HTTP 500\)$/);
-    expect(proxy.requests.filter((request) => request.outcome === 'faulted').length).toBeGreaterThanOrEqual(3);
+    expect(fixture.proxy().requests.filter((request) => request.outcome === 'faulted').length).toBeGreaterThanOrEqual(3);
     expectUploadAborted();
     await expectNothingStored(bucket);
   });
@@ -192,19 +138,19 @@ describe('S3 faults during a backup', () => {
   it('a connection cut mid-part: retried, and the backup succeeds intact', async () => {
     const bucket = uniqueName('faults-s3');
     await s3.createBucket(bucket);
-    proxy.setMode({ kind: 'cut', afterBytes: 1024 * 1024, times: 1 });
-    const result = await runCli(['run', pipelineFile], { env: env(bucket) });
+    fixture.proxy().setMode({ kind: 'cut', afterBytes: 1024 * 1024, times: 1 });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     expect(result.code, result.stderr).toBe(0);
     await expectStoredIntact(bucket);
   });
 
   it('every connection cut mid-part: one clear error; the upload is aborted, never completed, nothing stored', async () => {
     const bucket = await bucketWithPreviousBackup();
-    proxy.setMode({ kind: 'cut', afterBytes: 1024 * 1024 });
-    const result = await runCli(['run', pipelineFile], { env: env(bucket) });
-    expectCleanFailure(result, new RegExp(`cannot reach S3 endpoint ${proxy.url.replace(/\./g, '\\.')} \\((ECONNRESET|EPIPE)\\)`));
+    fixture.proxy().setMode({ kind: 'cut', afterBytes: 1024 * 1024 });
+    const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket) });
+    expectCleanFailure(result, new RegExp(`cannot reach S3 endpoint ${fixture.proxy().url.replace(/\./g, '\\.')} \\((ECONNRESET|EPIPE)\\)`));
     expectUploadAborted();
-    proxy.setMode({ kind: 'pass' });
+    fixture.proxy().setMode({ kind: 'pass' });
     await expectNothingStored(bucket);
   });
 });

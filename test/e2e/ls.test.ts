@@ -7,9 +7,8 @@ import {
   referenceEnv,
   TEST_PG_PASSWORD,
   runCli,
-  seedClaraDatabase,
-  seedMem0Database,
   uniqueName,
+  useReferenceDatabases,
   usePostgres,
   useS3,
   type CliResult,
@@ -20,8 +19,7 @@ import {
 // are nobody's backup.
 const pg = usePostgres();
 const s3 = useS3();
-const claraDb = uniqueName('clara_main');
-const mem0Db = uniqueName('clara_vectors');
+const { clara: claraDb, mem0: mem0Db } = useReferenceDatabases(pg);
 const bucket = uniqueName('clara-backups');
 const MB = 1024 * 1024;
 
@@ -45,10 +43,6 @@ function stdoutLines(result: CliResult): string[] {
 const fresh: Record<string, { key: string; bytes: number }> = {};
 
 beforeAll(async () => {
-  await pg.createDatabase(claraDb);
-  await pg.createDatabase(mem0Db);
-  await seedClaraDatabase(pg, claraDb);
-  await seedMem0Database(pg, mem0Db);
   await s3.createBucket(bucket);
 
   const run = await runCli(['run', '--json'], { env: lsEnv() });

@@ -8,10 +8,9 @@ import {
   referenceEnv,
   TEST_PG_PASSWORD,
   runCli,
-  seedClaraDatabase,
-  seedMem0Database,
   tableFingerprints,
   uniqueName,
+  useReferenceDatabases,
   usePostgres,
   useS3,
   type CliResult,
@@ -21,8 +20,7 @@ import {
 // be able to switch with no config change.
 const pg = usePostgres();
 const s3 = useS3();
-const claraDb = uniqueName('clara_main');
-const mem0Db = uniqueName('clara_vectors');
+const { clara: claraDb, mem0: mem0Db } = useReferenceDatabases(pg);
 
 // Exactly the reference's variables: FORCE_BACKUP is left to its default here.
 function runEnv(bucket: string, overrides: Record<string, string> = {}): Record<string, string> {
@@ -52,10 +50,6 @@ async function restoreInto(bucket: string, key: string, database: string): Promi
 }
 
 beforeAll(async () => {
-  await pg.createDatabase(claraDb);
-  await pg.createDatabase(mem0Db);
-  await seedClaraDatabase(pg, claraDb);
-  await seedMem0Database(pg, mem0Db);
 });
 
 describe('backupctl run (default pipeline)', () => {

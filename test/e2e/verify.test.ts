@@ -1,20 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, seedClaraDatabase, seedMem0Database, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { runCli, seedClaraDatabase, startCli, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
 import { backUp, databasesLike, flipByte, printedSecrets, referenceEnv, truncate } from './restore-fixtures.js';
 
 const pg = usePostgres();
 const s3 = useS3();
-const claraDb = uniqueName('clara_main');
-const mem0Db = uniqueName('clara_vectors');
+const { clara: claraDb, mem0: mem0Db } = useReferenceDatabases(pg);
 const bucket = uniqueName('verify-backups');
 const env = () => referenceEnv(pg, { clara: claraDb, mem0: mem0Db }, bucket);
 let keys: Record<string, string>;
 
 beforeAll(async () => {
-  await pg.createDatabase(claraDb);
-  await pg.createDatabase(mem0Db);
-  await seedClaraDatabase(pg, claraDb);
-  await seedMem0Database(pg, mem0Db);
   await s3.createBucket(bucket);
   keys = await backUp(env(), bucket, s3);
 });

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { beforeAll, inject } from 'vitest';
 import { postgresClient, type PostgresClient } from './postgres-client.js';
+import type { ReferenceDatabases } from './reference-env.js';
 import { s3Helpers, type S3Helpers } from './s3-client.js';
+import { seedClaraDatabase, seedMem0Database } from './seed.js';
 
 export { TEST_PG_PASSWORD } from './postgres.js';
 export { quoteIdentifier, type PostgresClient, type PostgresConnectionInfo } from './postgres-client.js';
@@ -33,4 +35,20 @@ const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 export function uniqueName(prefix: string): string {
   const suffix = Array.from(randomBytes(6), (byte) => SUFFIX_ALPHABET[byte % SUFFIX_ALPHABET.length]).join('');
   return `${prefix}${prefix.includes('-') ? '-' : '_'}${suffix}`;
+}
+
+/**
+ * The default pipeline's two databases, under fresh names, created and
+ * seeded by a `beforeAll` registered here: call it at the top of a test
+ * file, before any hook that backs them up.
+ */
+export function useReferenceDatabases(pg: PostgresClient): Required<ReferenceDatabases> {
+  const databases = { clara: uniqueName('clara_main'), mem0: uniqueName('clara_vectors') };
+  beforeAll(async () => {
+    await pg.createDatabase(databases.clara);
+    await pg.createDatabase(databases.mem0);
+    await seedClaraDatabase(pg, databases.clara);
+    await seedMem0Database(pg, databases.mem0);
+  });
+  return databases;
 }
