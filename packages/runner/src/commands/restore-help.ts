@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { findPipeline } from '../config/find-pipeline.js';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
-import { listBackups } from '../engine/list-backups.js';
+import { listJobBackups } from '../engine/list-backups.js';
 import { expandStoredJob } from '../engine/expand-job.js';
 import { formatRestoreHelp, formatWholeServerRestoreHelp } from '../engine/restore-help.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
@@ -29,8 +28,6 @@ export default class RestoreHelp extends BaseCommand {
     // Nothing below prints a database URL, but mask them in case a plugin's message would.
     // (A skipped job's url is still the literal `${VAR}`: nothing to mask.)
     for (const job of jobs) if (!job.skipReason) this.secrets.add(stringOf(job.source?.options.url));
-    // The file as written: the commands name ${VARIABLES} instead of their values.
-    const { source: raw } = await findPipeline(args.file, process.cwd());
     const cancel = abortOnSignals();
     try {
       const environment = { logger, secrets: this.secrets, signal: cancel.signal };
@@ -38,8 +35,10 @@ export default class RestoreHelp extends BaseCommand {
       for (const job of jobs) {
         // Whole servers (expand-job.ts): the parts the store holds, each with its own steps.
         const parts = await expandStoredJob(job, environment);
-        const listing = await listBackups(parts ?? [job], environment);
-        sections.push(parts ? formatWholeServerRestoreHelp(job, parts, listing, { raw: raw.value }) : formatRestoreHelp([job], listing, { raw: raw.value }));
+        const listing = await listJobBackups(parts ?? [job], environment);
+        // The file as written: the commands name ${VARIABLES} instead of their values.
+        const options = { raw: pipeline.raw };
+        sections.push(parts ? formatWholeServerRestoreHelp(job, parts, listing, options) : formatRestoreHelp([job], listing, options));
       }
       this.print(sections.filter(Boolean).join('\n\n'));
     } finally {

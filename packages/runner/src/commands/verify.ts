@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { isBackupctlError } from '../api/errors.js';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { formatSize } from '../engine/format-size.js';
+import { formatUtcTime } from '../engine/logger.js';
 import { formatSeconds } from '../engine/restore-job.js';
 import { formatComparison } from '../engine/row-count-comparison.js';
 import { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyOutcome } from '../engine/verify-job.js';
@@ -83,7 +84,7 @@ function verifyJson(outcome: VerifyOutcome) {
 
 function formatOutcome(outcome: VerifyOutcome): string {
   const { restored } = outcome;
-  const taken = restored.takenAt ? `taken ${restored.takenAt.toISOString().slice(0, 19).replace('T', ' ')} UTC, ` : '';
+  const taken = restored.takenAt ? `taken ${formatUtcTime(restored.takenAt)}, ` : '';
   const checksum = restored.checksum === 'verified' ? 'SHA-256 verified' : 'no checksum recorded (not written by backupctl?)';
   const rows = outcome.tables.reduce((sum, table) => sum + (table.backupRows ?? 0), 0);
   const verdict = outcome.ok

@@ -1,6 +1,6 @@
 import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
 import type { PluginDefinition, PluginKind } from '../api/plugin.js';
-import { resolvePlugin } from '../engine/resolve-plugin.js';
+import { resolvePlugin, type ResolvedPlugin } from '../engine/resolve-plugin.js';
 import { checkNameTemplate } from '../engine/object-name.js';
 import { checkSchema } from './check-schema.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
@@ -41,6 +41,8 @@ export interface LoadedPipeline {
   file: string;
   origin: 'argument' | 'search' | 'default';
   jobs: LoadedJob[];
+  /** The file as parsed, before `${VAR}` were filled in (restore-help names the variables, never their values). */
+  raw: unknown;
 }
 
 export interface LoadOptions {
@@ -75,12 +77,14 @@ export async function loadPipeline(options: LoadOptions = {}): Promise<LoadedPip
   // Jobs whose shape is right are loaded even when others are not, so one
   // pass reports every problem in the file.
   const misshapen = new Set(shapeProblems.map((problem) => problem.path[1]));
+  // Each `use:` resolved once per file: jobs share their plugins.
+  const plugins = new Map<string, Promise<ResolvedPlugin>>();
   const jobs: LoadedJob[] = [];
   for (const [name, rawJob] of Object.entries(file.jobs)) {
-    if (!misshapen.has(name)) jobs.push(await loadJob(name, rawJob, { env, baseDir, source, report }));
+    if (!misshapen.has(name)) jobs.push(await loadJob(name, rawJob, { env, baseDir, source, report, plugins }));
   }
   if (issues.length) throw new ConfigError(issues);
-  return { file: source.file, origin, jobs };
+  return { file: source.file, origin, jobs, raw: source.value };
 }
 
 interface JobLoadContext {
@@ -88,6 +92,7 @@ interface JobLoadContext {
   baseDir: string;
   source: PipelineSource;
   report(path: ConfigPath, message: string, code?: ConfigIssue['code'], hint?: string): void;
+  plugins: Map<string, Promise<ResolvedPlugin>>;
 }
 
 async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): Promise<LoadedJob> {
@@ -139,7 +144,9 @@ async function loadStep(
 ): Promise<LoadedStep | undefined> {
   let resolved;
   try {
-    resolved = await resolvePlugin(config.use, context.baseDir);
+    let resolving = context.plugins.get(config.use);
+    if (!resolving) context.plugins.set(config.use, (resolving = resolvePlugin(config.use, context.baseDir)));
+    resolved = await resolving;
   } catch (error) {
     if (!isBackupctlError(error)) throw error;
     context.report([...stepPath, 'use'], error.message, error.code, error.hint);

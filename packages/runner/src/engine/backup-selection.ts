@@ -1,6 +1,7 @@
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { Store, StoredObject } from '../api/store.js';
 import { backupNameMatcher, type BackupNaming } from './backup-name-matcher.js';
+import { formatUtcTime } from './logger.js';
 import { formatTimestamp } from './object-name.js';
 
 /** Which backup `restore` and `verify` take: by key, or the newest at or before a time. */
@@ -111,10 +112,6 @@ export async function listDatedBackups(store: Store, job: BackupNaming, signal?:
   return backups;
 }
 
-function describeTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
 /**
  * Finds the backup a restore or verify asked for. `--key` may be the full
  * key or a name under the sink's prefix, and need not follow the name
@@ -153,7 +150,7 @@ export async function chooseBackup(store: Store, job: BackupNaming, selection: B
   const oldest = backups.reduce((a, b) => (a.time.getTime() <= b.time.getTime() ? a : b));
   throw new BackupctlError(
     ErrorCodes.BACKUP_NOT_FOUND,
-    `job ${job.name} has no backup taken at or before ${describeTime(until!)} in ${where}; the oldest is ${formatTimestamp(oldest.time)}`,
+    `job ${job.name} has no backup taken at or before ${formatUtcTime(until!)} in ${where}; the oldest is ${formatTimestamp(oldest.time)}`,
     { job: job.name, hint: `list the job's backups with: backupctl ls --job ${job.name}` },
   );
 }

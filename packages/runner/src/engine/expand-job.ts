@@ -137,3 +137,12 @@ async function partsInStore(job: LoadedJob, environment: ExpandEnvironment): Pro
     await store.close?.(failure)?.catch((error: unknown) => environment.logger.warn(`${sinkStep.use} close failed: ${(error as Error).message}`));
   }
 }
+
+/** Restore and verify of a whole-server job pick each part's backup by time: `--key` names one object, so it is refused. */
+export function refuseKeyForParts(job: LoadedJob, parts: readonly LoadedJob[], selection: { key?: string }): void {
+  if (selection.key === undefined) return;
+  throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name} backs up ${parts.length} parts (${parts.map((part) => part.name).join(', ')}): --key names one object`, {
+    job: job.name,
+    hint: "use --at to pick each part's backup by time (a run's parts share one timestamp)",
+  });
+}

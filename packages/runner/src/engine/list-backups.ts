@@ -37,11 +37,19 @@ export async function listBackups(
   jobs: readonly LoadedJob[],
   environment: Omit<InstanceEnvironment, 'artifact'>,
 ): Promise<JobBackups[]> {
-  const listing: JobBackups[] = [];
   // Whole servers (expand-job.ts): a job whose source stands for several databases is listed per database.
   const expanded: LoadedJob[] = [];
   for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
-  for (const job of expanded) {
+  return listJobBackups(expanded, environment);
+}
+
+/** The same for jobs already expanded: each job as it is, one listing of its store each. */
+export async function listJobBackups(
+  jobs: readonly LoadedJob[],
+  environment: Omit<InstanceEnvironment, 'artifact'>,
+): Promise<JobBackups[]> {
+  const listing: JobBackups[] = [];
+  for (const job of jobs) {
     // A skipped job whose sink options are incomplete here has nothing to
     // list; any other job without a sink is a configuration error to report.
     if (!job.sink && job.skipReason) continue;

@@ -22,6 +22,11 @@ export function formatLogTime(date: Date): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
 }
 
+/** A moment as messages name it: `2026-02-01 03:00:05 UTC`. */
+export function formatUtcTime(date: Date): string {
+  return `${formatLogTime(date)} UTC`;
+}
+
 /**
  * Lines as the reference service printed them: `2026-02-01 03:00:05 - message`,
  * secrets masked. With `format: 'json'`, one object a line instead:

@@ -4,7 +4,7 @@ import { isBackupctlError } from '../api/errors.js';
 import type { PluginKind } from '../api/plugin.js';
 import { findPipeline } from '../config/find-pipeline.js';
 import { runnerVersion } from '../package-info.js';
-import { resolvePlugin } from './resolve-plugin.js';
+import { builtinEntry, resolvePlugin } from './resolve-plugin.js';
 
 /** One plugin a pipeline names, as `backupctl plugins` shows it. */
 export interface PipelinePlugin {
@@ -56,6 +56,7 @@ export async function listPipelinePlugins(options: { file?: string; cwd?: string
   for (const entry of found.values()) {
     try {
       const resolved = await resolvePlugin(entry.use, dir);
+      const file = resolved.entry ?? (resolved.from === 'builtin' ? builtinEntry(entry.use) : undefined);
       const { definition } = resolved;
       entry.plugin = {
         name: definition.name,
@@ -63,8 +64,8 @@ export async function listPipelinePlugins(options: { file?: string; cwd?: string
         description: definition.description,
         apiVersion: definition.apiVersion,
         from: resolved.from,
-        entry: resolved.entry,
-        package: resolved.entry ? packageOf(resolved.entry) : { name: '@backupctl/runner', version: runnerVersion() },
+        entry: file,
+        package: file ? packageOf(file) : { name: '@backupctl/runner', version: runnerVersion() },
       };
     } catch (error) {
       if (!isBackupctlError(error)) throw error;

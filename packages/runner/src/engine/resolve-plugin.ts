@@ -11,7 +11,7 @@ export interface ResolvedPlugin {
   definition: PluginDefinition<PluginKind, never>;
   /** `builtin`, a package name, or a file path. */
   from: string;
-  /** The file the definition was imported from, when known (for `backupctl plugins`). */
+  /** The file the definition was imported from, for a plugin found on disk (a built-in's: `builtinEntry`). */
   entry?: string;
 }
 
@@ -35,7 +35,8 @@ export async function resolvePlugin(use: string, baseDir: string): Promise<Resol
   }
 
   const builtin = builtinPlugins[use];
-  if (builtin) return { definition: checkDefinition(use, await builtin()), from: 'builtin', entry: builtinEntry(use) };
+  // No entry looked up here: only `backupctl plugins` shows it, and finding it walks the disk (builtinEntry).
+  if (builtin) return { definition: checkDefinition(use, await builtin()), from: 'builtin' };
 
   const candidates = use.includes('/') || use.startsWith('backupctl-plugin-')
     ? [use]
@@ -89,8 +90,8 @@ function checkDefinition(use: string, value: unknown): PluginDefinition<PluginKi
   return candidate as PluginDefinition<PluginKind, never>;
 }
 
-/** The official plugins are the runner's dependencies; the runner's own hooks live in its bundle. */
-function builtinEntry(use: string): string | undefined {
+/** Where a built-in was loaded from: the official plugins are the runner's dependencies; its own hooks live in its bundle (undefined). */
+export function builtinEntry(use: string): string | undefined {
   const dir = findPackageDir(`@backupctl/plugin-${use}`, [runnerPackageDir()]);
   return dir ? packageEntry(dir) : undefined;
 }

@@ -1,6 +1,5 @@
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { LoadedJob } from '../config/load-pipeline.js';
-import { expandStoredJob } from './expand-job.js';
+import { expandStoredJob, refuseKeyForParts } from './expand-job.js';
 import { restoreJob, type RestoredBackup, type RestoreJobOptions } from './restore-job.js';
 
 /**
@@ -16,12 +15,7 @@ export async function restoreExpandedJob(job: LoadedJob, options: RestoreJobOpti
   const signal = options.signal ?? new AbortController().signal;
   const parts = await expandStoredJob(job, { logger: options.logger, secrets: options.secrets, signal });
   if (!parts) return undefined;
-  if (options.selection.key !== undefined) {
-    throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name} backs up ${parts.length} parts (${parts.map((part) => part.name).join(', ')}): --key names one object`, {
-      job: job.name,
-      hint: 'use --at to pick each part\'s backup by time (a run\'s parts share one timestamp)',
-    });
-  }
+  refuseKeyForParts(job, parts, options.selection);
   options.logger.info(`${job.title}: restoring ${parts.length} parts: ${parts.map((part) => part.name).join(', ')}`);
   const restored: RestoredBackup[] = [];
   for (const part of parts) restored.push(await restoreJob(part, { ...options, signal }));

@@ -1,7 +1,7 @@
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { formatSize } from './format-size.js';
 import type { BackupEntry, JobBackups } from './list-backups.js';
-import { formatLogTime } from './logger.js';
+import { formatUtcTime } from './logger.js';
 import { formatTimestamp } from './object-name.js';
 
 /** What {@link formatRestoreHelp} needs besides the jobs and their backups. */
@@ -12,8 +12,6 @@ export interface RestoreHelpOptions {
    * which hold passwords and keys. Without it, placeholders are printed.
    */
   raw?: unknown;
-  /** How the restore command is invoked, e.g. `backupctl restore` (the default). */
-  restoreCommand?: string;
 }
 
 /**
@@ -58,9 +56,9 @@ export function formatWholeServerRestoreHelp(
   const heading = `${job.title} (job ${job.name})`;
   if (!found.length) return `${heading}: no backups in ${listing[0]?.location ?? 'its store'} yet.`;
   const newest = new Date(Math.max(...found.map(({ entry }) => entry.backups[0]!.time.getTime())));
-  const restore = `${options.restoreCommand ?? 'backupctl restore'} ${shellWord(job.name)} --at ${formatTimestamp(newest)}`;
+  const restore = `backupctl restore ${shellWord(job.name)} --at ${formatTimestamp(newest)}`;
   return [
-    `${heading}: a whole server, ${found.length} parts (${found.map(({ part }) => part.name).join(', ')}); newest run ${formatLogTime(newest)} UTC`,
+    `${heading}: a whole server, ${found.length} parts (${found.map(({ part }) => part.name).join(', ')}); newest run ${formatUtcTime(newest)}`,
     '',
     'All of it with backupctl (globals first, then each database into the database of its name):',
     indent(`${restore} --yes`),
@@ -85,10 +83,10 @@ function jobSection(job: LoadedJob, entry: JobBackups, options: RestoreHelpOptio
   if (decoded.lines.length) steps.push({ title: 'Decompress', lines: decoded.lines });
   steps.push({ title: 'Restore', lines: globals ? globalsLines(decoded.file, database) : restoreLines(job, fileJob, decoded.file, database, options.raw) });
 
-  const restore = options.restoreCommand ?? 'backupctl restore';
+  const restore = 'backupctl restore';
   const oneStep = `${restore} ${shellWord(job.name)} --key ${shellWord(newest.key)}`;
   return [
-    `${heading}: newest backup ${newest.key} in ${entry.location} (${formatSize(newest.size)}, ${formatLogTime(newest.time)} UTC)`,
+    `${heading}: newest backup ${newest.key} in ${entry.location} (${formatSize(newest.size)}, ${formatUtcTime(newest.time)})`,
     ...steps.flatMap((step, index) => ['', `${index + 1}. ${step.title}`, ...step.lines.map(indent)]),
     // A part is restored with its whole run (above): --key names one object of a single-database job.
     ...(parent ? [] : ['', 'Or all of it with backupctl:', indent(oneStep), indent(`${oneStep} --target-url ${database.fresh} --create`)]),

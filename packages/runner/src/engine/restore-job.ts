@@ -8,6 +8,7 @@ import { chooseBackup, type BackupSelection, type ChosenBackup } from './backup-
 import { decodeStored, type DecodedBackup } from './decode-stored.js';
 import { createInstance, emptyArtifactInfo } from './create-instance.js';
 import { formatSize } from './format-size.js';
+import { formatUtcTime } from './logger.js';
 import type { Secrets } from './redact.js';
 import { abortedError, wrapError } from './wrap-error.js';
 
@@ -131,7 +132,7 @@ export async function restoreBackup(
       { job: job.name, hint: 'the stored object was altered after the backup; restore an older backup (backupctl ls) and check the storage' },
     );
   }
-  logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${describeTime(backup.time)}` : ''})`);
+  logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${formatUtcTime(backup.time)}` : ''})`);
 
   const controller = new AbortController();
   let decoded: DecodedBackup | undefined;
@@ -219,10 +220,6 @@ export function describeRestored(job: Pick<LoadedJob, 'title'>, restored: Restor
 
 export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
-}
-
-function describeTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 async function call<T>(run: () => Promise<T>, code: BackupctlError['code'], step: LoadedStep | undefined, hook: string, job: string): Promise<T> {

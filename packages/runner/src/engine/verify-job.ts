@@ -1,7 +1,7 @@
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { LoadedJob } from '../config/load-pipeline.js';
 import { chooseBackup, type BackupSelection } from './backup-selection.js';
-import { expandStoredJob } from './expand-job.js';
+import { expandStoredJob, refuseKeyForParts } from './expand-job.js';
 import { restoreBackup, withRestoreStages, type RestoreEnvironment, type RestoredBackup, type RestoreStages } from './restore-job.js';
 import { compareRowCounts, type TableComparison } from './row-count-comparison.js';
 import { wrapError } from './wrap-error.js';
@@ -62,12 +62,7 @@ export async function verifyExpandedJob(job: LoadedJob, options: VerifyJobOption
   const environment = { ...options, signal: options.signal ?? new AbortController().signal };
   const parts = await expandStoredJob(job, environment);
   if (!parts) return undefined;
-  if (options.selection.key !== undefined) {
-    throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name} backs up ${parts.length} parts (${parts.map((part) => part.name).join(', ')}): --key names one object`, {
-      job: job.name,
-      hint: "use --at to pick each part's backup by time (a run's parts share one timestamp)",
-    });
-  }
+  refuseKeyForParts(job, parts, options.selection);
   const outcome: ExpandedVerifyOutcome = { ok: true, parts: [], skipped: [] };
   for (const part of parts) {
     const verified = await withRestoreStages(part, environment, async (stages) => (canVerify(stages) ? verifyWithStages(stages, environment) : undefined));

@@ -1,6 +1,6 @@
 import { Type, definePlugin, type HookRun, type SkipDecision } from '../api/index.js';
 // A public helper of @backupctl/runner (exported from src/index.ts).
-import { formatLogTime } from '../engine/logger.js';
+import { formatUtcTime } from '../engine/logger.js';
 import { flagSchema, parseFlag } from './flag.js';
 import { namingOf } from './job-backups.js';
 import { findLastBackup } from './last-backup.js';
@@ -48,8 +48,8 @@ export async function checkRespawn(run: HookRun, hours: number): Promise<SkipDec
   return {
     skip: true,
     reason:
-      `last backup ${formatLogTime(last.time)} UTC (${formatAge(run.now.getTime() - last.time.getTime())} ago); ` +
-      `next allowed after ${formatLogTime(nextAllowed)} UTC (respawn protection: ${hours} hours)`,
+      `last backup ${formatUtcTime(last.time)} (${formatAge(run.now.getTime() - last.time.getTime())} ago); ` +
+      `next allowed after ${formatUtcTime(nextAllowed)} (respawn protection: ${hours} hours)`,
   };
 }
 

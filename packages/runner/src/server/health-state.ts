@@ -1,5 +1,4 @@
 import type { JobResult, JobStatus } from '../engine/run-job.js';
-import type { RunSummary } from '../engine/run-pipeline.js';
 
 /** What is known about one job since the process started. Numbers only: never a URL, key or password. */
 export interface JobHealth {
@@ -54,10 +53,6 @@ export class HealthState {
   markReady(jobNames: readonly string[]): void {
     for (const name of jobNames) this.job(name);
     this.ready = true;
-  }
-
-  recordRun(summary: RunSummary): void {
-    for (const result of summary.results) this.recordJob(result);
   }
 
   recordJob(result: JobResult): void {

@@ -13,8 +13,6 @@ export interface ScheduleOptions {
 export interface Schedule {
   readonly pattern: string;
   nextRun(): Date | null;
-  /** True while a run is going. */
-  isBusy(): boolean;
   /** No run starts after this. A run already going is not waited for (abort it separately). */
   stop(): void;
 }
@@ -60,7 +58,6 @@ export function startSchedule(options: ScheduleOptions): Schedule {
   return {
     pattern: options.pattern,
     nextRun: () => cron.nextRun(),
-    isBusy: () => cron.isBusy(),
     stop: () => cron.stop(),
   };
 }
