@@ -198,6 +198,8 @@ describe('interrupting a run', () => {
     const cli = startCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     await waitFor('a multipart upload to start', async () => (operations().includes('UploadPart') ? true : undefined));
     const dumps = await pgDumpProcesses();
+    // The dump is running (else the check below that it ended would hold vacuously).
+    expect(dumps).toHaveLength(1);
     cli.child.kill(signal);
     const result = await cli.result;
     expect(result.code).not.toBe(0);

@@ -91,6 +91,9 @@ describe('--log-format json', () => {
     expect(records).toContainEqual(
       expect.objectContaining({ level: 'error', job: 'clara', event: 'failed', code: 'SOURCE_FAILED', durationMs: expect.any(Number), message: expect.stringMatching(/^Clara DB backup failed: /) }),
     );
+    // What to do about it: the record right after the failure.
+    const failedAt = records.findIndex((record) => record.event === 'failed');
+    expect(records[failedAt + 1]).toMatchObject({ level: 'info', job: 'clara', event: 'hint', code: 'SOURCE_FAILED', message: expect.stringMatching(/^Hint for Clara DB: \S/) });
     expect(records.at(-1)).toMatchObject({ level: 'error', event: 'run-failed' });
 
     const bad = await runCli(['run', '--log-format=json'], { env: { S3_BUCKET: 'b' } });

@@ -167,5 +167,16 @@ describe('backupctl run and validate: bad input', () => {
     expect(valid.code).toBe(0);
     expect(valid.stdout).toContain('clara: postgres -> gzip -> s3');
     expect(valid.stdout).not.toContain(TEST_PG_PASSWORD);
+
+    // validate contacts nothing: a database and an S3 endpoint nobody listens on, and mem0 unset, still validate.
+    const unreachable = { ...runEnv('clara-backups', { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', S3_ENDPOINT_URL: 'http://127.0.0.1:1' }) };
+    delete unreachable.MEM0_DATABASE_URL;
+    const offline = await runCli(['validate'], { env: unreachable });
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.stdout.trimEnd().split('\n')).toEqual([
+      'clara-mem0.yml (default): valid, 2 jobs',
+      '  clara: postgres -> gzip -> s3 [hooks: respawn, retention, webhook]',
+      '  mem0: will be skipped (MEM0_DATABASE_URL is not set)',
+    ]);
   });
 });

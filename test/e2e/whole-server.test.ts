@@ -189,6 +189,12 @@ describe('whole servers', () => {
     expect(changed.stdout.match(/^OK: /gm)).toHaveLength(2);
     expect(changed.stdout).toMatch(/^FAILED: 1 of 1 tables differ from the source database/m);
     expect(changed.stdout).toContain('Skipped (nothing to count): globals');
+    // --key names one object: refused for a job of several parts, by restore and verify alike, before anything is touched.
+    for (const command of ['restore', 'verify']) {
+      const byKey = await runCli([command, 'server', file, '--key', `servers/main/${dbA}/${dbA}_${stamp}.sql.gz`], { env: env() });
+      expect(byKey.code, byKey.stderr).toBe(2);
+      expect(byKey.stderr).toContain(`job server backs up 4 parts (globals, ${[...databases].sort().join(', ')}): --key names one object`);
+    }
     const scratch = await pg.query<{ datname: string }>('postgres', `SELECT datname FROM pg_database WHERE datname LIKE '%\\_verify\\_%'`);
     expect(scratch).toEqual([]);
 

@@ -153,7 +153,10 @@ describe('webhook hook', () => {
   });
 
   it('does nothing with an empty URL (an unset ${WEBHOOK_URL:-})', async () => {
-    const { result } = await run(job(sourceFrom([Buffer.from('x')], { fail: new Error('boom') }), webhookStep({ url: '' })));
+    const { result, lines } = await run(job(sourceFrom([Buffer.from('x')], { fail: new Error('boom') }), webhookStep({ url: '' })));
+    // The source's failure, not a refused URL, and not a word from the webhook.
     expect(result.status).toBe('failed');
+    expect(result.error?.message).toContain('boom');
+    expect(lines.filter((line) => line.includes('webhook'))).toEqual([]);
   });
 });
