@@ -178,5 +178,18 @@ describe('backupctl run and validate: bad input', () => {
       '  clara: postgres -> gzip -> s3 [hooks: respawn, retention, webhook]',
       '  mem0: will be skipped (MEM0_DATABASE_URL is not set)',
     ]);
+
+    // --connect reaches them: each step answers for itself, and an unreachable one makes exit 1.
+    const reachableBucket = uniqueName('clara-backups');
+    await s3.createBucket(reachableBucket);
+    const connected = await runCli(['validate', '--connect'], { env: runEnv(reachableBucket) });
+    expect(connected.code, connected.stderr).toBe(0);
+    expect(connected.stdout).toContain('  clara postgres: reachable\n  clara gzip: nothing to reach\n  clara s3: reachable\n');
+    expect(connected.stdout).toContain('  mem0 postgres: reachable\n');
+    const refused = await runCli(['validate', '--connect'], { env: unreachable });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('  clara postgres: cannot connect: could not connect to 127.0.0.1:1/none after 1 attempt: connect ECONNREFUSED 127.0.0.1:1\n');
+    expect(refused.stdout).toContain('  clara s3: cannot connect: cannot reach S3 endpoint http://127.0.0.1:1 (ECONNREFUSED)\n');
+    expect(refused.stdout + refused.stderr).not.toContain(TEST_PG_PASSWORD);
   });
 });

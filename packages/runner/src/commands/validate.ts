@@ -1,21 +1,47 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { loadPipeline, type LoadedJob } from '../config/load-pipeline.js';
+import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';
+import { EXIT_FAILED } from '../cli/report-error.js';
+import { checkJob } from '../engine/check-job.js';
 
 export default class Validate extends BaseCommand {
-  static override summary = 'Check a pipeline file and every plugin option, without touching any database or bucket.';
+  static override summary = 'Check a pipeline file and every plugin option, without touching any database or bucket (unless --connect).';
   static override description =
-    'Reports every problem at once, each with its line and path. Environment variables are filled in as `run` would.';
-  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate examples/clara-mem0.yml'];
+    'Reports every problem at once, each with its line and path. Environment variables are filled in as `run` would. ' +
+    'With --connect, each job\'s plugins then reach what they need (the database, the bucket, a program), reading and ' +
+    'writing nothing; exit 1 when one cannot.';
+  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate examples/clara-mem0.yml', '<%= config.bin %> validate --connect'];
   static override args = {
     file: Args.string({ description: 'Pipeline file (found as `run` finds it when omitted).' }),
   };
+  static override flags = {
+    connect: Flags.boolean({ description: "Also reach each job's database, bucket and programs (each plugin's check); exit 1 if one cannot be reached." }),
+  };
 
   async run(): Promise<void> {
-    const { args } = await this.parse(Validate);
+    const { args, flags } = await this.parse(Validate);
     const pipeline = await loadPipeline({ file: args.file });
     this.print(`${pipeline.file}: valid, ${pipeline.jobs.length} job${pipeline.jobs.length === 1 ? '' : 's'}`);
     for (const job of pipeline.jobs) this.print(`  ${job.name}: ${describeJob(job)}`);
+    if (!flags.connect) return;
+
+    const cancel = abortOnSignals();
+    let unreachable = 0;
+    try {
+      const environment = { logger: this.createLogger(), secrets: this.secrets, signal: cancel.signal };
+      for (const job of pipeline.jobs) {
+        if (job.skipReason) continue;
+        for (const check of await checkJob(job, environment)) {
+          if (check.error) unreachable += 1;
+          const answer = check.error ? `cannot connect: ${check.error}` : check.checked ? 'reachable' : 'nothing to reach';
+          this.print(`  ${job.name} ${check.step.use}: ${answer}`);
+        }
+      }
+    } finally {
+      cancel.dispose();
+    }
+    if (unreachable) this.exit(EXIT_FAILED);
   }
 }
 

@@ -1,0 +1,43 @@
+import { ErrorCodes } from '../api/errors.js';
+import type { PluginKind } from '../api/plugin.js';
+import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './create-instance.js';
+import { wrapError } from './wrap-error.js';
+
+/** One step's answer to `check()`. */
+export interface StepCheck {
+  step: LoadedStep;
+  /** False when the plugin has no check (nothing to reach). */
+  checked: boolean;
+  /** Why it could not reach what it needs, as the one line a failed run would print. */
+  error?: string;
+}
+
+/**
+ * `validate --connect`: each step of the job is created and asked to reach
+ * what it needs (its `check()`: the database, the bucket, a program),
+ * then closed. Nothing is read or written. Steps are checked one by one so
+ * each answer names its own step.
+ */
+export async function checkJob(job: LoadedJob, environment: Omit<InstanceEnvironment, 'artifact'>): Promise<StepCheck[]> {
+  const steps: [LoadedStep | undefined, PluginKind][] = [[job.source, 'source'], ...job.transforms.map((step): [LoadedStep, PluginKind] => [step, 'transform']), [job.sink, 'sink']];
+  const checks: StepCheck[] = [];
+  for (const [step, kind] of steps) {
+    if (!step) continue;
+    let instance;
+    try {
+      instance = await createInstance(job, step, kind, { ...environment, artifact: emptyArtifactInfo() });
+      if (!instance.check) {
+        checks.push({ step, checked: false });
+        continue;
+      }
+      await instance.check();
+      checks.push({ step, checked: true });
+    } catch (error) {
+      checks.push({ step, checked: true, error: wrapError(error, { code: ErrorCodes.CONFIG_INVALID, job: job.name, plugin: step.use, hook: 'check' }).message });
+    } finally {
+      await instance?.close?.().catch(() => undefined);
+    }
+  }
+  return checks;
+}
