@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
-import { listJobBackups } from '../engine/list-backups.js';
+import { listBackupsOf } from '../engine/list-backups.js';
 import { expandStoredJob } from '../engine/expand-job.js';
 import { formatRestoreHelp, formatWholeServerRestoreHelp } from '../engine/restore-help.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
@@ -35,7 +35,7 @@ export default class RestoreHelp extends BaseCommand {
       for (const job of jobs) {
         // Whole servers (expand-job.ts): the parts the store holds, each with its own steps.
         const parts = await expandStoredJob(job, environment);
-        const listing = await listJobBackups(parts ?? [job], environment);
+        const listing = await listBackupsOf(parts ?? [job], environment);
         // The file as written: the commands name ${VARIABLES} instead of their values.
         const options = { raw: pipeline.raw };
         sections.push(parts ? formatWholeServerRestoreHelp(job, parts, listing, options) : formatRestoreHelp([job], listing, options));

@@ -86,17 +86,20 @@ export interface DatedBackup extends StoredObject {
   time: Date;
 }
 
+/** Newest first; the same second ordered by key (greater first), so the order never depends on listing order. */
+export function newestFirst(a: { key: string; time: Date }, b: { key: string; time: Date }): number {
+  return b.time.getTime() - a.time.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
+}
+
 /**
  * The newest backup taken at or before `until` (any, when undefined). Two
  * backups of the same second: the greater key wins, as `ls` orders them.
  */
-export function pickBackup<T extends DatedBackup>(backups: readonly T[], until: Date | undefined): T | undefined {
+export function pickBackup<T extends { key: string; time: Date }>(backups: readonly T[], until: Date | undefined): T | undefined {
   let best: T | undefined;
   for (const backup of backups) {
     if (until !== undefined && backup.time.getTime() > until.getTime()) continue;
-    if (!best || backup.time.getTime() > best.time.getTime() || (backup.time.getTime() === best.time.getTime() && backup.key > best.key)) {
-      best = backup;
-    }
+    if (!best || newestFirst(backup, best) < 0) best = backup;
   }
   return best;
 }

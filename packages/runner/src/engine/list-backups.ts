@@ -1,5 +1,5 @@
 import type { LoadedJob } from '../config/load-pipeline.js';
-import { backupNameMatcher } from './backup-name-matcher.js';
+import { listDatedBackups, newestFirst } from './backup-selection.js';
 import { expandStoredJob } from './expand-job.js';
 import type { InstanceEnvironment } from './create-instance.js';
 import { withStore } from './open-store.js';
@@ -40,11 +40,11 @@ export async function listBackups(
   // Whole servers (expand-job.ts): a job whose source stands for several databases is listed per database.
   const expanded: LoadedJob[] = [];
   for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
-  return listJobBackups(expanded, environment);
+  return listBackupsOf(expanded, environment);
 }
 
 /** The same for jobs already expanded: each job as it is, one listing of its store each. */
-export async function listJobBackups(
+export async function listBackupsOf(
   jobs: readonly LoadedJob[],
   environment: Omit<InstanceEnvironment, 'artifact'>,
 ): Promise<JobBackups[]> {
@@ -54,20 +54,10 @@ export async function listJobBackups(
     // list; any other job without a sink is a configuration error to report.
     if (!job.sink && job.skipReason) continue;
     await withStore(job, environment, async (store) => {
-      const timeOf = backupNameMatcher(job, store.prefix);
-      const backups: BackupEntry[] = [];
-      for await (const object of store.list(store.prefix, environment.signal)) {
-        const time = timeOf(object.key);
-        if (time) backups.push({ key: object.key, size: object.size, time });
-      }
-      backups.sort(newestFirst);
+      const dated = await listDatedBackups(store, job, environment.signal);
+      const backups: BackupEntry[] = dated.map(({ key, size, time }) => ({ key, size, time })).sort(newestFirst);
       listing.push({ location: store.location, job: job.name, title: job.title, backups });
     });
   }
   return listing;
-}
-
-function newestFirst(a: BackupEntry, b: BackupEntry): number {
-  // Same second: the key decides, so the order is stable from run to run.
-  return b.time.getTime() - a.time.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
 }

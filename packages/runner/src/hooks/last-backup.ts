@@ -2,6 +2,7 @@ import type { Store } from '../api/store.js';
 // A public helper of @backupctl/runner (exported from src/index.ts).
 import { readLastBackups, type BackupRecord } from '../engine/backup-records.js';
 import type { BackupNaming } from '../engine/backup-name-matcher.js';
+import { pickBackup } from '../engine/backup-selection.js';
 import { listJobBackups } from './job-backups.js';
 
 /** When a job last backed up, and how that is known. */
@@ -28,9 +29,7 @@ export async function findLastBackup(store: Store, naming: BackupNaming, signal?
     if (!Number.isNaN(time.getTime())) return { key: record.key, time, from: 'last_backup.json' };
   }
   const { backups } = await listJobBackups(store, naming, signal);
-  let newest: LastBackup | undefined;
-  for (const backup of backups) {
-    if (!newest || backup.time > newest.time) newest = { key: backup.key, time: backup.time, from: 'object name' };
-  }
-  return newest;
+  // The same newest as `ls` and `restore` pick, ties of one second included.
+  const newest = pickBackup(backups, undefined);
+  return newest && { key: newest.key, time: newest.time, from: 'object name' };
 }

@@ -1,3 +1,5 @@
+import { newestFirst } from '../engine/backup-selection.js';
+
 /** A backup as retention sees it: its key and the UTC time in its name. */
 export interface DatedBackup {
   key: string;
@@ -43,7 +45,7 @@ export function selectExpired(
 ): DatedBackup[] {
   if (!hasRetentionRule(rules)) return [];
   // Newest first; equal times ordered by key so the outcome never depends on listing order.
-  const sorted = [...backups].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+  const sorted = [...backups].sort(newestFirst);
   const kept = new Set<string>(protect);
   if (sorted[0]) kept.add(sorted[0].key);
 
