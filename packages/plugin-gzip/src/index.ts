@@ -5,7 +5,7 @@ import { GatheredGzip } from './gathered-gzip.js';
 import { ParallelGzip } from './parallel-gzip.js';
 
 export { GatheredGzip, type GatheredGzipOptions } from './gathered-gzip.js';
-export { DEFAULT_BLOCK_SIZE, ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
+export { ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
 
 // zlib's default 16 KiB output chunks cost a callback each; 256 KiB chunks
 // measured faster on dump-sized input (shared/reference/performance-baseline.md).

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { BackupctlError, ErrorCodes, isBackupctlError, type Logger } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode, type Logger } from '@backupctl/runner';
 import {
   connectErrorHint,
   describeConnectError,
@@ -17,6 +17,8 @@ export interface RetryOptions {
   delaySeconds: number;
   /** `host:port/database`, for messages. */
   target: string;
+  /** The code a failed connection throws: SOURCE_FAILED (the default) for a backup's source, RESTORE_FAILED for a restore target. */
+  code?: ErrorCode;
   logger: Logger;
   signal?: AbortSignal;
   sleep?: Sleep;
@@ -43,11 +45,13 @@ function abortedError(target: string, cause?: unknown): BackupctlError {
  * Runs `connect` until it succeeds, retrying only connection-level failures
  * (refused, reset, timed out, unreachable, name not resolved, server starting
  * up) with exponential waits, one log line per wait. Any other failure (bad
- * password, missing database) fails at once. Failures become SOURCE_FAILED
- * errors naming the target and the server's message, with a hint.
+ * password, missing database) fails at once. Failures become errors with
+ * `options.code` (SOURCE_FAILED unless given) naming the target and the
+ * server's message, with a hint.
  */
 export async function connectWithRetry<T>(connect: () => Promise<T>, options: RetryOptions): Promise<T> {
   const { attempts, target, logger, signal } = options;
+  const code = options.code ?? ErrorCodes.SOURCE_FAILED;
   const sleep = options.sleep ?? defaultSleep;
   const waits = retryWaitsSeconds(attempts, options.delaySeconds);
   for (let attempt = 1; ; attempt++) {
@@ -59,7 +63,7 @@ export async function connectWithRetry<T>(connect: () => Promise<T>, options: Re
       if (signal?.aborted) throw abortedError(target, signal.reason);
       const hint = connectErrorHint(error);
       if (!isRetryableConnectError(error)) {
-        throw new BackupctlError(ErrorCodes.SOURCE_FAILED, `could not connect to ${target}: ${describeConnectError(error)}`, {
+        throw new BackupctlError(code, `could not connect to ${target}: ${describeConnectError(error)}`, {
           hint,
           cause: error,
         });
@@ -68,7 +72,7 @@ export async function connectWithRetry<T>(connect: () => Promise<T>, options: Re
       if (wait === undefined) {
         const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
         throw new BackupctlError(
-          ErrorCodes.SOURCE_FAILED,
+          code,
           `could not connect to ${target} after ${tries}: ${describeConnectError(error)}`,
           { hint, cause: error },
         );

@@ -58,13 +58,29 @@ async function isExecutable(path: string): Promise<boolean> {
 
 const execFileAsync = promisify(execFile);
 
-async function runVersion(binary: string): Promise<string | undefined> {
+async function probeVersion(binary: string): Promise<string | undefined> {
   try {
     const { stdout } = await execFileAsync(binary, ['--version'], { timeout: 10_000, env: childEnv({}) });
     return stdout;
   } catch {
     return undefined;
   }
+}
+
+// A whole-server job creates one source per database, each looking up the
+// same programs: each binary's `--version` runs once per process.
+const versionProbes = new Map<string, Promise<string | undefined>>();
+
+function runVersion(binary: string): Promise<string | undefined> {
+  const cached = versionProbes.get(binary);
+  if (cached !== undefined) return cached;
+  const probe = probeVersion(binary);
+  versionProbes.set(binary, probe);
+  // A failed probe (a timeout on a busy machine, a path fixed meanwhile) is run again next time.
+  void probe.then((output) => {
+    if (output === undefined && versionProbes.get(binary) === probe) versionProbes.delete(binary);
+  });
+  return probe;
 }
 
 async function versionedCandidates(tool: PgTool, roots: readonly string[]): Promise<FoundTool[]> {

@@ -1,25 +1,7 @@
 import { Type, definePlugin } from '@backupctl/runner';
 import { createPostgresSource } from './postgres-source.js';
 
-export { describeTarget, parseConnectionUrl, type ConnectionSettings } from './connection-url.js';
-export { childEnv, libpqEnvFromUrl, toLibpqEnv } from './libpq-env.js';
-export {
-  findPgTool,
-  requirePgTool,
-  toolPathVariable,
-  type FindPgToolOptions,
-  type FoundTool,
-  type PgTool,
-  type ToolSearch,
-} from './find-pg-tool.js';
-export { parseServerVersionNum, parseToolVersion, type PostgresVersion } from './server-version.js';
-export { connectClient } from './pg-client.js';
-export { advisoryLockKey, tryLockJob, type JobLock } from './advisory-lock.js';
-export { redact } from './pg-dump.js';
-export { createRestoreCapability, scratchDatabaseName, type RestoreContext } from './postgres-restore.js';
-export { countTableRows } from './row-counts.js';
-export { detectArchiveFormat, type ArchiveFormat } from './archive-format.js';
-export { urlWithDatabase, wholeServerParts, GLOBALS_PART, LIST_DATABASES_SQL } from './whole-server.js';
+export { describeTarget } from './connection-url.js';
 
 export default definePlugin({
   name: 'postgres',

@@ -1,4 +1,4 @@
-import { LIBPQ_ENV_BY_PARAMETER, parseConnectionUrl, type ConnectionSettings } from './connection-url.js';
+import { LIBPQ_ENV_BY_PARAMETER, type ConnectionSettings } from './connection-url.js';
 
 /**
  * The libpq environment variables (PGHOST, PGPORT, PGUSER, PGDATABASE,
@@ -18,11 +18,6 @@ export function toLibpqEnv(settings: ConnectionSettings): Record<string, string>
     if (name !== undefined) env[name] = value;
   }
   return env;
-}
-
-/** {@link toLibpqEnv} of a postgres:// URL. Throws CONFIG_INVALID when the URL cannot be read. */
-export function libpqEnvFromUrl(url: string): Record<string, string> {
-  return toLibpqEnv(parseConnectionUrl(url));
 }
 
 /**

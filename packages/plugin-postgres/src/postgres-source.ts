@@ -15,8 +15,9 @@ import { childEnv, toLibpqEnv } from './libpq-env.js';
 import { connectClient } from './pg-client.js';
 import { readDatabaseSize } from './database-size.js';
 import { spawnPgDump, type RunningDump } from './pg-dump.js';
-import { parseServerVersionNum, type PostgresVersion } from './server-version.js';
+import type { PostgresVersion } from './server-version.js';
 import { createRestoreCapability } from './postgres-restore.js';
+import { readServerVersion as queryServerVersion } from './target-database.js';
 import { buildGlobalsArgs, listServerDatabases, wholeServerParts, type WholeServerOptions } from './whole-server.js';
 import { wholeServerRestore } from './whole-server-restore.js';
 
@@ -82,9 +83,7 @@ export function createPostgresSource(
   async function readServerVersion(signal: AbortSignal): Promise<PostgresVersion> {
     const client = await connect(signal);
     try {
-      const result = await client.query<{ server_version_num: string }>('SHOW server_version_num');
-      const version = parseServerVersionNum(String(result.rows[0]?.server_version_num ?? ''));
-      if (!version) throw new Error(`unexpected server_version_num ${JSON.stringify(result.rows[0]?.server_version_num)}`);
+      const version = await queryServerVersion(client);
       // On the same connection: the dump's expected size, which the sink plans its upload with.
       if (!dumpsGlobals) context.artifact.expectedSize = await readDatabaseSize(client, logger);
       return version;

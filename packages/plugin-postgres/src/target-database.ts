@@ -28,7 +28,7 @@ const NOT_EXTENSION_MEMBER = (catalog: string, alias: string) =>
 export function restoreFailed(error: unknown, what: string): BackupctlError {
   if (isBackupctlError(error)) {
     if (error.code !== ErrorCodes.SOURCE_FAILED) return error;
-    // connectWithRetry speaks as the source; here the database is a restore target.
+    // requirePgTool speaks as the source; here the tool is for a restore target.
     return new BackupctlError(ErrorCodes.RESTORE_FAILED, error.message, { hint: error.hint, cause: error.cause });
   }
   const record = error as { message?: unknown; code?: unknown };
@@ -37,19 +37,16 @@ export function restoreFailed(error: unknown, what: string): BackupctlError {
   return new BackupctlError(ErrorCodes.RESTORE_FAILED, `${what}: ${message}${code}`, { cause: error });
 }
 
-/** A connection to the database the settings name, retried like the source's. */
+/** A connection to the database the settings name, retried like the source's; failures are RESTORE_FAILED. */
 export async function connectTo(settings: ConnectionSettings, options: ConnectOptions): Promise<Client> {
-  try {
-    return await connectWithRetry(() => connectClient(settings, options.signal), {
-      attempts: options.attempts,
-      delaySeconds: options.delaySeconds,
-      target: describeSettings(settings),
-      logger: options.logger,
-      signal: options.signal,
-    });
-  } catch (error) {
-    throw restoreFailed(error, `could not connect to ${describeSettings(settings)}`);
-  }
+  return connectWithRetry(() => connectClient(settings, options.signal), {
+    attempts: options.attempts,
+    delaySeconds: options.delaySeconds,
+    target: describeSettings(settings),
+    code: ErrorCodes.RESTORE_FAILED,
+    logger: options.logger,
+    signal: options.signal,
+  });
 }
 
 /** Runs `use` on a connection to `settings`, always ending it. */

@@ -80,6 +80,17 @@ describe('connectWithRetry', () => {
     expect(calls()).toBe(1);
   });
 
+  it('fails with the code it is given, for a restore target', async () => {
+    const refused = flaky([networkError('ECONNREFUSED')]);
+    await expect(
+      connectWithRetry(refused.connect, { attempts: 1, delaySeconds: 0, target: TARGET, code: 'RESTORE_FAILED', logger: recordingLogger() }),
+    ).rejects.toMatchObject({ code: 'RESTORE_FAILED', message: `could not connect to ${TARGET} after 1 attempt: connect ECONNREFUSED 127.0.0.1:5432` });
+    const missing = flaky([serverError('3D000', 'database "clara_main" does not exist')]);
+    await expect(
+      connectWithRetry(missing.connect, { attempts: 5, delaySeconds: 0, target: TARGET, code: 'RESTORE_FAILED', logger: recordingLogger() }),
+    ).rejects.toMatchObject({ code: 'RESTORE_FAILED', message: `could not connect to ${TARGET}: database "clara_main" does not exist (3D000)` });
+  });
+
   it('retries the AggregateError Node raises when every address of a host refuses', async () => {
     const aggregate = Object.assign(new AggregateError([networkError('ECONNREFUSED'), networkError('ECONNREFUSED')], ''), {
       code: 'ECONNREFUSED',

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BackupctlError } from '@backupctl/runner';
 import { describeTarget, parseConnectionUrl } from '../src/connection-url.js';
-import { childEnv, libpqEnvFromUrl, toLibpqEnv } from '../src/libpq-env.js';
+import { childEnv, toLibpqEnv } from '../src/libpq-env.js';
+
+/** The libpq environment a child gets for `url`, as the source and restore build it. */
+function libpqEnvFromUrl(url: string): Record<string, string> {
+  return toLibpqEnv(parseConnectionUrl(url));
+}
 
 function configError(run: () => unknown): BackupctlError {
   try {

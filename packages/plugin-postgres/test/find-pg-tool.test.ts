@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,30 @@ describe('findPgTool', () => {
     expect(toolPathVariable('pg_restore')).toBe('PG_RESTORE_PATH');
     expect((await findPgTool('psql', { minMajor: 15, searchRoots: [root], env: env() })).found?.path).toBe(join(root, '16', 'bin', 'psql'));
     expect((await findPgTool('pg_restore', { minMajor: 15, searchRoots: [root], env: env() })).found).toBeUndefined();
+  });
+
+  it("runs a program's --version once, however many sources look it up", async () => {
+    const dir = join(base, 'counted');
+    const runs = join(base, 'counted.log');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'pg_dumpall'), `#!/bin/sh\necho run >> "${runs}"\necho "pg_dumpall (PostgreSQL) 18.1"\n`);
+    await chmod(join(dir, 'pg_dumpall'), 0o755);
+    const search = () => findPgTool('pg_dumpall', { minMajor: 18, searchRoots: [], env: { PATH: dir } });
+    const searches = [...(await Promise.all([search(), search()])), await search()];
+    expect(searches.map((found) => found.found?.version?.text)).toEqual(['18.1', '18.1', '18.1']);
+    expect((await readFile(runs, 'utf8')).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('runs --version again after it failed', async () => {
+    const dir = join(base, 'flaky');
+    const runs = join(base, 'flaky.log');
+    await mkdir(dir, { recursive: true });
+    // Fails the first time it runs, answers the second.
+    await writeFile(join(dir, 'psql'), `#!/bin/sh\necho run >> "${runs}"\n[ "$(wc -l < "${runs}")" -ge 2 ] || exit 1\necho "psql (PostgreSQL) 18.1"\n`);
+    await chmod(join(dir, 'psql'), 0o755);
+    const search = () => findPgTool('psql', { minMajor: 18, searchRoots: [], env: { PATH: dir } });
+    expect((await search()).found).toBeUndefined();
+    expect((await search()).found?.version?.text).toBe('18.1');
   });
 
   it('survives a search root that does not exist', async () => {

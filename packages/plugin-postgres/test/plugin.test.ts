@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION } from '@backupctl/runner';
-import plugin, { describeTarget, libpqEnvFromUrl } from '../src/index.js';
+import plugin, { describeTarget } from '../src/index.js';
+import { parseConnectionUrl } from '../src/connection-url.js';
+import { toLibpqEnv } from '../src/libpq-env.js';
 import { fakeContext } from './fake-context.js';
 
 const URL = 'postgresql://clara:p%40ss@db.internal:5432/clara_main';
@@ -69,8 +71,8 @@ describe('postgres plugin definition', () => {
     );
   });
 
-  it('exports the helpers restore needs', () => {
+  it('exports describeTarget; the URL gives libpq the decoded password and the database', () => {
     expect(describeTarget(URL)).toBe('db.internal:5432/clara_main');
-    expect(libpqEnvFromUrl(URL)).toMatchObject({ PGPASSWORD: 'p@ss', PGDATABASE: 'clara_main' });
+    expect(toLibpqEnv(parseConnectionUrl(URL))).toMatchObject({ PGPASSWORD: 'p@ss', PGDATABASE: 'clara_main' });
   });
 });

@@ -48,7 +48,8 @@ interface ErrorShape {
   networkCode?: string;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** True for any non-null object, so its properties can be read safely. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
@@ -149,8 +150,9 @@ function explain(shape: ErrorShape, context: S3ErrorContext): { message: string;
       hint: "Set region (S3_REGION) to the bucket's region, or endpoint to the provider's regional URL.",
     };
   }
-  if (shape.name === 'NoSuchKey') {
-    return { message: `no object ${context.key ?? ''} in bucket ${bucket}` };
+  // GetObject says NoSuchKey; a 404 without an error body reads as NotFound.
+  if (shape.name === 'NoSuchKey' || (context.operation === 'get' && shape.name === 'NotFound' && shape.status === 404)) {
+    return { message: `no object ${context.key ?? ''} in bucket ${bucket}`, hint: 'List what exists with `backupctl ls`.' };
   }
   const detail = shape.message && shape.message !== shape.name ? `${shape.name}: ${shape.message}` : shape.name;
   const status = shape.status === undefined ? '' : ` (HTTP ${shape.status})`;

@@ -1,8 +1,8 @@
-import { definePlugin, type Logger, type SinkInstance } from '@backupctl/runner';
-import { resolveS3Options, s3OptionDefaults, s3OptionsSchema, type S3Options } from './options.js';
+import { definePlugin } from '@backupctl/runner';
+import { resolveS3Options, s3OptionsSchema } from './options.js';
 import type * as SinkModule from './sink.js';
 
-export { resolveS3Options, s3OptionDefaults, s3OptionsSchema, type ResolvedS3Options, type S3Options } from './options.js';
+export { resolveS3Options, s3OptionsSchema, type ResolvedS3Options, type S3Options } from './options.js';
 
 // The AWS SDK is loaded when a sink is created, not with the plugin: reading
 // the schema (validate, plugins --schema) stays instant.
@@ -28,25 +28,3 @@ export default definePlugin({
     return createS3Sink(resolved, context);
   },
 });
-
-/** Options for {@link createS3Store}: the bucket, plus any option to change from its default. */
-export type S3StoreOptions = Pick<S3Options, 'bucket'> & Partial<S3Options>;
-
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-/**
- * An S3 sink/store built outside a pipeline (scripts, tests, a shared store
- * contract suite): options not given take the schema's defaults. Call
- * `close()` when done.
- */
-export async function createS3Store(
-  options: S3StoreOptions,
-  environment: { logger?: Logger; contentType?: string } = {},
-): Promise<SinkInstance> {
-  const resolved = resolveS3Options({ ...s3OptionDefaults, ...options });
-  const { createS3Sink } = await loadSink();
-  return createS3Sink(resolved, {
-    logger: environment.logger ?? silentLogger,
-    artifact: { contentType: environment.contentType ?? 'application/octet-stream' },
-  });
-}

@@ -62,13 +62,6 @@ export async function getObject(target: S3Bucket, key: string, signal?: AbortSig
   try {
     ({ Body: body } = await target.client.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }), options(signal)));
   } catch (error) {
-    if (isNoSuchKey(error)) {
-      throw new BackupctlError(ErrorCodes.STORE_FAILED, `no object ${key} in bucket ${target.bucket}`, {
-        plugin: 's3',
-        hook: 'get',
-        hint: 'List what exists with `backupctl ls`.',
-      });
-    }
     throw fail(error, target, 'get', key);
   }
   if (!(body instanceof Readable)) {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { AbortMultipartUploadCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
-import { toS3Error, type S3ErrorContext } from './errors.js';
+import { isRecord, toS3Error, type S3ErrorContext } from './errors.js';
 import { MAX_PARTS } from './part-plan.js';
 import { PartWriter, type PartedObject } from './part-writer.js';
 
@@ -154,10 +154,6 @@ function reportOtherError(error: unknown, target: UploadTarget, errorContext: S3
  * (the failure came while the last request was already on the wire). A
  * failed write must leave nothing behind, so the object goes again.
  */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 async function removeLateCommit(target: UploadTarget): Promise<void> {
   try {
     await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }));

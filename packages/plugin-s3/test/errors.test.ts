@@ -94,6 +94,18 @@ describe('toS3Error', () => {
     });
   });
 
+  it('names the missing object of a get, and how to list what exists', () => {
+    const getContext: S3ErrorContext = { operation: 'get', bucket: 'clara-backups', key: 'backups/clara/x.sql.gz', endpoint };
+    const expected = {
+      code: 'STORE_FAILED',
+      hook: 'get',
+      message: 'no object backups/clara/x.sql.gz in bucket clara-backups',
+      hint: 'List what exists with `backupctl ls`.',
+    };
+    expect(toS3Error(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }), getContext)).toMatchObject(expected);
+    expect(toS3Error(serviceError('NotFound', 404, 'UnknownError'), getContext)).toMatchObject(expected);
+  });
+
   it('marks an aborted request as ABORTED', () => {
     const abort = Object.assign(new Error('Request aborted'), { name: 'AbortError' });
     expect(toS3Error(abort, listContext)).toMatchObject({ code: 'ABORTED' });

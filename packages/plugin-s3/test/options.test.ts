@@ -27,7 +27,7 @@ describe('schema', () => {
     }
   });
 
-  it('declares the same defaults that createS3Store fills in code', () => {
+  it('declares the same defaults as s3OptionDefaults, which code relies on', () => {
     const fromSchema = Value.Default(s3OptionsSchema, { bucket: 'b' });
     expect(fromSchema).toEqual({ bucket: 'b', ...s3OptionDefaults });
   });
