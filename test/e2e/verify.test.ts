@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, seedClaraDatabase, startCli, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
+import { startFaultProxy } from '../harness/fault-proxy.js';
 import { backUp, databasesLike, flipByte, printedSecrets, referenceEnv, truncate } from './restore-fixtures.js';
 
 const pg = usePostgres();
@@ -127,11 +128,20 @@ describe('backupctl verify', () => {
   });
 
   it('creates the scratch database on the server of --scratch-url when given', async () => {
-    // The newest backups were damaged above: name the good one.
-    const result = await runCli(['verify', 'clara', '--key', keys.clara!, '--json'], { env: { ...env(), VERIFY_SCRATCH_URL: pg.url('postgres') } });
-    expect(result.code).toBe(0);
-    expect((JSON.parse(result.stdout) as VerifyJson).scratch).toMatch(new RegExp(`^127\\.0\\.0\\.1:${pg.port}/${claraDb}_verify_`));
-    expect(printedSecrets(result)).toBe(false);
-    expect(await databasesLike(pg, '_verify_')).toEqual([]);
+    // "Another server": the same cluster behind a TCP proxy on a port of its
+    // own, so the scratch target can only carry that port if --scratch-url was used.
+    const other = await startFaultProxy(`http://127.0.0.1:${pg.port}`, { http: false });
+    try {
+      const scratchUrl = pg.url('postgres').replace(`:${pg.port}/`, `:${other.port}/`);
+      // The newest backups were damaged above: name the good one.
+      const result = await runCli(['verify', 'clara', '--key', keys.clara!, '--json'], { env: { ...env(), VERIFY_SCRATCH_URL: scratchUrl } });
+      expect(result.code, result.stderr).toBe(0);
+      expect((JSON.parse(result.stdout) as VerifyJson).scratch).toMatch(new RegExp(`^127\\.0\\.0\\.1:${other.port}/${claraDb}_verify_`));
+      expect(other.connections).toBeGreaterThan(0);
+      expect(printedSecrets(result)).toBe(false);
+      expect(await databasesLike(pg, '_verify_')).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });
