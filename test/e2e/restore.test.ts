@@ -119,6 +119,17 @@ describe('backupctl restore', () => {
     expect(await userTables(pg, copy)).not.toContain('public.scratch_notes');
   });
 
+  it('--create refuses a database that already exists, and leaves it as it was', async () => {
+    const before = await tableFingerprints(pg, claraDb);
+    const result = await runCli(['restore', 'clara', '--create', '--yes'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(claraDb) } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(
+      `Error: database 127.0.0.1:${pg.port}/${claraDb} already exists (leave out --create to restore into it (with --yes if it has tables), or name a new database)`,
+    );
+    expect(result.stderr).not.toMatch(/Dropped|dropped/);
+    expect(await tableFingerprints(pg, claraDb)).toEqual(before);
+  });
+
   it('stops at the first SQL error, exits 1 with the failing statement\'s message, and commits nothing', async () => {
     const target = uniqueName('clara_conflict');
     await pg.createDatabase(target);
@@ -163,16 +174,27 @@ describe('backupctl restore', () => {
       // gunzip or psql may trip over the damage first; the rest of the object is still hashed, and names the cause.
       expect(result.stderr).toContain(`Error: ${key} does not match its checksum`);
       expect(await userTables(pg, target)).toEqual([]);
+
+      // Into a database the restore creates: dropped again, as if never made.
+      const created = uniqueName('clara_flipped_created');
+      const intoNew = await runCli(['restore', 'clara', '--key', key, '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(created) } });
+      expect(intoNew.code).toBe(1);
+      expect(intoNew.stderr).toContain(`Error: ${key} does not match its checksum`);
+      expect(logLines(intoNew)).toContain(`Dropped 127.0.0.1:${pg.port}/${created} again: the restore failed`);
+      expect(await databaseExists(created)).toBe(false);
     });
 
-    it('a truncated object with a checksum record: refused from its size before anything is touched', async () => {
+    it('a truncated object with a checksum record: refused from its size before a byte is restored; the database --create made is dropped', async () => {
       const key = await copyOf('clara');
       await truncate(s3, bucket, key, 0.6);
       const target = uniqueName('clara_truncated');
       const result = await runCli(['restore', 'clara', '--key', key, '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`Error: ${key.replaceAll('.', '\\.')} is truncated: the store holds \\d+ bytes, \\d+ were recorded at backup time`));
-      expect(await pg.query('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [target])).toEqual([]);
+      // Created while the store was read (prepareRestore), then dropped, since the restore did not go ahead.
+      expect(logLines(result)).toContain(`Created database 127.0.0.1:${pg.port}/${target} and dropped it again: the restore did not go ahead`);
+      expect(logLines(result).filter((line) => line.startsWith('Restoring into'))).toEqual([]);
+      expect(await databaseExists(target)).toBe(false);
     });
 
     it('a truncated object without a checksum record (another tool wrote it): gzip catches the truncation', async () => {
@@ -190,10 +212,21 @@ describe('backupctl restore', () => {
     });
   });
 
-  it('says clearly when there is no such backup', async () => {
+  it('says clearly when there is no such backup, and leaves no database behind', async () => {
+    // The default target (the job's own database) has tables and no --yes was given: the missing backup is still what the user hears about.
     const missing = await runCli(['restore', 'clara', '--key', 'clara_20000101_000000.sql.gz'], { env: env() });
     expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain(`Error: no object clara_20000101_000000.sql.gz in ${bucket} under backups/clara/`);
+    // The target is readied while the store is asked; a missing backup undoes that, and is the one error reported.
+    const target = uniqueName('clara_never');
+    const intoNew = await runCli(['restore', 'clara', '--key', 'clara_20000101_000000.sql.gz', '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+    expect(intoNew.code).toBe(1);
+    expect(intoNew.stderr.trim().split('\n').at(-1)).toBe(
+      `Error: no object clara_20000101_000000.sql.gz in ${bucket} under backups/clara/ (list the job's backups with: backupctl ls --job clara)`,
+    );
+    expect(logLines(intoNew)).toEqual([`Created database 127.0.0.1:${pg.port}/${target} and dropped it again: the restore did not go ahead`]);
+    expect(await databaseExists(target)).toBe(false);
     const early = await runCli(['restore', 'clara', '--at', '2001-01-01'], { env: env() });
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(/Error: job clara has no backup taken at or before 2001-01-01 23:59:59 UTC in .* the oldest is \d{8}_\d{6}/);
@@ -202,6 +235,10 @@ describe('backupctl restore', () => {
     expect(bad.stderr).toContain('--at "yesterday" is not a time backupctl understands');
   });
 });
+
+async function databaseExists(name: string): Promise<boolean> {
+  return (await pg.query('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length > 0;
+}
 
 /** A fresh copy of the job's backup, under a name of its own with its checksum record, so damaging it spares the others. */
 async function copyOf(job: 'clara' | 'mem0', overrides: Record<string, string> = {}): Promise<string> {

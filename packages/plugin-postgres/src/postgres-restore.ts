@@ -4,6 +4,7 @@ import {
   ErrorCodes,
   formatTimestamp,
   type PluginContext,
+  type PreparedRestore,
   type RestoreResult,
   type RestoreTarget,
   type ScratchDatabase,
@@ -66,7 +67,7 @@ function withDatabase(url: string, database: string): string {
  */
 export function createRestoreCapability(
   source: RestoreContext,
-): Required<Pick<SourceInstance, 'restore' | 'createScratch' | 'countRows'>> {
+): Required<Pick<SourceInstance, 'restore' | 'prepareRestore' | 'createScratch' | 'countRows'>> {
   const { context } = source;
   const { logger } = context;
   const secrets = new Set(source.settings.secrets);
@@ -88,16 +89,34 @@ export function createRestoreCapability(
     signal,
   });
 
-  async function restore(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult> {
+  /**
+   * Readies `target`: creates it with `create`, refuses one holding tables
+   * without `replace`, finds psql. What it creates, a failed or abandoned
+   * restore drops again: such a database holds nothing worth keeping.
+   */
+  async function prepareRestore(target: RestoreTarget, signal: AbortSignal): Promise<PreparedRestore> {
     const settings = settingsOf(target.url);
     const where = describeSettings(settings);
-    const options = connectOptions(signal);
     let created = false;
+    // Said when the restore starts, so the log reads the same however the
+    // preparation raced the runner's own lines (the backup it found).
+    const news: string[] = [];
+    const dropCreated = async (why: string) => {
+      if (!created) return;
+      created = false;
+      try {
+        await withServerClient(settings, connectOptions(AbortSignal.timeout(30_000)), (client) => dropDatabase(client, settings.database));
+        logger.info(news.length ? `Created database ${where} and dropped it again: ${why}` : `Dropped ${where} again: ${why}`);
+      } catch (error) {
+        logger.warn(`Could not drop ${where} after ${why}: ${(error as Error).message}`);
+      }
+    };
     try {
+      const options = connectOptions(signal);
       if (target.create) {
         await withServerClient(settings, options, (client) => createDatabase(client, settings.database, where));
         created = true;
-        logger.info(`Created database ${where}`);
+        news.push(`Created database ${where}`);
       }
       const { server, contents } = await withClient(settings, options, async (client) => ({
         server: await readServerVersion(client),
@@ -113,51 +132,65 @@ export function createRestoreCapability(
         );
       }
       const replacing = target.replace && (tables.length > 0 || schemas.some((schema) => schema !== 'public'));
-      if (replacing) {
-        const schemaWord = schemas.length === 1 ? 'schema' : 'schemas';
-        logger.warn(`Replacing everything in ${schemaWord} ${schemas.join(', ')} of ${where}${tables.length ? `: ${tables.length} tables (${listSome(tables)})` : ''}`);
-      }
-
-      const { format, stream } = await detectArchiveFormat(input);
       const toolOptions = { env: source.env, searchRoots: source.searchRoots };
       const psql = await requirePgTool('psql', server, where, toolOptions).catch((error: unknown) => {
         throw restoreFailed(error, 'psql');
       });
-      const pgRestore =
-        format === 'custom'
-          ? await requirePgTool('pg_restore', server, where, toolOptions).catch((error: unknown) => {
-              throw restoreFailed(error, 'pg_restore');
-            })
-          : undefined;
-      logger.info(
-        `Restoring into PostgreSQL ${server.text} at ${where}: ${format === 'custom' ? 'pg_restore | psql' : 'psql'}, one transaction, stopping at the first error`,
-      );
-      await runRestoreProcess(stream, {
-        format,
-        psql: psql.path,
-        pgRestore: pgRestore?.path,
-        psqlEnv: childEnv({ PGAPPNAME: 'backupctl-restore', ...toLibpqEnv(settings) }, source.env),
-        toolEnv: childEnv({}, source.env),
-        preamble: replacing ? replaceStatements(schemas, server) : [],
-        target: where,
-        logger,
-        signal,
-        secrets: [...secrets],
-      });
+
+      const restoreInto = async (input: Readable, restoreSignal: AbortSignal): Promise<RestoreResult> => {
+        for (const line of news.splice(0)) logger.info(line);
+        if (replacing) {
+          const schemaWord = schemas.length === 1 ? 'schema' : 'schemas';
+          logger.warn(`Replacing everything in ${schemaWord} ${schemas.join(', ')} of ${where}${tables.length ? `: ${tables.length} tables (${listSome(tables)})` : ''}`);
+        }
+        const { format, stream } = await detectArchiveFormat(input);
+        const pgRestore =
+          format === 'custom'
+            ? await requirePgTool('pg_restore', server, where, toolOptions).catch((error: unknown) => {
+                throw restoreFailed(error, 'pg_restore');
+              })
+            : undefined;
+        logger.info(
+          `Restoring into PostgreSQL ${server.text} at ${where}: ${format === 'custom' ? 'pg_restore | psql' : 'psql'}, one transaction, stopping at the first error`,
+        );
+        await runRestoreProcess(stream, {
+          format,
+          psql: psql.path,
+          pgRestore: pgRestore?.path,
+          psqlEnv: childEnv({ PGAPPNAME: 'backupctl-restore', ...toLibpqEnv(settings) }, source.env),
+          toolEnv: childEnv({}, source.env),
+          preamble: replacing ? replaceStatements(schemas, server) : [],
+          target: where,
+          logger,
+          signal: restoreSignal,
+          secrets: [...secrets],
+        });
+        return {
+          target: where,
+          format: format === 'custom' ? 'custom archive (pg_restore)' : 'plain SQL (psql)',
+          replaced: replacing ? tables : [],
+        };
+      };
       return {
-        target: where,
-        format: format === 'custom' ? 'custom archive (pg_restore)' : 'plain SQL (psql)',
-        replaced: replacing ? tables : [],
+        restore: async (input, restoreSignal) => {
+          try {
+            return await restoreInto(input, restoreSignal);
+          } catch (error) {
+            await dropCreated('the restore failed');
+            throw error;
+          }
+        },
+        abandon: () => dropCreated('the restore did not go ahead'),
       };
     } catch (error) {
-      // A database this restore created holds nothing worth keeping.
-      if (created) {
-        await withServerClient(settings, connectOptions(AbortSignal.timeout(30_000)), (client) => dropDatabase(client, settings.database)).catch(
-          (dropError: unknown) => logger.warn(`Could not drop ${where} after the failed restore: ${(dropError as Error).message}`),
-        );
-      }
+      await dropCreated('the restore could not start');
       throw error;
     }
+  }
+
+  async function restore(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult> {
+    const prepared = await prepareRestore(target, signal);
+    return prepared.restore(input, signal);
   }
 
   async function createScratch(target: { url?: string }, signal: AbortSignal): Promise<ScratchDatabase> {
@@ -189,5 +222,5 @@ export function createRestoreCapability(
     );
   }
 
-  return { restore, createScratch, countRows };
+  return { restore, prepareRestore, createScratch, countRows };
 }

@@ -113,9 +113,11 @@ export function createPostgresSource(
   return {
     // restore, createScratch, countRows (backupctl restore / verify): postgres-restore.ts.
     restore: restoreCapability.restore,
+    prepareRestore: restoreCapability.prepareRestore,
     ...(dumpsGlobals ? {} : { createScratch, countRows }),
-    // Whole servers: a part restores into the target's server, into its own database (or, for globals, `postgres`).
-    ...(options.dump ? { restore: wholeServerRestore(options.dump, restoreCapability.restore, restoreContext) } : {}),
+    // Whole servers: a part restores into the target's server, into its own database (or, for globals, `postgres`):
+    // its own restore, which maps the target first, so no early preparation of the unmapped one.
+    ...(options.dump ? { restore: wholeServerRestore(options.dump, restoreCapability.restore, restoreContext), prepareRestore: undefined } : {}),
 
     // Whole servers (databases, globals): one part per database, globals first; whole-server.ts.
     async expand(signal, known) {

@@ -193,6 +193,90 @@ describe('restoreJob', () => {
   });
 });
 
+describe('restoreJob with a source that prepares its target (prepareRestore)', () => {
+  /** A source that prepares (after `delayMs`), restores through what it prepared, and records each call in order. */
+  function preparingSource(options: { fail?: Error; delayMs?: number } = {}) {
+    const calls: string[] = [];
+    const { source: plain, seen } = recordingSource();
+    const source: SourceInstance = {
+      ...plain,
+      restore: async () => {
+        throw new Error('the unprepared restore must not be used');
+      },
+      async prepareRestore(prepared) {
+        calls.push(`prepare ${prepared.url}`);
+        await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
+        if (options.fail) throw options.fail;
+        calls.push('prepared');
+        return {
+          restore: async (input, signal) => {
+            calls.push('restore');
+            return plain.restore!(input, prepared, signal);
+          },
+          abandon: async () => void calls.push('abandon'),
+        };
+      },
+    };
+    return { source, seen, calls };
+  }
+  const into: RestoreTarget = { url: 'new-db', create: true, replace: false };
+
+  it('starts preparing before the backup is read, then restores into what it prepared, never abandoning it', async () => {
+    const { source, seen, calls } = preparingSource({ delayMs: 20 });
+    const store = storeWith(gzipSync(sql));
+    const get = store.get.bind(store);
+    store.get = async (key, signal) => {
+      calls.push('get');
+      return get(key, signal);
+    };
+    const restored = await restoreJob(jobWith(source, store), { ...env(), selection: {}, target: into });
+    expect(calls).toEqual(['prepare new-db', 'prepared', 'get', 'restore']);
+    expect(seen.bytes.equals(sql)).toBe(true);
+    expect(restored.checksum).toBe('verified');
+  });
+
+  it('abandons the prepared target when the backup is missing, and reports the missing backup', async () => {
+    const { source, calls } = preparingSource();
+    await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: { key: 'clara_20000101_000000.sql.gz' }, target: into })).rejects.toMatchObject({
+      message: expect.stringMatching(/^no object clara_20000101_000000\.sql\.gz/),
+    });
+    expect(calls).toEqual(['prepare new-db', 'prepared', 'abandon']);
+  });
+
+  it('abandons it when the object is truncated, before the source sees a byte', async () => {
+    const body = gzipSync(sql);
+    const { source, seen, calls } = preparingSource();
+    await expect(restoreJob(jobWith(source, storeWith(body.subarray(0, 100), checksumOf(body))), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+    });
+    expect(calls).toEqual(['prepare new-db', 'prepared', 'abandon']);
+    expect(seen.targets).toEqual([]);
+  });
+
+  it('reports a target that could not be prepared once the backup is found, without reading the object', async () => {
+    const { source, calls } = preparingSource({ fail: new Error('db.example:5432/new already has 3 tables') });
+    const store = storeWith(gzipSync(sql));
+    let read = false;
+    store.get = async () => {
+      read = true;
+      return Readable.from([]);
+    };
+    await expect(restoreJob(jobWith(source, store), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
+      code: 'RESTORE_FAILED',
+      message: 'fake restore: db.example:5432/new already has 3 tables',
+    });
+    expect(read).toBe(false);
+    expect(calls).toEqual(['prepare new-db']);
+  });
+
+  it('a missing backup is reported before a target that could not be prepared', async () => {
+    const { source } = preparingSource({ fail: new Error('db.example:5432/new already has 3 tables'), delayMs: 5 });
+    await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: { key: 'nope.sql.gz' }, target: into })).rejects.toMatchObject({
+      message: expect.stringMatching(/^no object nope\.sql\.gz/),
+    });
+  });
+});
+
 describe('verifyJob', () => {
   function verifiable(counts: { source: Record<string, number>; backup: Record<string, number> }) {
     const calls: string[] = [];

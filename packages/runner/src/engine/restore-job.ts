@@ -10,6 +10,7 @@ import { createInstance, emptyArtifactInfo } from './create-instance.js';
 import { formatSize } from './format-size.js';
 import { formatUtcTime } from './logger.js';
 import type { Secrets } from './redact.js';
+import { TargetPreparation } from './target-preparation.js';
 import { abortedError, wrapError } from './wrap-error.js';
 
 /** A job's stages as restore and verify use them: the source restores, the transforms decode, the sink is the store. */
@@ -18,6 +19,8 @@ export interface RestoreStages {
   source: SourceInstance & { restore: NonNullable<SourceInstance['restore']> };
   transforms: { step: LoadedStep; instance: TransformInstance }[];
   store: SinkInstance;
+  /** The target being readied meanwhile (`prepare` given and the source can). */
+  preparation?: TargetPreparation;
 }
 
 export interface RestoreEnvironment {
@@ -50,12 +53,14 @@ export interface RestoredBackup {
 /**
  * Creates the job's source, transforms and store, runs `use`, then closes
  * them in reverse order whatever happened. Refuses a job whose source cannot
- * restore.
+ * restore. With `prepare`, a source that has `prepareRestore` starts
+ * readying that target as soon as it exists (target-preparation.ts).
  */
 export async function withRestoreStages<T>(
   job: LoadedJob,
   environment: RestoreEnvironment & { signal: AbortSignal },
   use: (stages: RestoreStages) => Promise<T>,
+  prepare?: RestoreTarget,
 ): Promise<T> {
   if (!job.source || !job.sink) {
     const missing = job.source ? 'sink' : 'source';
@@ -67,9 +72,20 @@ export async function withRestoreStages<T>(
   const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
   const instanceEnvironment = { logger: environment.logger, secrets: environment.secrets, signal: environment.signal, artifact: emptyArtifactInfo() };
   let failure: unknown;
+  let preparation: TargetPreparation | undefined;
   try {
     const source = await createInstance(job, job.source, 'source', instanceEnvironment);
     opened.push({ step: job.source, instance: source });
+    if (typeof source.restore !== 'function') {
+      throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name}: the "${job.source.use}" source plugin cannot restore`, {
+        job: job.name,
+        plugin: job.source.use,
+        hint: `restore the backup with that database's own tools (backupctl restore-help --job ${job.name})`,
+      });
+    }
+    if (prepare && typeof source.prepareRestore === 'function') {
+      preparation = new TargetPreparation(source as Required<Pick<typeof source, 'prepareRestore'>>, prepare, environment.signal);
+    }
     const transforms: RestoreStages['transforms'] = [];
     for (const step of job.transforms) {
       const instance = await createInstance(job, step, 'transform', instanceEnvironment);
@@ -78,18 +94,12 @@ export async function withRestoreStages<T>(
     }
     const store = await createInstance(job, job.sink, 'sink', instanceEnvironment);
     opened.push({ step: job.sink, instance: store });
-    if (typeof source.restore !== 'function') {
-      throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name}: the "${job.source.use}" source plugin cannot restore`, {
-        job: job.name,
-        plugin: job.source.use,
-        hint: `restore the backup with that database's own tools (backupctl restore-help --job ${job.name})`,
-      });
-    }
-    return await use({ job, source: source as RestoreStages['source'], transforms, store });
+    return await use({ job, source: source as RestoreStages['source'], transforms, store, preparation });
   } catch (error) {
     failure = error;
     throw error;
   } finally {
+    await preparation?.release(environment.logger);
     for (const { step, instance } of opened.reverse()) {
       try {
         await instance.close?.(failure);
@@ -133,6 +143,9 @@ export async function restoreBackup(
     );
   }
   logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${formatUtcTime(backup.time)}` : ''})`);
+  // The backup is there: now a target that could not be readied says why.
+  const preparation = stages.preparation?.target === target ? stages.preparation : undefined;
+  if (preparation) await call(() => preparation.ready(), ErrorCodes.RESTORE_FAILED, job.source, 'restore', job.name);
 
   const controller = new AbortController();
   let decoded: DecodedBackup | undefined;
@@ -153,7 +166,8 @@ export async function restoreBackup(
     });
     const reading = decoded;
     let restoreFailure: BackupctlError | undefined;
-    const restored = source.restore(reading.stream, target, controller.signal).catch((error: unknown) => {
+    const restoring = preparation ? preparation.restore(reading.stream, controller.signal) : source.restore(reading.stream, target, controller.signal);
+    const restored = restoring.catch((error: unknown) => {
       restoreFailure = wrapError(error, { code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook: 'restore' });
       // The restore will take no more: stop reading the store (unless the hash still has a verdict to give).
       reading.stop();
@@ -199,12 +213,17 @@ export interface RestoreJobOptions extends RestoreEnvironment {
 export async function restoreJob(job: LoadedJob, options: RestoreJobOptions): Promise<RestoredBackup> {
   const signal = options.signal ?? new AbortController().signal;
   const environment = { ...options, signal };
-  return withRestoreStages(job, environment, async (stages) => {
-    const backup = await call(() => chooseBackup(stages.store, job, options.selection, signal), ErrorCodes.STORE_FAILED, job.sink, 'list', job.name);
-    const restored = await restoreBackup(stages, backup, options.target, environment);
-    options.logger.info(describeRestored(job, restored));
-    return restored;
-  });
+  return withRestoreStages(
+    job,
+    environment,
+    async (stages) => {
+      const backup = await call(() => chooseBackup(stages.store, job, options.selection, signal), ErrorCodes.STORE_FAILED, job.sink, 'list', job.name);
+      const restored = await restoreBackup(stages, backup, options.target, environment);
+      options.logger.info(describeRestored(job, restored));
+      return restored;
+    },
+    options.target,
+  );
 }
 
 /** `Clara DB restored: clara_20260201_030000.sql.gz (2.5 MB stored, 9.8 MB plain SQL) into host:5432/db in 3.2 s, SHA-256 verified` */
