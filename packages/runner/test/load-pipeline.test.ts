@@ -125,6 +125,27 @@ jobs:
     ]);
   });
 
+  it('refuses a plugin whose options schema is not a JSON Schema, naming what is wrong', async () => {
+    await write('typo.mjs', fakeSource.replace("type: 'integer'", "type: 'integr'"));
+    const file = await write('pipeline.yml', fileSinkJob().replace('./fake-source.mjs', './typo.mjs'));
+    expect(await issuesOf(loadPipeline({ file, cwd: dir, env: {} }))).toEqual([
+      expect.stringMatching(/^pipeline\.yml:4:20 jobs\.clara\.source\.use: plugin "\.\/typo\.mjs" has an invalid options schema: schema\/properties\/rows\/type must be equal to one of the allowed values$/),
+    ]);
+  });
+
+  it('the pipeline schema and every built-in plugin\'s schema are valid JSON Schemas (not checked at start-up)', async () => {
+    const { PipelineSchema } = await import('../src/config/pipeline-schema.js');
+    const { builtinPlugins } = await import('../src/engine/builtin-plugins.js');
+    const { schemaDefectOf } = await import('../src/config/check-schema.js');
+    expect(schemaDefectOf(PipelineSchema)).toBeUndefined();
+    expect(Object.keys(builtinPlugins).length).toBeGreaterThanOrEqual(4);
+    for (const [name, load] of Object.entries(builtinPlugins)) {
+      const definition = (await load!()) as { schema: unknown };
+      expect([name, schemaDefectOf(definition.schema)]).toEqual([name, undefined]);
+    }
+    expect(schemaDefectOf({ type: 'object', properties: { a: { minimum: 'five' } } })).toMatch(/^schema\/properties\/a\/minimum must be number$/);
+  });
+
   it('skips a job whose requiresEnv is unset, yet keeps its sink for listing', async () => {
     await write('fake-source.mjs', fakeSource);
     const file = await write(

@@ -86,6 +86,14 @@ describe('createTestInstance', () => {
       message: 'gzip-like options: with.extra is not a known option (known: level)',
     });
   });
+
+  it('refuses a plugin whose schema is not a JSON Schema, as the CLI does', async () => {
+    const broken = { ...gzipLike, schema: { type: 'object', properties: { level: { type: 'int' } } } } as unknown as typeof gzipLike;
+    await expect(createTestInstance(broken)).rejects.toMatchObject({
+      code: 'PLUGIN_INVALID',
+      message: 'gzip-like has an invalid options schema: schema/properties/level/type must be equal to one of the allowed values',
+    });
+  });
 });
 
 describe('runTestPipeline', () => {
