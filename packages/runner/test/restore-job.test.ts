@@ -269,6 +269,27 @@ describe('restoreJob with a source that prepares its target (prepareRestore)', (
     expect(calls).toEqual(['prepare new-db']);
   });
 
+  it('stops a preparation still under way when the backup is missing, instead of waiting for it', async () => {
+    const calls: string[] = [];
+    const { source: plain } = recordingSource();
+    const source: SourceInstance = {
+      ...plain,
+      // As a source retrying an unreachable server would: done only when told to stop.
+      prepareRestore: (_target, signal) =>
+        new Promise((_resolve, reject) => {
+          calls.push('preparing');
+          signal.addEventListener('abort', () => {
+            calls.push(`stopped: ${(signal.reason as Error).message}`);
+            reject(signal.reason as Error);
+          });
+        }),
+    };
+    await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: { key: 'nope.sql.gz' }, target: into })).rejects.toMatchObject({
+      message: expect.stringMatching(/^no object nope\.sql\.gz/),
+    });
+    expect(calls).toEqual(['preparing', 'stopped: the restore did not go ahead']);
+  });
+
   it('a missing backup is reported before a target that could not be prepared', async () => {
     const { source } = preparingSource({ fail: new Error('db.example:5432/new already has 3 tables'), delayMs: 5 });
     await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: { key: 'nope.sql.gz' }, target: into })).rejects.toMatchObject({

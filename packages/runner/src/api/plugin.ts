@@ -55,7 +55,9 @@ export interface SourceInstance extends Lifecycle {
    * the returned `restore` once (same contract as `restore` above), or
    * `abandon` when the restore does not go ahead (no such backup, a damaged
    * object, an abort). A rejection is reported only once the backup was
-   * found, so "no such backup" still comes first.
+   * found, so "no such backup" still comes first. `signal` also aborts when
+   * the restore will not go ahead while this is still under way (e.g.
+   * retrying a connection): then undo what was done and reject.
    */
   prepareRestore?(target: RestoreTarget, signal: AbortSignal): Promise<PreparedRestore>;
   /**

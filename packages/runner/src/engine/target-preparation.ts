@@ -16,6 +16,8 @@ type Settled = { prepared: PreparedRestore; error?: undefined } | { prepared?: u
  */
 export class TargetPreparation {
   private readonly settled: Promise<Settled>;
+  /** Stops a preparation still under way (waiting out connection retries) once nothing will restore into it. */
+  private readonly unneeded = new AbortController();
   private restoring = false;
 
   constructor(
@@ -24,7 +26,7 @@ export class TargetPreparation {
     signal: AbortSignal,
   ) {
     // Settled, never rejected: a failure is reported when the restore asks for the target (after the backup was found), or not at all.
-    this.settled = source.prepareRestore(target, signal).then(
+    this.settled = source.prepareRestore(target, AbortSignal.any([signal, this.unneeded.signal])).then(
       (prepared) => ({ prepared }),
       (error: unknown) => ({ error }),
     );
@@ -47,6 +49,8 @@ export class TargetPreparation {
   /** Undoes the preparation unless a restore took it over. */
   async release(logger: Logger): Promise<void> {
     if (this.restoring) return;
+    // A source that is still retrying its connection gives up now (and undoes what it did) rather than keeping the error waiting.
+    this.unneeded.abort(new Error('the restore did not go ahead'));
     const { prepared } = await this.settled;
     try {
       await prepared?.abandon();
