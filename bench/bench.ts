@@ -6,6 +6,7 @@
  *   npm run bench -- --scale 5         a quick run (SCALE=5 works too)
  *   npm run bench -- --rounds 3 --no-restore
  *   npm run bench -- --stream-gb 1,10  memory on long generated streams (no PostgreSQL)
+ *   npm run bench -- --node /path/to/node22/bin/node   backupctl under another Node
  *
  * Starts the harness's PostgreSQL (pgbench -i -s SCALE plus a table of text
  * and jsonb) and an S3 server in its own process, so its CPU is reported
@@ -36,6 +37,8 @@ interface Options {
   rounds: number;
   restore: boolean;
   streamGb?: number[];
+  /** The Node binary backupctl runs under (default: this one). */
+  node: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -46,11 +49,12 @@ function parseOptions(argv: string[]): Options {
       rounds: { type: 'string', default: '5' },
       'no-restore': { type: 'boolean', default: false },
       'stream-gb': { type: 'string' },
+      node: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('npm run bench -- [--scale 50] [--rounds 5] [--no-restore] | --stream-gb 1,10');
+    console.log('npm run bench -- [--scale 50] [--rounds 5] [--no-restore] [--node PATH] | --stream-gb 1,10 [--node PATH]');
     process.exit(0);
   }
   const positive = (text: string, what: string): number => {
@@ -62,6 +66,7 @@ function parseOptions(argv: string[]): Options {
     scale: Math.round(positive(values.scale ?? process.env.SCALE ?? '50', '--scale')),
     rounds: Math.round(positive(values.rounds, '--rounds')),
     restore: !values['no-restore'],
+    node: values.node ?? process.execPath,
     ...(values['stream-gb'] === undefined ? {} : { streamGb: values['stream-gb'].split(',').map((size) => positive(size, '--stream-gb')) }),
   };
 }
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
     services.s3 = await startBenchS3();
     await services.s3.createBucket(BUCKET);
     if (options.streamGb) {
-      await streamMode(services.s3, options.streamGb, command);
+      await streamMode(services.s3, options.streamGb, command, options.node);
       return;
     }
     log(`Starting PostgreSQL: pgbench -i -s ${options.scale} and ${options.scale * 10_000} rows of text and jsonb ...`);
@@ -96,9 +101,9 @@ async function main(): Promise<void> {
     const [version] = (await services.database.cluster.query<{ server_version: string }>('postgres', 'SHOW server_version')).map(
       (row) => row.server_version.split(' ')[0] ?? row.server_version,
     );
-    const machine = describeMachine(version ?? 'unknown');
+    const machine = describeMachine(version ?? 'unknown', options.node);
     log(`Machine: ${machineLine(machine)}`);
-    const run = await runComparison(services.database, services.s3, { rounds: options.rounds, restore: options.restore, log });
+    const run = await runComparison(services.database, services.s3, { rounds: options.rounds, restore: options.restore, node: options.node, log });
     await report(run, machine, options, command);
   } finally {
     await stop();
@@ -176,10 +181,10 @@ function checkTargets(byId: Map<string, CaseSummary>, run: ComparisonRun): Targe
   return checks;
 }
 
-async function streamMode(s3: BenchS3, sizes: number[], command: string): Promise<void> {
-  const machine = describeMachine('not used');
+async function streamMode(s3: BenchS3, sizes: number[], command: string, node: string): Promise<void> {
+  const machine = describeMachine('not used', node);
   log(`Machine: ${machineLine(machine)}`);
-  const streams: StreamResult[] = await runStreams(s3, sizes, log);
+  const streams: StreamResult[] = await runStreams(s3, sizes, node, log);
   const peaks = streams.map((stream) => stream.peakRssBytes);
   const spread = Math.max(...peaks) / Math.min(...peaks);
   const targets: TargetCheck[] = [

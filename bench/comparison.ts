@@ -40,7 +40,7 @@ interface RunJson {
 export async function runComparison(
   database: BenchDatabase,
   s3: BenchS3,
-  options: { rounds: number; restore: boolean; log: (line: string) => void },
+  options: { rounds: number; restore: boolean; node: string; log: (line: string) => void },
 ): Promise<ComparisonRun> {
   const { log } = options;
   const watched: Watched = { s3Pid: s3.pid, postmasterPid: database.postmasterPid };
@@ -55,7 +55,7 @@ export async function runComparison(
     S3_SECRET_KEY: s3.secretAccessKey,
   });
   const backupctl = async (job: string) => {
-    const measured = await measure(process.execPath, [CLI_ENTRY, 'run', PIPELINE, '--job', job, '--json'], cliEnv, watched);
+    const measured = await measure(options.node, [CLI_ENTRY, 'run', PIPELINE, '--job', job, '--json'], cliEnv, watched);
     const [result] = (JSON.parse(measured.stdout) as RunJson).jobs;
     if (!result?.key) throw new Error(`backupctl run --job ${job} stored nothing: ${result?.error?.message ?? measured.stdout}`);
     return { ...measured, storedBytes: result.bytes, rawBytes: result.sourceBytes, key: result.key };
@@ -111,7 +111,7 @@ export async function runComparison(
   };
 
   let rawBytes = 0;
-  const restoreSkipped = options.restore ? await restoreUnavailable(cliEnv) : 'skipped with --no-restore';
+  const restoreSkipped = options.restore ? await restoreUnavailable(options.node, cliEnv) : 'skipped with --no-restore';
   if (restoreSkipped) log(`restore rows (e): ${restoreSkipped}`);
   for (let round = 1; round <= options.rounds; round++) {
     const order = rotate(dumps, round - 1);
@@ -123,7 +123,7 @@ export async function runComparison(
       record(item, round, measured);
     }
     if (restoreSkipped === undefined && newestKey !== undefined) {
-      for (const [item, measured] of await restorePair(database, s3, newestKey, cliEnv, shell, watched, round)) record(item, round, measured);
+      for (const [item, measured] of await restorePair(database, s3, newestKey, { node: options.node, env: cliEnv }, shell, watched, round)) record(item, round, measured);
     }
   }
   return { results: [...results.values()], rawBytes, ...(restoreSkipped === undefined ? {} : { restoreSkipped }) };
@@ -134,7 +134,7 @@ async function restorePair(
   database: BenchDatabase,
   s3: BenchS3,
   key: string,
-  cliEnv: Record<string, string>,
+  cli: { node: string; env: Record<string, string> },
   shell: (script: string) => Promise<Measurement>,
   watched: Watched,
   round: number,
@@ -156,10 +156,10 @@ async function restorePair(
         group: 'restore',
         run: () =>
           measure(
-            process.execPath,
+            cli.node,
             [CLI_ENTRY, 'restore', 'parallel', join(REPO_ROOT, 'bench', 'pipeline.yml'), '--key', key, '--create', '--yes', '--json'],
             // The target's URL holds the password: in the environment, never in argv.
-            { ...cliEnv, RESTORE_TARGET_URL: cluster.url(viaCli) },
+            { ...cli.env, RESTORE_TARGET_URL: cluster.url(viaCli) },
             watched,
           ),
       },
@@ -178,6 +178,14 @@ async function restorePair(
     const pair: [Case, Measurement][] = [];
     const count = async (name: string) => (await cluster.query<{ n: string }>(name, 'SELECT count(*)::text AS n FROM pgbench_accounts'))[0]?.n;
     const expected = await count(database.database);
+    // An untimed restore first: whichever restore ran first after the round's
+    // dumps was 1-2 s slower than the second, whichever tool it was (5 rounds,
+    // 2026-11-26), and with the order alternating over an odd number of
+    // rounds that fell on one tool more often than on the other.
+    const warmUp = `bench_restore_warm_up_${round}`;
+    await cluster.query(database.database, 'CHECKPOINT');
+    await shell(`"${createdb}" ${warmUp} && gunzip -c "${file}" | "${psql}" --no-psqlrc --quiet --single-transaction --set=ON_ERROR_STOP=1 -d ${warmUp} > /dev/null`);
+    await cluster.dropDatabase(warmUp);
     for (const item of round % 2 ? cases : [...cases].reverse()) {
       // Each restore starts on a quiet server: the previous one's dirty pages
       // flushed (untimed), and its database gone, so autovacuum is not busy
@@ -199,8 +207,8 @@ async function restorePair(
 }
 
 /** Why `backupctl restore` cannot be measured in this checkout, or undefined when it can. */
-async function restoreUnavailable(cliEnv: Record<string, string>): Promise<string | undefined> {
-  const help = await runProcess(process.execPath, [CLI_ENTRY, 'restore', '--help'], { env: cliEnv });
+async function restoreUnavailable(node: string, cliEnv: Record<string, string>): Promise<string | undefined> {
+  const help = await runProcess(node, [CLI_ENTRY, 'restore', '--help'], { env: cliEnv });
   return help.code === 0 && /--target-url/.test(help.stdout) ? undefined : 'skipped: this backupctl has no `restore` command with --target-url yet';
 }
 

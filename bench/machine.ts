@@ -21,14 +21,15 @@ export interface Machine {
   loadAverage: number[];
 }
 
-export function describeMachine(postgresVersion: string): Machine {
+/** `node`: the binary backupctl runs under, whose version is reported. */
+export function describeMachine(postgresVersion: string, node = process.execPath): Machine {
   return {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: availableParallelism(),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     os: /^PRETTY_NAME="?(.*?)"?$/m.exec(readIfExists('/etc/os-release'))?.[1] ?? process.platform,
     kernel: release(),
-    node: process.version,
+    node: node === process.execPath ? process.version : (spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout ?? 'unknown').trim(),
     postgres: postgresVersion,
     gzip: (spawnSync('gzip', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? 'unknown',
     clientS3: packageVersion('@aws-sdk/client-s3'),

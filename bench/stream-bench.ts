@@ -24,7 +24,7 @@ export interface StreamResult {
  * default gzip, S3) for each size, sampling its resident memory four
  * times a second. No PostgreSQL: the source is a plugin in bench/.
  */
-export async function runStreams(s3: BenchS3, sizesGb: readonly number[], log: (line: string) => void): Promise<StreamResult[]> {
+export async function runStreams(s3: BenchS3, sizesGb: readonly number[], node: string, log: (line: string) => void): Promise<StreamResult[]> {
   const watched: Watched = { s3Pid: s3.pid };
   const results: StreamResult[] = [];
   for (const gigabytes of sizesGb) {
@@ -37,7 +37,7 @@ export async function runStreams(s3: BenchS3, sizesGb: readonly number[], log: (
       S3_SECRET_KEY: s3.secretAccessKey,
     });
     log(`stream ${gigabytes} GB: backupctl run bench/stream.yml ...`);
-    const measured = await measure(process.execPath, [CLI_ENTRY, 'run', STREAM_PIPELINE, '--json'], env, watched, { sampleRssEveryMs: 250 });
+    const measured = await measure(node, [CLI_ENTRY, 'run', STREAM_PIPELINE, '--json'], env, watched, { sampleRssEveryMs: 250 });
     const [job] = (JSON.parse(measured.stdout) as { jobs: { bytes?: number; sourceBytes?: number }[] }).jobs;
     if (job?.sourceBytes !== bytes) throw new Error(`the stream job stored ${job?.sourceBytes ?? 'nothing'} of ${bytes} bytes`);
     const timeline = measured.rssTimeline ?? [];
