@@ -183,7 +183,8 @@ export function createRestoreCapability(
         abandon: () => dropCreated('the restore did not go ahead'),
       };
     } catch (error) {
-      await dropCreated('the restore could not start');
+      // Aborted: the runner says why (the restore did not go ahead, or was cancelled).
+      await dropCreated(signal.aborted && signal.reason instanceof Error ? signal.reason.message : 'the restore could not start');
       throw error;
     }
   }
