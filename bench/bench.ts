@@ -110,6 +110,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** Where a restore's seconds went, medians: until the restoring psql started, and psql's own run. */
+function restorePhaseLine(results: readonly CaseResult[]): string | undefined {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const phase = (id: string, key: 'toPsqlSeconds' | 'psqlSeconds') => {
+    const values = (results.find((result) => result.id === id)?.samples ?? []).flatMap((sample) => (sample[key] === undefined ? [] : [sample[key]]));
+    return values.length ? median(values)!.toFixed(2) : undefined;
+  };
+  const [cliStart, handStart, cliPsql, handPsql] = [phase('e', 'toPsqlSeconds'), phase('e0', 'toPsqlSeconds'), phase('e', 'psqlSeconds'), phase('e0', 'psqlSeconds')];
+  if (!cliStart || !handStart || !cliPsql || !handPsql) return undefined;
+  return `Restore phases, medians: until psql starts ${cliStart} s (e) vs ${handStart} s (e0); psql itself ${cliPsql} s (e) vs ${handPsql} s (e0)`;
+}
+
 async function report(run: ComparisonRun, machine: Machine, options: Options, command: string): Promise<void> {
   const references = run.results.filter((result) => result.id === 'b' || result.id === 'b2');
   const summaries = run.results.map((result) => summarize(result, run.rawBytes, references));
@@ -121,12 +133,14 @@ async function report(run: ComparisonRun, machine: Machine, options: Options, co
   log(`${machineLine(machine)}\n`);
   log(table);
   if (run.restoreSkipped) log(`\n(e) restore: ${run.restoreSkipped}`);
+  const phases = restorePhaseLine(run.results);
+  if (phases) log(`\n${phases}`);
   log(`\nTargets (ratios of the fastest runs / of the median runs):\n${targetLines(targets)}`);
 
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, 'latest.json');
   const cases = run.results.map((result: CaseResult, index) => ({ ...result, summary: summaries[index] }));
-  const document = { generatedAt: new Date().toISOString(), command, machine, scale: options.scale, rounds: options.rounds, rawBytes: run.rawBytes, cases, targets, restoreSkipped: run.restoreSkipped, table };
+  const document = { generatedAt: new Date().toISOString(), command, machine, scale: options.scale, rounds: options.rounds, rawBytes: run.rawBytes, cases, targets, restoreSkipped: run.restoreSkipped, restorePhases: phases, table };
   await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
   log(`\nWrote ${relative(process.cwd(), file)}`);
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_ENTRY, cliEnvironment } from '../test/harness/cli.js';
@@ -146,8 +146,12 @@ async function restorePair(
   const viaShell = `bench_restore_shell_${round}`;
   try {
     await writeFile(file, await s3.getObject(BUCKET, key));
-    const psql = join(cluster.binDir, 'psql');
     const createdb = join(cluster.binDir, 'createdb');
+    // Both restores run psql through a wrapper that logs when it started and
+    // ended, so the report can say how much of the difference is start-up.
+    const psqlTimes = join(directory, 'psql-times.log');
+    const psql = join(directory, 'psql');
+    await writeFile(psql, timedPsqlScript(join(cluster.binDir, 'psql'), psqlTimes), { mode: 0o755 });
     const cases: Case[] = [
       {
         id: 'e',
@@ -159,7 +163,7 @@ async function restorePair(
             cli.node,
             [CLI_ENTRY, 'restore', 'parallel', join(REPO_ROOT, 'bench', 'pipeline.yml'), '--key', key, '--create', '--yes', '--json'],
             // The target's URL holds the password: in the environment, never in argv.
-            { ...cli.env, RESTORE_TARGET_URL: cluster.url(viaCli) },
+            { ...cli.env, RESTORE_TARGET_URL: cluster.url(viaCli), PSQL_PATH: psql },
             watched,
           ),
       },
@@ -175,7 +179,7 @@ async function restorePair(
           ),
       },
     ];
-    const pair: [Case, Measurement][] = [];
+    const pair: [Case, Measurement & RestorePhases][] = [];
     const count = async (name: string) => (await cluster.query<{ n: string }>(name, 'SELECT count(*)::text AS n FROM pgbench_accounts'))[0]?.n;
     const expected = await count(database.database);
     // An untimed restore first: whichever restore ran first after the round's
@@ -192,7 +196,10 @@ async function restorePair(
       // with 5 million fresh rows while this one runs (it was: the second
       // restore of a round ran 1.3-1.8 s slower, whichever tool it was).
       await cluster.query(database.database, 'CHECKPOINT');
-      pair.push([item, await item.run(round)]);
+      await rm(psqlTimes, { force: true });
+      const startedAt = Date.now() / 1000;
+      const measured = await item.run(round);
+      pair.push([item, { ...measured, ...(await restorePhases(psqlTimes, startedAt)) }]);
       const target = item.id === 'e' ? viaCli : viaShell;
       // Both restores must have brought the same rows back.
       const restored = await count(target);
@@ -204,6 +211,32 @@ async function restorePair(
     await Promise.allSettled([cluster.dropDatabase(viaCli), cluster.dropDatabase(viaShell)]);
     await rm(directory, { recursive: true, force: true });
   }
+}
+
+interface RestorePhases {
+  toPsqlSeconds?: number;
+  psqlSeconds?: number;
+}
+
+/** psql that appends `start <epoch s>` and `end <epoch s>` to `log` around a restore (not around `--version`). */
+function timedPsqlScript(psql: string, log: string): string {
+  return [
+    '#!/bin/bash',
+    `case " $* " in *" --version "*) exec "${psql}" "$@";; esac`,
+    `echo "start $(date +%s.%N)" >> "${log}"`,
+    `"${psql}" "$@"; status=$?`,
+    `echo "end $(date +%s.%N)" >> "${log}"`,
+    'exit $status',
+    '',
+  ].join('\n');
+}
+
+async function restorePhases(log: string, startedAt: number): Promise<RestorePhases> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  const start = Number(/^start (\S+)$/m.exec(text)?.[1]);
+  const end = Number(/^end (\S+)$/m.exec(text)?.[1]);
+  if (!(start > 0 && end >= start)) return {};
+  return { toPsqlSeconds: start - startedAt, psqlSeconds: end - start };
 }
 
 /** Why `backupctl restore` cannot be measured in this checkout, or undefined when it can. */

@@ -5,6 +5,9 @@ export interface Sample extends Omit<Measurement, 'stdout'> {
   round: number;
   /** Bytes stored (compressed size), when the case produces any. */
   storedBytes?: number;
+  /** Restores: seconds from the command's start to the restoring psql's, and psql's own seconds. */
+  toPsqlSeconds?: number;
+  psqlSeconds?: number;
 }
 
 /** A case of the comparison and its runs. */
