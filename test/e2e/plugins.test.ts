@@ -201,6 +201,24 @@ describe('plugins that cannot be used are reported clearly', () => {
     expect(listed.stdout).toMatch(/^\.\/legacy\.mjs\s+transform\s+-\s+NOT LOADED\s+PLUGIN_INVALID: plugin "\.\/legacy\.mjs" was written for plugin API version 0/m);
   });
 
+  it('refuses a plugin whose options schema is not a JSON Schema, in one line naming the defect (exit 2)', async () => {
+    const { file, out } = await pipelineFile(['{ use: ./typo.mjs }']);
+    await writeFile(
+      path.join(path.dirname(file), 'typo.mjs'),
+      fakeTransform('apiVersion: 1,').replace('properties: {} }', "properties: { level: { type: 'int' } } }"),
+    );
+    for (const command of ['validate', 'run']) {
+      const result = await runCli([command, file], { env: { DATABASE_URL: pg.url(claraDb) } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        'plugin "./typo.mjs" has an invalid options schema: schema/properties/level/type must be equal to one of the allowed values ' +
+          '(build the schema with Type from @backupctl/runner (TypeBox), or fix it to be a JSON Schema (draft 7))',
+      );
+      expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    expect(await readdir(path.join(out, 'backups')).catch(() => [])).toEqual([]);
+  });
+
   it('reports a plugin whose create throws as a failed job naming the plugin, and stores nothing (exit 1)', async () => {
     const { file, out } = await pipelineFile(['{ use: ./broken.mjs }']);
     await writeFile(

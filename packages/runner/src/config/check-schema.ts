@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
+import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { ConfigPath } from './source-text.js';
 
 /** A schema violation at a path inside the checked value. */
@@ -24,6 +25,20 @@ export function schemaDefectOf(schema: unknown): string | undefined {
   if (ajv.validateSchema(schema) === true) return undefined;
   // The first error is the one that says it ("type must be equal to one of the allowed values"); the rest are anyOf's echoes.
   return ajv.errorsText(ajv.errors?.slice(0, 1), { dataVar: 'schema' });
+}
+
+/**
+ * Throws PLUGIN_INVALID when the options schema of plugin `use` is not a JSON
+ * Schema: once, when the plugin is loaded, rather than inside ajv when its
+ * options are checked. `subject` names the plugin as the caller's other messages do.
+ */
+export function refuseInvalidSchema(schema: unknown, use: string, subject: string): void {
+  const defect = schemaDefectOf(schema);
+  if (!defect) return;
+  throw new BackupctlError(ErrorCodes.PLUGIN_INVALID, `${subject} has an invalid options schema: ${defect}`, {
+    plugin: use,
+    hint: 'build the schema with Type from @backupctl/runner (TypeBox), or fix it to be a JSON Schema (draft 7)',
+  });
 }
 
 /** Validates (and fills defaults into, and coerces) value in place; returns every problem. */

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import { API_VERSION, type PluginDefinition, type PluginKind } from '../api/plugin.js';
 import { runnerPackageDir } from '../package-info.js';
-import { schemaDefectOf } from '../config/check-schema.js';
+import { refuseInvalidSchema } from '../config/check-schema.js';
 import { builtinPlugins } from './builtin-plugins.js';
 
 /** A plugin definition and where it came from (for `backupctl plugins` and errors). */
@@ -65,14 +65,7 @@ async function importDefinition(use: string, entry: string): Promise<PluginDefin
     });
   }
   const definition = checkDefinition(use, module.default ?? module.plugin);
-  // A plugin's own schema, checked once here rather than failing inside ajv when its options are.
-  const defect = schemaDefectOf(definition.schema);
-  if (defect) {
-    throw new BackupctlError(ErrorCodes.PLUGIN_INVALID, `plugin "${use}" has an invalid options schema: ${defect}`, {
-      plugin: use,
-      hint: 'build the schema with Type from @backupctl/runner (TypeBox), or fix it to be a JSON Schema (draft 7)',
-    });
-  }
+  refuseInvalidSchema(definition.schema, use, `plugin "${use}"`);
   return definition;
 }
 

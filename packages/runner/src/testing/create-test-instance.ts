@@ -1,7 +1,7 @@
 import type { ArtifactInfo, PluginContext } from '../api/context.js';
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { PluginDefinition, PluginInstances, PluginKind } from '../api/plugin.js';
-import { checkSchema, schemaDefectOf } from '../config/check-schema.js';
+import { checkSchema, refuseInvalidSchema } from '../config/check-schema.js';
 import { emptyArtifactInfo } from '../engine/create-instance.js';
 import { createLogger } from '../engine/logger.js';
 import { Secrets } from '../engine/redact.js';
@@ -53,8 +53,7 @@ export async function createTestInstance<K extends PluginKind>(
 /** A copy of `options` validated against the plugin's schema, defaults filled in; throws CONFIG_INVALID listing every problem. */
 export function checkedOptions(plugin: PluginDefinition<PluginKind, unknown>, options: Record<string, unknown>, use: string): Record<string, unknown> {
   // As backupctl does for a plugin it finds on disk: an author's test should fail where the CLI would.
-  const defect = schemaDefectOf(plugin.schema);
-  if (defect) throw new BackupctlError(ErrorCodes.PLUGIN_INVALID, `${use} has an invalid options schema: ${defect}`, { plugin: use });
+  refuseInvalidSchema(plugin.schema, use, use);
   const copy = structuredClone(options);
   const problems = checkSchema(plugin.schema, copy);
   if (problems.length) {
