@@ -21,7 +21,7 @@ import { CLI_ENTRY } from '../test/harness/cli.js';
 import { BUCKET, runComparison, type ComparisonRun } from './comparison.js';
 import { describeMachine, machineLine, type Machine } from './machine.js';
 import { checkGnuTime } from './measure.js';
-import { markdownTable, summarize, targetLines, type CaseResult, type CaseSummary, type TargetCheck } from './report.js';
+import { markdownTable, median, summarize, targetLines, type CaseResult, type CaseSummary, type TargetCheck } from './report.js';
 import { REPO_ROOT, startBenchDatabase, startBenchS3, type BenchDatabase, type BenchS3 } from './services.js';
 import { runStreams, type StreamResult } from './stream-bench.js';
 
@@ -112,10 +112,9 @@ async function main(): Promise<void> {
 
 /** Where a restore's seconds went, medians: until the restoring psql started, and psql's own run. */
 function restorePhaseLine(results: readonly CaseResult[]): string | undefined {
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const phase = (id: string, key: 'toPsqlSeconds' | 'psqlSeconds') => {
     const values = (results.find((result) => result.id === id)?.samples ?? []).flatMap((sample) => (sample[key] === undefined ? [] : [sample[key]]));
-    return values.length ? median(values)!.toFixed(2) : undefined;
+    return values.length ? median(values).toFixed(2) : undefined;
   };
   const [cliStart, handStart, cliPsql, handPsql] = [phase('e', 'toPsqlSeconds'), phase('e0', 'toPsqlSeconds'), phase('e', 'psqlSeconds'), phase('e0', 'psqlSeconds')];
   if (!cliStart || !handStart || !cliPsql || !handPsql) return undefined;
@@ -127,7 +126,7 @@ async function report(run: ComparisonRun, machine: Machine, options: Options, co
   const summaries = run.results.map((result) => summarize(result, run.rawBytes, references));
   const byId = new Map(summaries.map((summary) => [summary.id, summary]));
   const table = markdownTable(run.results, summaries, references.map((result) => result.id));
-  const targets = checkTargets(byId, run);
+  const targets = checkTargets(byId);
 
   log(`\n${command}: pgbench scale ${options.scale}, plain dump ${(run.rawBytes / 1e6).toFixed(0)} MB, ${options.rounds} rounds`);
   log(`${machineLine(machine)}\n`);
@@ -145,7 +144,7 @@ async function report(run: ComparisonRun, machine: Machine, options: Options, co
   log(`\nWrote ${relative(process.cwd(), file)}`);
 }
 
-function checkTargets(byId: Map<string, CaseSummary>, run: ComparisonRun): TargetCheck[] {
+function checkTargets(byId: Map<string, CaseSummary>): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const ratio = (id: string, reference: string, target: string, minimum: number) => {
     const speedup = byId.get(id)?.speedup[reference];
@@ -180,11 +179,10 @@ function checkTargets(byId: Map<string, CaseSummary>, run: ComparisonRun): Targe
     }
   }
   const restore = byId.get('e');
-  const byHand = run.results.find((result) => result.id === 'e0');
+  const byHand = byId.get('e0');
   if (restore && byHand) {
-    const theirs = byHand.samples.map((sample) => sample.seconds);
-    const minRatio = Math.min(...theirs) / restore.secondsMin;
-    const medianRatio = [...theirs].sort((a, b) => a - b)[Math.floor(theirs.length / 2)]! / restore.secondsMedian;
+    const minRatio = byHand.secondsMin / restore.secondsMin;
+    const medianRatio = byHand.secondsMedian / restore.secondsMedian;
     checks.push({
       target: '(e) restore: (gunzip | psql) seconds / backupctl restore seconds >= 0.95',
       // Three places: this ratio sits at the target, where two would round a miss to 0.95.

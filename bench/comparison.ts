@@ -152,6 +152,8 @@ async function restorePair(
     const psqlTimes = join(directory, 'psql-times.log');
     const psql = join(directory, 'psql');
     await writeFile(psql, timedPsqlScript(join(cluster.binDir, 'psql'), psqlTimes), { mode: 0o755 });
+    const byHand = (target: string) =>
+      shell(`"${createdb}" ${target} && gunzip -c "${file}" | "${psql}" --no-psqlrc --quiet --single-transaction --set=ON_ERROR_STOP=1 -d ${target} > /dev/null`);
     const cases: Case[] = [
       {
         id: 'e',
@@ -172,11 +174,7 @@ async function restorePair(
         label: 'the same object, by hand',
         command: 'createdb && gunzip -c FILE | psql -1 -v ON_ERROR_STOP=1',
         group: 'restore',
-        run: () =>
-          shell(
-            `"${createdb}" ${viaShell} && gunzip -c "${file}" | ` +
-              `"${psql}" --no-psqlrc --quiet --single-transaction --set=ON_ERROR_STOP=1 -d ${viaShell} > /dev/null`,
-          ),
+        run: () => byHand(viaShell),
       },
     ];
     const pair: [Case, Measurement & RestorePhases][] = [];
@@ -188,7 +186,7 @@ async function restorePair(
     // rounds that fell on one tool more often than on the other.
     const warmUp = `bench_restore_warm_up_${round}`;
     await cluster.query(database.database, 'CHECKPOINT');
-    await shell(`"${createdb}" ${warmUp} && gunzip -c "${file}" | "${psql}" --no-psqlrc --quiet --single-transaction --set=ON_ERROR_STOP=1 -d ${warmUp} > /dev/null`);
+    await byHand(warmUp);
     await cluster.dropDatabase(warmUp);
     for (const item of round % 2 ? cases : [...cases].reverse()) {
       // Each restore starts on a quiet server: the previous one's dirty pages
