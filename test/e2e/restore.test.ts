@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tableFingerprints, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
+import { runCli, startCli, tableFingerprints, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
 import { backUp, flipByte, logLines, printedSecrets, referenceEnv, truncate, userTables } from './restore-fixtures.js';
 
 const pg = usePostgres();
@@ -209,6 +209,24 @@ describe('backupctl restore', () => {
       expect(result.stderr).toContain(`Error: gzip could not decode ${key}: unexpected end of file`);
       expect(await userTables(pg, target)).toEqual([]);
     });
+  });
+
+  it('Ctrl-C (SIGINT) in the middle of a restore --create: rolled back, the new database dropped again', async () => {
+    // Big enough that psql is still reading when the signal comes.
+    const big = uniqueName('big_sigint');
+    await pg.createDatabase(big);
+    await pg.psql(big, 'CREATE TABLE blobs AS SELECT i, md5(i::text) || md5((i * 7)::text) AS t FROM generate_series(1, 300000) AS i');
+    const key = await copyOf('clara', { DATABASE_URL: pg.url(big) });
+    const target = uniqueName('clara_interrupted');
+    const restore = startCli(['restore', 'clara', '--key', key, '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+    await restore.waitForOutput(/Restoring into PostgreSQL/, 'stderr');
+    expect(await databaseExists(target)).toBe(true);
+    restore.child.kill('SIGINT');
+    const result = await restore.result;
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Error: .*aborted/);
+    expect(logLines(result)).toContain(`Dropped 127.0.0.1:${pg.port}/${target} again: the restore failed`);
+    expect(await databaseExists(target)).toBe(false);
   });
 
   it('says clearly when there is no such backup, and leaves no database behind', async () => {
