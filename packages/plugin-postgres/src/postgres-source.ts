@@ -115,9 +115,8 @@ export function createPostgresSource(
     restore: restoreCapability.restore,
     prepareRestore: restoreCapability.prepareRestore,
     ...(dumpsGlobals ? {} : { createScratch, countRows }),
-    // Whole servers: a part restores into the target's server, into its own database (or, for globals, `postgres`):
-    // its own restore, which maps the target first, so no early preparation of the unmapped one.
-    ...(options.dump ? { restore: wholeServerRestore(options.dump, restoreCapability.restore, restoreContext), prepareRestore: undefined } : {}),
+    // Whole servers: a part restores into the target's server, into its own database (or, for globals, `postgres`).
+    ...(options.dump ? wholeServerRestore(options.dump, restoreCapability, restoreContext) : {}),
 
     // Whole servers (databases, globals): one part per database, globals first; whole-server.ts.
     async expand(signal, known) {

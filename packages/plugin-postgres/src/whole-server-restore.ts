@@ -1,10 +1,10 @@
-import type { SourceInstance } from '@backupctl/runner';
+import type { RestoreTarget, SourceInstance } from '@backupctl/runner';
 import { parseConnectionUrl } from './connection-url.js';
 import type { RestoreContext } from './postgres-restore.js';
 import { restoreGlobals } from './restore-globals.js';
 import { urlWithDatabase } from './whole-server.js';
 
-type Restore = NonNullable<SourceInstance['restore']>;
+type RestoreCapability = Required<Pick<SourceInstance, 'restore' | 'prepareRestore'>>;
 
 /**
  * The restore of one part of a whole-server job. `--target-url` names the
@@ -13,14 +13,29 @@ type Restore = NonNullable<SourceInstance['restore']>;
  * database, first, skipping what already exists (restore-globals.ts).
  * Without a target URL, each goes back where it came from; with
  * `exactDatabase` (verify's scratch database), a database part goes into the
- * database the URL names.
+ * database the URL names. A database part is prepared early like any
+ * database (its target mapped first); globals have nothing to prepare.
  */
-export function wholeServerRestore(dump: 'database' | 'globals', restoreDatabase: Restore, source: RestoreContext): Restore {
+export function wholeServerRestore(
+  dump: 'database' | 'globals',
+  database: RestoreCapability,
+  source: RestoreContext,
+): Pick<SourceInstance, 'restore' | 'prepareRestore'> {
+  if (dump === 'database') {
+    const mapped = (target: RestoreTarget): RestoreTarget => ({
+      ...target,
+      url: target.url === undefined || target.exactDatabase ? target.url : urlWithDatabase(target.url, source.settings.database),
+    });
+    return {
+      restore: (input, target, signal) => database.restore(input, mapped(target), signal),
+      prepareRestore: (target, signal) => database.prepareRestore(mapped(target), signal),
+    };
+  }
+  return { restore: restoreGlobalsPart(source), prepareRestore: undefined };
+}
+
+function restoreGlobalsPart(source: RestoreContext): NonNullable<SourceInstance['restore']> {
   return async (input, target, signal) => {
-    if (dump === 'database') {
-      const url = target.url === undefined || target.exactDatabase ? target.url : urlWithDatabase(target.url, source.settings.database);
-      return restoreDatabase(input, { ...target, url }, signal);
-    }
     const { context } = source;
     let settings = source.settings;
     const secrets = [...source.settings.secrets];
