@@ -28,7 +28,9 @@ import {
   withClient,
   withServerClient,
   type ConnectOptions,
+  type TargetContents,
 } from './target-database.js';
+import type { PostgresVersion } from './server-version.js';
 
 /** What restore needs from the source: its connection, retry options and seams. */
 export interface RestoreContext {
@@ -42,6 +44,17 @@ export interface RestoreContext {
   env?: NodeJS.ProcessEnv;
   /** Where versioned client directories are searched (default /usr/lib/postgresql). */
   searchRoots?: readonly string[];
+}
+
+/** What a database created from template0 holds: the `public` schema, empty. */
+const NEW_DATABASE_CONTENTS: TargetContents = { tables: [], schemas: ['public'] };
+
+/** Both results, once both settled (neither left running unwatched); the first one's error wins. */
+async function bothSettled<A, B>(first: Promise<A>, second: Promise<B>): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return [a.value, b.value];
 }
 
 /** PostgreSQL limits identifiers to 63 bytes. */
@@ -111,17 +124,30 @@ export function createRestoreCapability(
         logger.warn(`Could not drop ${where} after ${why}: ${(error as Error).message}`);
       }
     };
+    const toolOptions = { env: source.env, searchRoots: source.searchRoots };
+    // psql is looked for (its `--version` run) while the server works on the target.
+    const findPsql = (server: PostgresVersion) =>
+      requirePgTool('psql', server, where, toolOptions).catch((error: unknown) => {
+        throw restoreFailed(error, 'psql');
+      });
     try {
       const options = connectOptions(signal);
-      if (target.create) {
-        await withServerClient(settings, options, (client) => createDatabase(client, settings.database, where));
-        created = true;
-        news.push(`Created database ${where}`);
-      }
-      const { server, contents } = await withClient(settings, options, async (client) => ({
-        server: await readServerVersion(client),
-        contents: await inspectTarget(client),
-      }));
+      const { server, contents, psql } = target.create
+        ? await withServerClient(settings, options, async (client) => {
+            const server = await readServerVersion(client);
+            const [creating, finding] = await Promise.allSettled([createDatabase(client, settings.database, where), findPsql(server)]);
+            if (creating.status === 'rejected') throw creating.reason;
+            created = true;
+            news.push(`Created database ${where}`);
+            if (finding.status === 'rejected') throw finding.reason;
+            // Copied from template0, which no one can change: nothing to look at in it.
+            return { server, contents: NEW_DATABASE_CONTENTS, psql: finding.value };
+          })
+        : await withClient(settings, options, async (client) => {
+            const server = await readServerVersion(client);
+            const [contents, psql] = await bothSettled(inspectTarget(client), findPsql(server));
+            return { server, contents, psql };
+          });
       const { tables, schemas } = contents;
       if (tables.length > 0 && !target.replace) {
         throw new BackupctlError(
@@ -132,10 +158,6 @@ export function createRestoreCapability(
         );
       }
       const replacing = target.replace && (tables.length > 0 || schemas.some((schema) => schema !== 'public'));
-      const toolOptions = { env: source.env, searchRoots: source.searchRoots };
-      const psql = await requirePgTool('psql', server, where, toolOptions).catch((error: unknown) => {
-        throw restoreFailed(error, 'psql');
-      });
 
       const restoreInto = async (input: Readable, restoreSignal: AbortSignal): Promise<RestoreResult> => {
         for (const line of news.splice(0)) logger.info(line);
