@@ -253,20 +253,33 @@ describe('restoreJob with a source that prepares its target (prepareRestore)', (
     expect(seen.targets).toEqual([]);
   });
 
-  it('reports a target that could not be prepared once the backup is found, without reading the object', async () => {
+  it('reports a target that could not be prepared once the backup is found, closing the object unread', async () => {
     const { source, calls } = preparingSource({ fail: new Error('db.example:5432/new already has 3 tables') });
     const store = storeWith(gzipSync(sql));
-    let read = false;
-    store.get = async () => {
-      read = true;
-      return Readable.from([]);
-    };
+    let opened: Readable | undefined;
+    store.get = async () => (opened = Readable.from([gzipSync(sql)]));
     await expect(restoreJob(jobWith(source, store), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
       code: 'RESTORE_FAILED',
       message: 'fake restore: db.example:5432/new already has 3 tables',
     });
-    expect(read).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(opened?.readableDidRead).toBe(false);
+    expect(opened?.destroyed).toBe(true);
     expect(calls).toEqual(['prepare new-db']);
+  });
+
+  it('closes the object it opened unread when the record says it is truncated', async () => {
+    const body = gzipSync(sql);
+    const store = storeWith(body.subarray(0, 100), checksumOf(body));
+    const get = store.get.bind(store);
+    let opened: Readable | undefined;
+    store.get = async (key, signal) => (opened = await get(key, signal));
+    await expect(restoreJob(jobWith(recordingSource().source, store), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(opened?.readableDidRead).toBe(false);
+    expect(opened?.destroyed).toBe(true);
   });
 
   it('stops a preparation still under way when the backup is missing, instead of waiting for it', async () => {

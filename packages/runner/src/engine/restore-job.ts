@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../api/context.js';
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { Lifecycle, RestoreResult, RestoreTarget, SinkInstance, SourceInstance, TransformInstance } from '../api/plugin.js';
@@ -85,6 +86,7 @@ export async function withRestoreStages<T>(
     }
     if (prepare && typeof source.prepareRestore === 'function') {
       preparation = new TargetPreparation(source as Required<Pick<typeof source, 'prepareRestore'>>, prepare, environment.signal);
+      await preparation.headStart();
     }
     const transforms: RestoreStages['transforms'] = [];
     for (const step of job.transforms) {
@@ -129,24 +131,6 @@ export async function restoreBackup(
   const started = now();
   const name = path.posix.basename(backup.key);
 
-  const record = await call(() => readBackupRecord(store, backup.key, signal), ErrorCodes.STORE_FAILED, job.sink, 'readMetadata', job.name);
-  if (!record) {
-    logger.warn(
-      `No checksum recorded for ${backup.key} (not written by backupctl?): restoring it without SHA-256 verification; only the transforms' own checks (gzip's CRC) detect damage`,
-    );
-  } else if (record.size !== backup.size) {
-    // Cheapest possible refusal: the store already says the size is wrong.
-    throw new BackupctlError(
-      ErrorCodes.CHECKSUM_MISMATCH,
-      `${backup.key} is ${backup.size < record.size ? 'truncated' : 'longer than recorded'}: the store holds ${backup.size} bytes, ${record.size} were recorded at backup time`,
-      { job: job.name, hint: 'the stored object was altered after the backup; restore an older backup (backupctl ls) and check the storage' },
-    );
-  }
-  logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${formatUtcTime(backup.time)}` : ''})`);
-  // The backup is there: now a target that could not be readied says why.
-  const preparation = stages.preparation?.target === target ? stages.preparation : undefined;
-  if (preparation) await call(() => preparation.ready(), ErrorCodes.RESTORE_FAILED, job.source, 'restore', job.name);
-
   const controller = new AbortController();
   let decoded: DecodedBackup | undefined;
   const onOuterAbort = () => {
@@ -154,9 +138,33 @@ export async function restoreBackup(
     decoded?.stop(true);
   };
   signal.addEventListener('abort', onOuterAbort, { once: true });
+  // The object is opened while its record is read and the target readied
+  // (one round trip to the store less before the first byte); its errors
+  // still come after theirs, and an object not restored is closed unread.
+  const opening = call(() => store.get(backup.key, controller.signal), ErrorCodes.STORE_FAILED, job.sink, 'get', job.name);
+  opening.catch(() => undefined);
+  let body: Readable | undefined;
 
   try {
-    const body = await call(() => store.get(backup.key, controller.signal), ErrorCodes.STORE_FAILED, job.sink, 'get', job.name);
+    const record = await call(() => readBackupRecord(store, backup.key, signal), ErrorCodes.STORE_FAILED, job.sink, 'readMetadata', job.name);
+    if (!record) {
+      logger.warn(
+        `No checksum recorded for ${backup.key} (not written by backupctl?): restoring it without SHA-256 verification; only the transforms' own checks (gzip's CRC) detect damage`,
+      );
+    } else if (record.size !== backup.size) {
+      // Cheapest possible refusal: the store already says the size is wrong.
+      throw new BackupctlError(
+        ErrorCodes.CHECKSUM_MISMATCH,
+        `${backup.key} is ${backup.size < record.size ? 'truncated' : 'longer than recorded'}: the store holds ${backup.size} bytes, ${record.size} were recorded at backup time`,
+        { job: job.name, hint: 'the stored object was altered after the backup; restore an older backup (backupctl ls) and check the storage' },
+      );
+    }
+    logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${formatUtcTime(backup.time)}` : ''})`);
+    // The backup is there: now a target that could not be readied says why.
+    const preparation = stages.preparation?.target === target ? stages.preparation : undefined;
+    if (preparation) await call(() => preparation.ready(), ErrorCodes.RESTORE_FAILED, job.source, 'restore', job.name);
+
+    body = await opening;
     const decoders = [...stages.transforms].reverse().map(({ step, instance }) => ({ step, stream: instance.decode() }));
     decoded = decodeStored(body, decoders, {
       key: backup.key,
@@ -196,6 +204,10 @@ export async function restoreBackup(
     };
   } finally {
     signal.removeEventListener('abort', onOuterAbort);
+    if (!body) {
+      controller.abort(new Error('the restore did not go ahead'));
+      void opening.then((unread) => unread.destroy(), () => undefined);
+    }
   }
 }
 
