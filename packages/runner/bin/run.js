@@ -38,5 +38,5 @@ if ((command === 'run' || command === 'serve') && nodeMajor >= 20 && nodeMajor <
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
-const { execute } = await import('@oclif/core');
+const { execute } = await import('@oclif/core/execute');
 await execute({ dir: import.meta.url });

@@ -182,4 +182,25 @@ jobs:
     expect(selectJobs(pipeline, ['clara']).map((job) => job.name)).toEqual(['clara']);
     expect(() => selectJobs(pipeline, ['nope'])).toThrow(/no job "nope" in .*p.yml/);
   });
+
+  it('with jobs, loads only their plugins: another job\'s missing plugin does not stop a restore', async () => {
+    await write('fake-source.mjs', fakeSource);
+    const broken = `  mem0:
+    source: { use: ./missing-source.mjs }
+    sink: { use: file, with: { directory: ./out } }
+`;
+    const file = await write('p.yml', fileSinkJob(broken));
+    const pipeline = await loadPipeline({ file, cwd: dir, env: {}, jobs: ['clara'] });
+    expect(pipeline.jobs.map((job) => job.name)).toEqual(['clara']);
+    expect(pipeline.jobs[0]?.transforms[0]?.options).toEqual({ level: 9 });
+    // The whole file otherwise, as before; and an unknown name loads everything, so selectJobs can name the jobs there are.
+    expect((await issuesOf(loadPipeline({ file, cwd: dir, env: {} }))).join('\n')).toMatch(/jobs\.mem0\.source\.use: .*missing-source\.mjs/);
+    expect((await issuesOf(loadPipeline({ file, cwd: dir, env: {}, jobs: ['nope'] }))).join('\n')).toMatch(/jobs\.mem0\.source\.use/);
+  });
+
+  it('with jobs, still checks the whole file\'s shape', async () => {
+    await write('fake-source.mjs', fakeSource);
+    const file = await write('p.yml', fileSinkJob('  mem0:\n    sink: { use: file }\n'));
+    expect(await issuesOf(loadPipeline({ file, cwd: dir, env: {}, jobs: ['clara'] }))).toEqual(['p.yml:12:5 jobs.mem0.source: is required']);
+  });
 });

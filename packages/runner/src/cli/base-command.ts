@@ -1,4 +1,6 @@
-import { Command, Errors, Flags } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Errors from '@oclif/core/errors';
+import * as Flags from '@oclif/core/flags';
 import { setYoungGenerationCollector } from '../engine/buffer-reclaimer.js';
 import { createLogger, type LogFormat } from '../engine/logger.js';
 import { Secrets } from '../engine/redact.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 
 /** --port and --host, shared by `serve` and `run --serve`. */
 export const serverFlags = {

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { backupListItems, formatBackupList } from '../engine/format-backup-list.js';
 import { listBackups } from '../engine/list-backups.js';

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../cli/base-command.js';
 import { EXIT_BAD_INPUT } from '../cli/report-error.js';
 import { formatOptionsTable, formatPluginList, pluginsAreUsable } from '../engine/format-plugin-list.js';

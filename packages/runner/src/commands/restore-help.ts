@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { listBackupsOf } from '../engine/list-backups.js';
 import { expandStoredJob } from '../engine/expand-job.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { restoreJob, type RestoredBackup } from '../engine/restore-job.js';
 import { restoreExpandedJob } from '../engine/restore-expanded.js';
@@ -42,7 +43,7 @@ export default class Restore extends BaseCommand {
     const { args, flags } = await this.parse(Restore);
     this.secrets.add(flags['target-url']);
     const logger = this.createLogger();
-    const pipeline = await loadPipeline({ file: args.file });
+    const pipeline = await loadPipeline({ file: args.file, jobs: [args.job] });
     const [job] = selectJobs(pipeline, [args.job]);
     const cancel = abortOnSignals();
     let restored: RestoredBackup | RestoredBackup[];

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { runPipeline, type RunPipelineOptions, type RunSummary } from '../engine/run-pipeline.js';
 import { runnerVersion } from '../package-info.js';

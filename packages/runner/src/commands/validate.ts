@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { loadPipeline, type LoadedJob } from '../config/load-pipeline.js';
 import { abortOnSignals } from '../cli/abort-on-signals.js';
 import { BaseCommand } from '../cli/base-command.js';

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { isBackupctlError } from '../api/errors.js';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
 import { formatSize } from '../engine/format-size.js';
@@ -41,7 +42,7 @@ export default class Verify extends BaseCommand {
     const { args, flags } = await this.parse(Verify);
     this.secrets.add(flags['scratch-url']);
     const logger = this.createLogger();
-    const pipeline = await loadPipeline({ file: args.file });
+    const pipeline = await loadPipeline({ file: args.file, jobs: [args.job] });
     const [job] = selectJobs(pipeline, [args.job]);
     const cancel = abortOnSignals();
     let outcome: VerifyOutcome | ExpandedVerifyOutcome;

@@ -16,7 +16,7 @@ export interface SchemaProblem {
 // meta-schema compiles that first (a sixth of a start-up's ajv time), so it
 // is done where a schema can be wrong, for plugins found on disk
 // (`schemaDefectOf`), and for the pipeline's and the built-ins' in the tests.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false, verbose: true, validateSchema: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: false, verbose: true, validateSchema: false, code: { optimize: false } });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** What makes `schema` not a JSON Schema ajv can use, or undefined when it is one. */

@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import { runnerPackageDir } from '../package-info.js';
 import { parsePipelineText, plainPipelineSource, type PipelineSource } from './source-text.js';
@@ -36,6 +35,8 @@ export async function findPipeline(
   }
 
   // cosmiconfig finds the file; we parse it ourselves to keep line numbers.
+  // Loaded only to search: a run given its file (a cron job, a restore) skips its ~15 ms.
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('backupctl', {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'project',

@@ -50,6 +50,13 @@ export interface LoadOptions {
   file?: string;
   cwd?: string;
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Load the plugins of these jobs only, when the file has them all: a
+   * restore needs its own job's, and neither waits for nor fails on another
+   * job's plugin. The file's shape is still checked whole; the other jobs
+   * are left out of `jobs`.
+   */
+  jobs?: readonly string[];
 }
 
 /**
@@ -80,8 +87,10 @@ export async function loadPipeline(options: LoadOptions = {}): Promise<LoadedPip
   // Each `use:` resolved once per file: jobs share their plugins.
   const plugins = new Map<string, Promise<ResolvedPlugin>>();
   const jobs: LoadedJob[] = [];
+  const wanted = options.jobs?.length && options.jobs.every((name) => Object.hasOwn(file.jobs!, name)) ? new Set(options.jobs) : undefined;
   for (const [name, rawJob] of Object.entries(file.jobs)) {
-    if (!misshapen.has(name)) jobs.push(await loadJob(name, rawJob, { env, baseDir, source, report, plugins }));
+    if (misshapen.has(name) || (wanted && !wanted.has(name))) continue;
+    jobs.push(await loadJob(name, rawJob, { env, baseDir, source, report, plugins }));
   }
   if (issues.length) throw new ConfigError(issues);
   return { file: source.file, origin, jobs, raw: source.value };
