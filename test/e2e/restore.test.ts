@@ -229,6 +229,19 @@ describe('backupctl restore', () => {
     expect(await databaseExists(target)).toBe(false);
   });
 
+  it('--create with a psql that cannot run: one line saying so, and the database it created is dropped again', async () => {
+    // The database is created while psql is looked for: a failed look-up must not leave it behind.
+    const target = uniqueName('clara_no_psql');
+    const psqlPath = path.join(os.tmpdir(), `${uniqueName('no-psql')}`);
+    const result = await runCli(['restore', 'clara', '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target), PSQL_PATH: psqlPath } });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(`Error: psql at ${psqlPath} is not an executable file (fix the path given in the options or in PSQL_PATH)`);
+    expect(logLines(result).filter((line) => !line.startsWith('Clara DB: restoring'))).toEqual([
+      `Created database 127.0.0.1:${pg.port}/${target} and dropped it again: the restore could not start`,
+    ]);
+    expect(await databaseExists(target)).toBe(false);
+  });
+
   it('says clearly when there is no such backup, and leaves no database behind', async () => {
     // The default target (the job's own database) has tables and no --yes was given: the missing backup is still what the user hears about.
     const missing = await runCli(['restore', 'clara', '--key', 'clara_20000101_000000.sql.gz'], { env: env() });
