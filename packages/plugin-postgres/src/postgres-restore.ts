@@ -11,6 +11,7 @@ import {
   type SourceInstance,
 } from '@backupctl/runner';
 import type { Readable } from 'node:stream';
+import type { Client } from 'pg';
 import { detectArchiveFormat } from './archive-format.js';
 import { describeSettings, parseConnectionUrl, type ConnectionSettings } from './connection-url.js';
 import { requirePgTool } from './find-pg-tool.js';
@@ -132,22 +133,19 @@ export function createRestoreCapability(
       });
     try {
       const options = connectOptions(signal);
-      const { server, contents, psql } = target.create
-        ? await withServerClient(settings, options, async (client) => {
-            const server = await readServerVersion(client);
-            const [creating, finding] = await Promise.allSettled([createDatabase(client, settings.database, where), findPsql(server)]);
-            if (creating.status === 'rejected') throw creating.reason;
-            created = true;
-            news.push(`Created database ${where}`);
-            if (finding.status === 'rejected') throw finding.reason;
-            // Copied from template0, which no one can change: nothing to look at in it.
-            return { server, contents: NEW_DATABASE_CONTENTS, psql: finding.value };
-          })
-        : await withClient(settings, options, async (client) => {
-            const server = await readServerVersion(client);
-            const [contents, psql] = await bothSettled(inspectTarget(client), findPsql(server));
-            return { server, contents, psql };
-          });
+      // Copied from template0, which no one can change, a new database needs no look inside.
+      const createTarget = async (client: Client): Promise<TargetContents> => {
+        await createDatabase(client, settings.database, where);
+        created = true;
+        news.push(`Created database ${where}`);
+        return NEW_DATABASE_CONTENTS;
+      };
+      // --create connects to the server (the database does not exist yet), else to the target itself.
+      const { server, contents, psql } = await (target.create ? withServerClient : withClient)(settings, options, async (client) => {
+        const server = await readServerVersion(client);
+        const [contents, psql] = await bothSettled(target.create ? createTarget(client) : inspectTarget(client), findPsql(server));
+        return { server, contents, psql };
+      });
       const { tables, schemas } = contents;
       if (tables.length > 0 && !target.replace) {
         throw new BackupctlError(
