@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, tableFingerprints, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
+import { CLI_ENTRY } from '../harness/cli.js';
 import { backUp, flipByte, logLines, printedSecrets, referenceEnv, truncate, userTables } from './restore-fixtures.js';
 
 const pg = usePostgres();
@@ -227,6 +228,25 @@ describe('backupctl restore', () => {
     expect(result.stderr).toMatch(/Error: .*aborted/);
     expect(logLines(result)).toContain(`Dropped 127.0.0.1:${pg.port}/${target} again: the restore failed`);
     expect(await databaseExists(target)).toBe(false);
+  });
+
+  it('restores and verifies a job while another job in the file names a plugin that is not there; validate still reports that job', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'backupctl-beside-broken-'));
+    const file = path.join(directory, 'backupctl.yml');
+    const shipped = await readFile(path.join(path.dirname(CLI_ENTRY), '..', 'examples', 'clara-mem0.yml'), 'utf8');
+    await writeFile(file, `${shipped}\n  reports:\n    source: { use: ./missing-source.mjs }\n    sink: { use: file, with: { directory: ./out } }\n`);
+
+    const target = uniqueName('clara_beside_broken');
+    const restored = await runCli(['restore', 'clara', file, '--key', keys.clara!, '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+    expect(restored.stderr).not.toMatch(/ERROR|WARN|missing-source/);
+    expect(restored.code).toBe(0);
+    expect(await tableFingerprints(pg, target)).toEqual(await tableFingerprints(pg, claraDb));
+    const verified = await runCli(['verify', 'clara', file, '--key', keys.clara!], { env: env() });
+    expect(verified.code).toBe(0);
+
+    const validated = await runCli(['validate', file], { env: env() });
+    expect(validated.code).toBe(2);
+    expect(validated.stderr).toMatch(/backupctl\.yml:\d+:\d+: jobs\.reports\.source\.use: .*missing-source\.mjs/);
   });
 
   it('--create with a psql that cannot run: one line saying so, and the database it created is dropped again', async () => {
