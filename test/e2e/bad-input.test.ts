@@ -1,8 +1,7 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../harness/index.js';
+import { runCli, testTempDir } from '../harness/index.js';
 import { guardSecret } from '../harness/secret-guard.js';
 
 // Bad input, as a table: every case must exit 2 with exactly one line on
@@ -117,7 +116,7 @@ const cases: BadInputCase[] = [
 ];
 
 async function prepare(testCase: BadInputCase): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-bad-input-'));
+  const dir = await testTempDir('backupctl-bad-input-');
   for (const [name, text] of Object.entries(testCase.files ?? {})) {
     await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
     await writeFile(path.join(dir, name), text);

@@ -1,12 +1,11 @@
 // Shared by faults-db.test.ts and faults-s3.test.ts: a database worth a
 // multipart upload, a fault proxy between the CLI and the S3 server, and a
 // pipeline that backs the one up through the other.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { startFaultProxy, s3Operation, type FaultProxy } from '../harness/fault-proxy.js';
-import { uniqueName, type PostgresClient } from '../harness/index.js';
+import { makeTempDir, removeTempDir, uniqueName, type PostgresClient } from '../harness/index.js';
 
 // No gzip, so the dump's size is the upload's: 5 MiB parts, one at a time.
 // DB_RETRY_* let a test of an unreachable database retry; one attempt otherwise.
@@ -47,6 +46,7 @@ export interface FaultFixture {
 export function useFaultFixture(pg: PostgresClient, name: string, rows: number): FaultFixture {
   const database = uniqueName(name);
   let proxy: FaultProxy;
+  let dir: string | undefined;
   let pipelineFile: string;
 
   beforeAll(async () => {
@@ -54,12 +54,13 @@ export function useFaultFixture(pg: PostgresClient, name: string, rows: number):
     await pg.psql(database, `CREATE TABLE big (id int PRIMARY KEY, payload text);
       INSERT INTO big SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, ${rows}) AS g;`);
     proxy = await startFaultProxy(inject('s3').endpoint);
-    const dir = await mkdtemp(path.join(os.tmpdir(), `backupctl-${name}-`));
+    dir = await makeTempDir(`backupctl-${name}-`);
     pipelineFile = path.join(dir, 'backupctl.yml');
     await writeFile(pipelineFile, PIPELINE);
   });
   afterAll(async () => {
     await proxy?.close();
+    await removeTempDir(dir);
   });
   beforeEach(() => {
     proxy.setMode({ kind: 'pass' });

@@ -1,12 +1,11 @@
-import { chmod, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { startFaultProxy } from '../harness/fault-proxy.js';
 import { freePort } from '../harness/postgres.js';
 import { useFaultFixture } from './fault-fixtures.js';
-import { TEST_PG_PASSWORD, runCli, startCli, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
+import { TEST_PG_PASSWORD, runCli, startCli, testTempDir, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
 
 // The database side going wrong, and the run being interrupted: unreachable
 // at start (retried with logged waits), coming up during the retries, its
@@ -169,7 +168,7 @@ describe('database faults', () => {
 
   it('pg_dump older than the server: refused before the dump with what to install; nothing stored', async () => {
     const bucket = await freshBucket();
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-old-pg-dump-'));
+    const dir = await testTempDir('backupctl-old-pg-dump-');
     const fake = path.join(dir, 'pg_dump');
     const ran = path.join(dir, 'ran');
     // Answers --version like pg_dump 9.6; anything else would be a dump: it leaves a mark.

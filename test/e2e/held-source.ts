@@ -1,6 +1,6 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { testTempDir } from '../harness/index.js';
 
 // A source plugin for tests that need a backup in flight: it sends `mib` MiB
 // of random bytes (gzip cannot shrink them below the S3 part size, so parts
@@ -65,7 +65,7 @@ export interface HeldPipelineOptions {
 
 /** Writes the held source and a pipeline file (job `held`, gzip, S3 sink under `backups/held/`, 5 MiB parts); returns the file. */
 export async function writeHeldPipeline(options: HeldPipelineOptions): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-held-'));
+  const dir = await testTempDir('backupctl-held-');
   await writeFile(path.join(dir, 'held-source.mjs'), HELD_SOURCE);
   const file = path.join(dir, 'backupctl.yml');
   await writeFile(

@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { advisoryLockKey } from '../../packages/plugin-postgres/src/advisory-lock.js';
-import { runCli, seedClaraDatabase, startCli, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
+import { runCli, seedClaraDatabase, startCli, testTempDir, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
 
 // Respawn protection, the one-run-at-a-time lock and retention, through the
 // CLI with the default pipeline (S3) and a pipeline file with a file sink.
@@ -226,7 +225,7 @@ describe('retention', () => {
   });
 
   it('with a file sink: keep-daily/weekly/monthly rules keep the newest backup of each period (grandfather-father-son)', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-retention-'));
+    const dir = await testTempDir('backupctl-retention-');
     const folder = path.join(dir, 'store', 'backups', 'clara');
     await mkdir(folder, { recursive: true });
     const old = {

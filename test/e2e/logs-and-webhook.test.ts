@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI_ENTRY, cliEnvironment } from '../harness/cli.js';
 import { startProcess } from '../harness/process.js';
-import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, testTempDir, uniqueName, usePostgres, useS3 } from '../harness/index.js';
 import { writeHeldPipeline } from './held-source.js';
 
 // Structured logs, the progress line, and failure notifications, through the CLI.
@@ -164,7 +163,7 @@ describe('webhook hook', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   async function pipelineFile(): Promise<string> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-webhook-'));
+    const dir = await testTempDir('backupctl-webhook-');
     const file = path.join(dir, 'backupctl.yml');
     await writeFile(
       file,

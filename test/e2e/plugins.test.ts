@@ -1,11 +1,10 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_PG_PASSWORD, runCli, seedClaraDatabase, tableFingerprints, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TEST_PG_PASSWORD, makeTempDir, removeTempDir, runCli, seedClaraDatabase, tableFingerprints, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
 
 // Third-party plugins as a user installs them: the example packages in
 // examples/, named by path in a pipeline file, run by the built CLI.
@@ -68,10 +67,12 @@ beforeAll(async () => {
   await s3.createBucket(bucket);
   identity = await generateIdentity();
   recipient = await identityToRecipient(identity);
-  workDir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-plugins-'));
+  workDir = await makeTempDir('backupctl-plugins-');
   keyFile = path.join(workDir, 'key.txt');
   await writeFile(keyFile, `# created: 2026-02-01T03:00:00Z\n# public key: ${recipient}\n${identity}\n`);
 });
+// workDir holds the identity file and every pipeline directory the tests make.
+afterAll(() => removeTempDir(workDir));
 
 describe('backupctl plugins', () => {
   it('lists each plugin of examples/encrypted.yml with its kind, package, version and where it was loaded from', async () => {

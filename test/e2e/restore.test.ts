@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, tableFingerprints, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
+import { runCli, startCli, tableFingerprints, testTempDir, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
 import { CLI_ENTRY } from '../harness/cli.js';
 import { backUp, flipByte, logLines, printedSecrets, referenceEnv, truncate, userTables } from './restore-fixtures.js';
 
@@ -56,7 +56,7 @@ describe('backupctl restore', () => {
   });
 
   it('round-trips a custom-format job through pg_restore, choosing the backup by --at', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-restore-'));
+    const dir = await testTempDir('backupctl-restore-');
     const file = path.join(dir, 'backupctl.yml');
     await writeFile(
       file,
@@ -231,7 +231,7 @@ describe('backupctl restore', () => {
   });
 
   it('restores and verifies a job while another job in the file names a plugin that is not there; validate still reports that job', async () => {
-    const directory = await mkdtemp(path.join(os.tmpdir(), 'backupctl-beside-broken-'));
+    const directory = await testTempDir('backupctl-beside-broken-');
     const file = path.join(directory, 'backupctl.yml');
     const shipped = await readFile(path.join(path.dirname(CLI_ENTRY), '..', 'examples', 'clara-mem0.yml'), 'utf8');
     await writeFile(file, `${shipped}\n  reports:\n    source: { use: ./missing-source.mjs }\n    sink: { use: file, with: { directory: ./out } }\n`);

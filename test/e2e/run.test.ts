@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
@@ -9,6 +8,7 @@ import {
   TEST_PG_PASSWORD,
   runCli,
   tableFingerprints,
+  testTempDir,
   uniqueName,
   useReferenceDatabases,
   usePostgres,
@@ -149,7 +149,7 @@ describe('backupctl run and validate: bad input', () => {
   });
 
   it('validate reports an unknown plugin and a schema error, each with its line and path, and touches nothing', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-validate-'));
+    const dir = await testTempDir('backupctl-validate-');
     const file = path.join(dir, 'backupctl.yml');
     await writeFile(
       file,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { TransformInstance } from '@backupctl/runner';
 import {
   createMemoryStore,
@@ -122,6 +122,7 @@ describe('age transform: configuration', () => {
 
   it('reads an identity file as age-keygen writes it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'age-plugin-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'key.txt');
     await writeFile(file, `# created: 2026-02-01T03:00:00Z\n# public key: ${recipient}\n${identity}\n`);
     await transformRoundTrip(await ageTransform({ identityFile: file }), dump);
