@@ -140,6 +140,8 @@ describe('backupctl restore', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Error: psql failed restoring into 127\.0\.0\.1:\d+\/clara_conflict_\w+ \(exit code 3\): psql:<stdin>:\d+: ERROR: {2}relation "users" already exists/);
     expect(result.stderr).toContain('nothing was committed');
+    // Said once (psql's exit both fails the restore and settles it).
+    expect(logLines(result).filter((line) => line.includes(' of SQL and was rolled back'))).toHaveLength(1);
     expect(await userTables(pg, target)).toEqual([]);
   });
 

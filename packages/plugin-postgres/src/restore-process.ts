@@ -85,6 +85,7 @@ export function runRestoreProcess(input: Readable, options: RestoreProcessOption
     const pgRestoreStderr = pgRestore ? watchStderr(pgRestore, logger, secrets) : () => '';
 
     let failure: Error | undefined;
+    let settled = false;
     let inputEnded = false;
     let psqlInputEnded = false;
     let psqlClosed = false;
@@ -99,8 +100,10 @@ export function runRestoreProcess(input: Readable, options: RestoreProcessOption
       sqlBytes += chunk.length;
     });
 
+    // Called from each process's exit and from fail(), which an exit may itself call: acts once.
     const settle = (): void => {
-      if (!psqlClosed || !pgRestoreClosed) return;
+      if (settled || !psqlClosed || !pgRestoreClosed) return;
+      settled = true;
       signal.removeEventListener('abort', onAbort);
       // Only now, with psql gone, may its stdin close.
       psql.stdin?.destroy();
