@@ -1,5 +1,6 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { ResolvedS3Options } from './options.js';
+import { s3Sdk } from './sdk.js';
 
 /** The S3Client configuration for resolved options; separate from the client so it can be checked without one. */
 export function s3ClientConfig(options: ResolvedS3Options): S3ClientConfig {
@@ -16,5 +17,5 @@ export function s3ClientConfig(options: ResolvedS3Options): S3ClientConfig {
 
 /** Builds the client a sink instance uses for all its requests; `close()` destroys it. */
 export function createS3Client(options: ResolvedS3Options): S3Client {
-  return new S3Client(s3ClientConfig(options));
+  return new (s3Sdk().S3Client)(s3ClientConfig(options));
 }

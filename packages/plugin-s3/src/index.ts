@@ -4,8 +4,9 @@ import type * as SinkModule from './sink.js';
 
 export { resolveS3Options, s3OptionsSchema, type ResolvedS3Options, type S3Options } from './options.js';
 
-// The AWS SDK is loaded when a sink is created, not with the plugin: reading
-// the schema (validate, plugins --schema) stays instant.
+// The sink's code loads when a sink is created, and the AWS SDK at its first
+// request (sdk.ts), not with the plugin: reading the schema (validate,
+// plugins --schema) stays instant.
 async function loadSink(): Promise<typeof SinkModule> {
   return import('./sink.js');
 }

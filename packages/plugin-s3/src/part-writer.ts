@@ -1,14 +1,6 @@
 import { Writable } from 'node:stream';
-import {
-  ChecksumAlgorithm,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type CompletedPart,
-  type S3Client,
-  type StorageClass,
-} from '@aws-sdk/client-s3';
+import type { CompletedPart, S3Client, StorageClass } from '@aws-sdk/client-s3';
+import { s3Sdk } from './sdk.js';
 
 /** An object to be stored in parts, and how. */
 export interface PartedObject {
@@ -157,14 +149,14 @@ export class PartWriter extends Writable {
     const { client, bucket, key, requestSignal } = this.#options;
     const withChecksums = await this.#checksumsWhenSupported();
     const result = await client.send(
-      new UploadPartCommand({
+      new (s3Sdk().UploadPartCommand)({
         Bucket: bucket,
         Key: key,
         UploadId: uploadId,
         PartNumber: partNumber,
         Body: body,
         ContentLength: body.length,
-        ...(withChecksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
+        ...(withChecksums ? { ChecksumAlgorithm: s3Sdk().ChecksumAlgorithm.CRC32 } : {}),
       }),
       { abortSignal: requestSignal },
     );
@@ -184,13 +176,13 @@ export class PartWriter extends Writable {
       // Never cancelled: a cancelled create may still start an upload on the
       // server, whose id we would then not know to abort it.
       const created = await client.send(
-        new CreateMultipartUploadCommand({
+        new (s3Sdk().CreateMultipartUploadCommand)({
           Bucket: bucket,
           Key: key,
           ContentType: contentType,
           ...(storageClass === undefined ? {} : { StorageClass: storageClass as StorageClass }),
           // With checksums on (when_supported), S3 wants the upload to name the algorithm its parts carry.
-          ...(withChecksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
+          ...(withChecksums ? { ChecksumAlgorithm: s3Sdk().ChecksumAlgorithm.CRC32 } : {}),
         }),
       );
       if (created.UploadId === undefined) throw new Error('S3 answered CreateMultipartUpload without an UploadId');
@@ -207,7 +199,7 @@ export class PartWriter extends Writable {
       const body = this.#buffer?.subarray(0, this.#filled) ?? Buffer.alloc(0);
       this.commitSent = true;
       await client.send(
-        new PutObjectCommand({
+        new (s3Sdk().PutObjectCommand)({
           Bucket: bucket,
           Key: key,
           Body: body,
@@ -233,7 +225,7 @@ export class PartWriter extends Writable {
     const uploadId = await this.#multipartUpload();
     this.commitSent = true;
     await client.send(
-      new CompleteMultipartUploadCommand({
+      new (s3Sdk().CompleteMultipartUploadCommand)({
         Bucket: bucket,
         Key: key,
         UploadId: uploadId,

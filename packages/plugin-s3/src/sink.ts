@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { formatSize, type ArtifactInfo, type Logger, type SinkInstance, type WrittenObject } from '@backupctl/runner';
 import { createS3Client } from './client.js';
 import { describeEndpoint, type ResolvedS3Options } from './options.js';
@@ -18,9 +19,18 @@ export interface S3SinkEnvironment {
 
 /** An S3 sink: writes backups as objects under `prefix` and serves them back as a store. */
 export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvironment): SinkInstance {
-  const client = createS3Client(options);
+  // The client (and with it the AWS SDK, sdk.ts) is made at the first request:
+  // a backup's first is its upload, which starts once pg_dump is running.
+  let client: S3Client | undefined;
+  const s3 = (): S3Client => (client ??= createS3Client(options));
   const endpoint = describeEndpoint(options);
-  const bucket: S3Bucket = { client, bucket: options.bucket, endpoint };
+  const bucket: S3Bucket = {
+    get client() {
+      return s3();
+    },
+    bucket: options.bucket,
+    endpoint,
+  };
   // What a user comparing providers needs to see (--debug); the endpoint holds no credentials (options refuse user:pass@).
   environment.logger.debug(
     `s3: endpoint ${endpoint} (${options.forcePathStyle ? 'path-style' : 'virtual-hosted-style'}), region ${options.region}, ` +
@@ -45,7 +55,7 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
       const size = await uploadStream(
         stream,
         {
-          client,
+          client: s3(),
           bucket: options.bucket,
           key,
           contentType: environment.artifact.contentType,
@@ -70,7 +80,7 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
 
     check: (): Promise<void> => checkBucket(bucket),
     async close(): Promise<void> {
-      client.destroy();
+      client?.destroy();
     },
   };
 }

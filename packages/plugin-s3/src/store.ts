@@ -1,14 +1,8 @@
 import { Readable } from 'node:stream';
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { BackupctlError, ErrorCodes, type StoredObject } from '@backupctl/runner';
 import { isNoSuchKey, toS3Error, type S3Operation } from './errors.js';
+import { s3Sdk } from './sdk.js';
 
 /** DeleteObjects takes at most 1000 keys per request. */
 export const DELETE_BATCH_SIZE = 1000;
@@ -37,7 +31,7 @@ function fail(error: unknown, target: S3Bucket, operation: S3Operation, key?: st
 export async function* listObjects(target: S3Bucket, prefix: string, signal?: AbortSignal): AsyncGenerator<StoredObject> {
   let continuationToken: string | undefined;
   do {
-    const command = new ListObjectsV2Command({
+    const command = new (s3Sdk().ListObjectsV2Command)({
       Bucket: target.bucket,
       Prefix: prefix,
       ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
@@ -60,7 +54,7 @@ export async function* listObjects(target: S3Bucket, prefix: string, signal?: Ab
 export async function getObject(target: S3Bucket, key: string, signal?: AbortSignal): Promise<Readable> {
   let body: unknown;
   try {
-    ({ Body: body } = await target.client.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }), options(signal)));
+    ({ Body: body } = await target.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: target.bucket, Key: key }), options(signal)));
   } catch (error) {
     throw fail(error, target, 'get', key);
   }
@@ -80,7 +74,7 @@ export async function getObject(target: S3Bucket, key: string, signal?: AbortSig
 export async function deleteObjects(target: S3Bucket, keys: readonly string[], signal?: AbortSignal): Promise<void> {
   for (let start = 0; start < keys.length; start += DELETE_BATCH_SIZE) {
     const batch = keys.slice(start, start + DELETE_BATCH_SIZE);
-    const command = new DeleteObjectsCommand({
+    const command = new (s3Sdk().DeleteObjectsCommand)({
       Bucket: target.bucket,
       Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
     });
@@ -106,7 +100,7 @@ export async function deleteObjects(target: S3Bucket, keys: readonly string[], s
 export async function readJson(target: S3Bucket, key: string, signal?: AbortSignal): Promise<unknown> {
   let text: string;
   try {
-    const { Body: body } = await target.client.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }), options(signal));
+    const { Body: body } = await target.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: target.bucket, Key: key }), options(signal));
     text = body === undefined ? '' : await body.transformToString('utf8');
   } catch (error) {
     if (isNoSuchKey(error)) return undefined;
@@ -126,7 +120,7 @@ export async function readJson(target: S3Bucket, key: string, signal?: AbortSign
 
 /** Stores `value` as a JSON document at `key`, replacing what was there. */
 export async function writeJson(target: S3Bucket, key: string, value: unknown, signal?: AbortSignal): Promise<void> {
-  const command = new PutObjectCommand({
+  const command = new (s3Sdk().PutObjectCommand)({
     Bucket: target.bucket,
     Key: key,
     Body: `${JSON.stringify(value, null, 2)}\n`,
@@ -142,7 +136,7 @@ export async function writeJson(target: S3Bucket, key: string, value: unknown, s
 /** Reaches the bucket with the configured credentials (HeadBucket), for `validate --connect`. */
 export async function checkBucket(target: S3Bucket, signal?: AbortSignal): Promise<void> {
   try {
-    await target.client.send(new HeadBucketCommand({ Bucket: target.bucket }), options(signal));
+    await target.client.send(new (s3Sdk().HeadBucketCommand)({ Bucket: target.bucket }), options(signal));
   } catch (error) {
     throw fail(error, target, 'check');
   }

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { AbortMultipartUploadCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
 import { isRecord, toS3Error, type S3ErrorContext } from './errors.js';
 import { MAX_PARTS } from './part-plan.js';
 import { PartWriter, type PartedObject } from './part-writer.js';
+import { s3Sdk } from './sdk.js';
 
 /** Where and how to upload one stream. */
 export interface UploadTarget extends PartedObject {
@@ -128,7 +128,7 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
 async function abortMultipartUpload(uploadId: string | undefined, target: UploadTarget, errorContext: S3ErrorContext): Promise<void> {
   if (uploadId === undefined) return;
   try {
-    await target.client.send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }));
+    await target.client.send(new (s3Sdk().AbortMultipartUploadCommand)({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }));
   } catch (error) {
     // A commit that went through after all leaves no upload to abort (its object was removed above).
     if (isRecord(error) && error.name === 'NoSuchUpload') return;
@@ -156,7 +156,7 @@ function reportOtherError(error: unknown, target: UploadTarget, errorContext: S3
  */
 async function removeLateCommit(target: UploadTarget): Promise<void> {
   try {
-    await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key }));
+    await target.client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: target.bucket, Key: target.key }));
   } catch (error) {
     target.logger.warn(`s3: could not remove s3://${target.bucket}/${target.key}, committed after the run failed; delete it by hand`, {
       error: toS3Error(error, { operation: 'delete', bucket: target.bucket, key: target.key, endpoint: target.endpoint }).message,
