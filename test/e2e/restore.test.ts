@@ -232,7 +232,7 @@ describe('backupctl restore', () => {
     expect(await databaseExists(target)).toBe(false);
   });
 
-  it('restores and verifies a job while another job in the file names a plugin that is not there; validate still reports that job', async () => {
+  it('backs up, restores and verifies a job while another job in the file names a plugin that is not there; validate still reports that job', async () => {
     const directory = await testTempDir('backupctl-beside-broken-');
     const file = path.join(directory, 'backupctl.yml');
     const shipped = await readFile(path.join(path.dirname(CLI_ENTRY), '..', 'examples', 'clara-mem0.yml'), 'utf8');
@@ -245,6 +245,10 @@ describe('backupctl restore', () => {
     expect(await tableFingerprints(pg, target)).toEqual(await tableFingerprints(pg, claraDb));
     const verified = await runCli(['verify', 'clara', file, '--key', keys.clara!], { env: env() });
     expect(verified.code).toBe(0);
+    const ran = await runCli(['run', file, '--job', 'clara', '--json'], { env: env() });
+    expect(ran.stderr).not.toMatch(/ERROR|WARN|missing-source/);
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ ok: true, jobs: [{ job: 'clara', result: 'succeeded' }] });
 
     const validated = await runCli(['validate', file], { env: env() });
     expect(validated.code).toBe(2);

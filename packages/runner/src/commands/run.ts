@@ -45,7 +45,8 @@ export default class Run extends BaseCommand {
       // Up before the pipeline loads, so a platform sees /live at once and /ready when the file proved valid.
       if (flags.serve) service = await startService({ ...options, port: flags.port, host: flags.host, version: runnerVersion() });
       if (service) logger.info(`Health server listening on ${service.url}`, { event: 'listening' });
-      const pipeline = await loadPipeline({ file: args.file });
+      // With --job, only those jobs' plugins load: another job's broken plugin does not stop them (validate reports it).
+      const pipeline = await loadPipeline({ file: args.file, jobs: flags.job });
       logger.debug(`Pipeline: ${pipeline.file}`);
       const jobs = selectJobs(pipeline, flags.job ?? []);
       service?.markReady(jobs);

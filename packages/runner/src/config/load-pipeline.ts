@@ -52,8 +52,8 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /**
    * Load the plugins of these jobs only, when the file has them all: a
-   * restore needs its own job's, and neither waits for nor fails on another
-   * job's plugin. The file's shape is still checked whole; the other jobs
+   * restore, or `run --job`, needs its own job's, and neither waits for nor
+   * fails on another job's plugin. The file's shape is still checked whole; the other jobs
    * are left out of `jobs`.
    */
   jobs?: readonly string[];
