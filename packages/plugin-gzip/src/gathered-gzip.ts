@@ -16,11 +16,20 @@ export interface GatheredGzipOptions {
  * thread pool; gathered, the same compression took 5% less time inside a
  * pg_dump pipeline here. The output is byte for byte what zlib writes for
  * the whole stream.
+ *
+ * The pieces are reused (two or three in all), not allocated anew: a piece
+ * lives through zlib's work on it, long enough for V8 to move it to its old
+ * generation, where a dead Buffer's memory waits for a full collection and
+ * counts towards starting one. A new piece per MiB made V8 run ~80-100 full
+ * collections per 737 MB backup, ~1.5-2 CPU-seconds; reused, 3-6, and the
+ * backup took 12.8-13.4 s instead of 14.3-15.7 s (3 runs each).
  */
 export class GatheredGzip extends Duplex {
   readonly #gzip: Gzip;
   #piece: Buffer | undefined;
   #filled = 0;
+  /** Pieces zlib has finished with. */
+  readonly #spare: Buffer[] = [];
 
   constructor(options: GatheredGzipOptions) {
     super();
@@ -35,8 +44,8 @@ export class GatheredGzip extends Duplex {
     let offset = 0;
     let zlibHasRoom = true;
     while (offset < chunk.length) {
-      // A new piece each time: zlib holds the last one until it has compressed it.
-      this.#piece ??= Buffer.allocUnsafe(PIECE_SIZE);
+      // zlib holds the last piece until it has compressed it: fill another.
+      this.#piece ??= this.#spare.pop() ?? Buffer.allocUnsafeSlow(PIECE_SIZE);
       const copied = chunk.copy(this.#piece, this.#filled, offset);
       this.#filled += copied;
       offset += copied;
@@ -62,13 +71,18 @@ export class GatheredGzip extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#gzip.destroy();
     this.#piece = undefined;
+    this.#spare.length = 0;
     callback(error);
   }
 
   #writePiece(): boolean {
-    const piece = (this.#piece as Buffer).subarray(0, this.#filled);
+    const whole = this.#piece as Buffer;
+    const piece = whole.subarray(0, this.#filled);
     this.#piece = undefined;
     this.#filled = 0;
-    return this.#gzip.write(piece);
+    // The write's callback comes once zlib has consumed the piece: it may be filled again.
+    return this.#gzip.write(piece, (error) => {
+      if (!error && !this.destroyed) this.#spare.push(whole);
+    });
   }
 }
