@@ -1,5 +1,6 @@
 /**
- * Frees dead Buffers while a backup streams, so memory stays flat and low.
+ * Frees dead Buffers while a backup or a restore streams, so memory stays
+ * flat and low.
  *
  * A pipeline churns through Buffers (pg_dump's 64 KiB reads, compressed
  * members, HTTP chunks) much faster than it allocates JS objects. V8 frees a

@@ -1,6 +1,7 @@
 import { PassThrough, pipeline, Transform, type Duplex, type Readable } from 'node:stream';
 import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
 import type { LoadedStep } from '../config/load-pipeline.js';
+import { bufferReclaimer } from './buffer-reclaimer.js';
 import { ChecksumVerifier, type ExpectedChecksum } from './checksum-verifier.js';
 import { wrapError } from './wrap-error.js';
 
@@ -48,9 +49,14 @@ export function decodeStored(body: Readable, decoders: { step: LoadedStep; strea
   const verifier = new ChecksumVerifier(key, expected);
   const tap = new PassThrough();
   let decodedBytes = 0;
+  // As a backup does (buffer-reclaimer.ts): on Node 24 a 737 MB restore ran
+  // 36 full collections without it and peaked at 164-172 MiB; with it 1 and
+  // 128 MiB, and a second less CPU (Node 20: 122-126 -> 105-109 MiB).
+  const reclaim = bufferReclaimer();
   const output = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       decodedBytes += chunk.length;
+      reclaim(chunk.length);
       callback(null, chunk);
     },
   });
