@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatSize } from '@backupctl/runner';
 import {
+  makeTempDir,
   referenceEnv,
+  removeTempDir,
   TEST_PG_PASSWORD,
   runCli,
   uniqueName,
@@ -124,11 +125,9 @@ describe('backupctl ls (default pipeline)', () => {
 describe('backupctl ls (file sinks)', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-ls-'));
+    dir = await makeTempDir('backupctl-ls-');
   });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeTempDir(dir));
 
   it('prints a header per store, and "(none)" for a job without backups', async () => {
     const file = path.join(dir, 'backupctl.yml');

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,9 @@ import type { SourceInstance, SourcePart } from '@backupctl/runner';
 import plugin from '../../packages/plugin-postgres/src/index.js';
 import { fakeContext } from '../../packages/plugin-postgres/test/fake-context.js';
 import {
+  makeTempDir,
   quoteIdentifier,
+  removeTempDir,
   runCli,
   seedClaraDatabase,
   seedMem0Database,
@@ -63,7 +64,7 @@ beforeAll(async () => {
   before = {};
   for (const database of databases) before[database] = await tableFingerprints(pg, database);
 
-  dir = await mkdtemp(path.join(os.tmpdir(), 'backupctl-whole-server-'));
+  dir = await makeTempDir('backupctl-whole-server-');
   file = path.join(dir, 'backupctl.yml');
   await writeFile(
     file,
@@ -91,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const database of databases) await pg.dropDatabase(database);
   await pg.query('postgres', `DROP ROLE IF EXISTS ${quoteIdentifier(role)}`);
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await removeTempDir(dir);
 });
 
 describe('whole servers', () => {
