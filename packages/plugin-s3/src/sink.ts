@@ -22,15 +22,14 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
   // The client (and with it the AWS SDK, sdk.ts) is made at the first request:
   // a backup's first is its upload, which starts once pg_dump is running.
   let client: S3Client | undefined;
-  const s3 = (): S3Client => (client ??= createS3Client(options));
   const endpoint = describeEndpoint(options);
-  const bucket: S3Bucket = {
-    get client() {
-      return s3();
+  const bucket = {
+    get client(): S3Client {
+      return (client ??= createS3Client(options));
     },
     bucket: options.bucket,
     endpoint,
-  };
+  } satisfies S3Bucket;
   // What a user comparing providers needs to see (--debug); the endpoint holds no credentials (options refuse user:pass@).
   environment.logger.debug(
     `s3: endpoint ${endpoint} (${options.forcePathStyle ? 'path-style' : 'virtual-hosted-style'}), region ${options.region}, ` +
@@ -55,7 +54,7 @@ export function createS3Sink(options: ResolvedS3Options, environment: S3SinkEnvi
       const size = await uploadStream(
         stream,
         {
-          client: s3(),
+          client: bucket.client,
           bucket: options.bucket,
           key,
           contentType: environment.artifact.contentType,
