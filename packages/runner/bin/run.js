@@ -13,10 +13,10 @@ const sizedForMemory = command === 'run' || command === 'serve';
 // the next start: a restore, ls or verify starts ~70 ms sooner. Not for `run`
 // and `serve`: the cache costs memory, and on Node 24 a backup's peak RSS
 // was 133 MiB with it against 127 without (medians of 6 alternating runs,
-// 2026-11-27), for 70 ms of its start. The
-// cache lives in NODE_COMPILE_CACHE, else the OS temp dir; where it cannot be
-// written Node carries on without it, silently. NODE_DISABLE_COMPILE_CACHE=1
-// turns it off. Absent on Node 20, where this is a no-op.
+// 2026-11-27), for 70 ms of its start. The cache lives in NODE_COMPILE_CACHE,
+// else the OS temp dir; where it cannot be written Node carries on without
+// it, silently. NODE_DISABLE_COMPILE_CACHE=1 turns it off. Absent on Node 20,
+// where this is a no-op.
 if (!sizedForMemory) module.enableCompileCache?.();
 
 // The AWS SDK prints a nine-line NodeVersionSupportWarning on Node 20 into

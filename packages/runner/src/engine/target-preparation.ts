@@ -37,11 +37,12 @@ export class TargetPreparation {
 
   /**
    * Lets the preparation's first round trips (connect, authenticate, send
-   * CREATE DATABASE: ~15-25 ms to a local server) go out before the caller
-   * loads the store's client, which holds this thread for ~0.1-0.2 s (the
-   * AWS SDK). Loaded first, it held up the handshake that long, and the
-   * server's work on the target then started only after it (strace,
-   * 2026-11-27); given this head start, that work overlaps the loading.
+   * CREATE DATABASE: ~15-25 ms to a local server) go out before the
+   * restore's first request to the store loads the store's client, which
+   * holds this thread for ~0.1 s (the AWS SDK). Loaded first, it held up the
+   * handshake that long, and the server's work on the target then started
+   * only after it (strace, 2026-11-27); given this head start, that work
+   * overlaps the loading.
    */
   async headStart(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
