@@ -21,9 +21,10 @@ export { formatRestoreHelp, formatWholeServerRestoreHelp, type RestoreHelpOption
 export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './engine/create-instance.js';
 export {
   checksumDocument,
+  jobRecordDocument,
   LAST_BACKUP,
   readBackupRecord,
-  readLastBackups,
+  readJobRecord,
   recordBackup,
   type BackupRecord,
 } from './engine/backup-records.js';
@@ -39,7 +40,7 @@ export {
   type RetentionPass,
 } from './hooks/retention.js';
 export { hasRetentionRule, selectExpired, type DatedBackup, type RetentionRules } from './hooks/retention-policy.js';
-export { listJobBackups, type JobBackupScan } from './hooks/job-backups.js';
+export { listJobBackups, type JobBackupScan } from './engine/job-backups.js';
 export { flagSchema, parseFlag } from './hooks/flag.js';
 export { chooseBackup, parseAt, pickBackup, type BackupSelection, type ChosenBackup } from './engine/backup-selection.js';
 export { ChecksumVerifier, type ExpectedChecksum } from './engine/checksum-verifier.js';

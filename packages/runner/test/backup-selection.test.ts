@@ -61,7 +61,7 @@ describe('pickBackup', () => {
 });
 
 describe('chooseBackup', () => {
-  const job = { name: 'clara', nameTemplate: '{job}_{timestamp}{ext}' };
+  const job = { name: 'clara', nameTemplate: '{job}_{timestamp}{ext}', extension: '.sql.gz' };
   function store() {
     const memory = createMemoryStore({ prefix: 'backups/clara/', location: 'bucket' });
     for (const key of [

@@ -22,7 +22,7 @@ function optionsFor(plugin: typeof respawn | typeof retention, given: Record<str
 function hookRun(store: MemoryStore, at = now) {
   const lines: string[] = [];
   const logger = createLogger({ secrets: new Secrets(), write: (line) => lines.push(line.slice(22)), now: () => at, debug: true });
-  const run: HookRun = { job: 'clara', store, logger, signal: new AbortController().signal, now: at };
+  const run: HookRun = { job: 'clara', extension: '.sql.gz', store, logger, signal: new AbortController().signal, now: at };
   return { run, lines };
 }
 
@@ -72,10 +72,10 @@ describe('respawn hook', () => {
     const finished = new Date(finishedAt);
     const key = `backups/clara/clara_${finishedAt.replace(/[-:]/g, '').replace('T', '_').slice(0, 15)}.sql.gz`;
     put(store, key);
-    await recordBackup(store, { job: 'clara', key, size: 1, sourceSize: 1, sha256: 'ab', startedAt: finished, finishedAt: finished });
+    await recordBackup(store, { job: 'clara', key, size: 1, sourceSize: 1, sha256: 'ab', startedAt: finished, finishedAt: finished }, context.logger);
   }
 
-  it('skips when last_backup.json records a backup younger than `hours`, saying when it ran and when the next may', async () => {
+  it('skips when the job record says its last backup is younger than `hours`, saying when it ran and when the next may', async () => {
     const store = createMemoryStore({ prefix: 'backups/clara/' });
     await recordAt(store, '2026-01-31T23:48:00Z');
     const { decision } = await beforeRun(store, { hours: 23 });
@@ -224,14 +224,14 @@ describe('retention hook', () => {
 describe('listJobBackups', () => {
   it('follows the job name template, as ls and restore do', async () => {
     const { createMemoryStore } = await import('../src/testing.js');
-    const { listJobBackups } = await import('../src/hooks/job-backups.js');
+    const { listJobBackups } = await import('../src/engine/job-backups.js');
     const { Readable } = await import('node:stream');
     const store = createMemoryStore({ prefix: 'db/' });
     const signal = new AbortController().signal;
     for (const name of ['nightly-clara-20260101_030000.sql.gz', 'clara_20260102_030000.sql.gz', 'notes.txt']) {
       await store.write(Readable.from([Buffer.from(name)]), name, signal);
     }
-    const scan = await listJobBackups(store, { name: 'clara', nameTemplate: 'nightly-{job}-{timestamp}{ext}' });
+    const scan = await listJobBackups(store, { name: 'clara', nameTemplate: 'nightly-{job}-{timestamp}{ext}', extension: '.sql.gz' });
     expect(scan.backups.map((backup) => [backup.key, backup.time.toISOString()])).toEqual([
       ['db/nightly-clara-20260101_030000.sql.gz', '2026-01-01T03:00:00.000Z'],
     ]);

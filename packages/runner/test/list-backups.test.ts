@@ -15,8 +15,26 @@ function sinkStep(create: () => SinkInstance): LoadedStep {
   return { use: 'memory', kind: 'sink', from: 'test', options: {}, path: 'jobs.t.sink', plugin: plugin as never };
 }
 
+/** A source naming its objects `.sql.gz`, as postgres and gzip together do: what tells the job's backups. */
+const sourceStep: LoadedStep = {
+  use: 'fake',
+  kind: 'source',
+  from: 'test',
+  options: {},
+  path: 'jobs.t.source',
+  plugin: definePlugin({
+    name: 'fake',
+    kind: 'source',
+    schema: Type.Object({}),
+    create: (_options, context) => {
+      context.artifact.extension = '.sql.gz';
+      return { open: () => Promise.reject(new Error('not used')) };
+    },
+  }) as never,
+};
+
 function job(name: string, title: string, store: () => SinkInstance, extra: Partial<LoadedJob> = {}): LoadedJob {
-  return { name, title, nameTemplate: '{job}_{timestamp}{ext}', transforms: [], hooks: [], sink: sinkStep(store), ...extra };
+  return { name, title, nameTemplate: '{job}_{timestamp}{ext}', source: sourceStep, transforms: [], hooks: [], sink: sinkStep(store), ...extra };
 }
 
 /** A view of one memory store with its own prefix, as each job's sink would open it. */
@@ -109,8 +127,8 @@ describe('formatBackupList', () => {
 describe('backupNameMatcher', () => {
   it("accepts only the job's own names under the prefix, with a valid timestamp", () => {
     const timeOf = backupNameMatcher({ name: 'clara', nameTemplate: '{job}_{timestamp}{ext}' }, 'backups/clara/');
-    expect(timeOf('backups/clara/clara_20260201_030000.sql.gz')).toEqual(new Date('2026-02-01T03:00:00Z'));
-    expect(timeOf('backups/clara/clara_20260201_030000')).toEqual(new Date('2026-02-01T03:00:00Z'));
+    expect(timeOf('backups/clara/clara_20260201_030000.sql.gz')).toEqual({ time: new Date('2026-02-01T03:00:00Z'), extension: '.sql.gz' });
+    expect(timeOf('backups/clara/clara_20260201_030000')).toEqual({ time: new Date('2026-02-01T03:00:00Z'), extension: '' });
     for (const other of [
       'backups/clara/clara_x_20260201_030000.sql.gz', // another job sharing the prefix
       'backups/clara/notes.txt',
@@ -125,7 +143,7 @@ describe('backupNameMatcher', () => {
 
   it('follows a custom name template, sub-directories included', () => {
     const timeOf = backupNameMatcher({ name: 'db.main', nameTemplate: 'nightly/{job}-{timestamp}{ext}' }, '');
-    expect(timeOf('nightly/db.main-20260201_030000.dump')).toEqual(new Date('2026-02-01T03:00:00Z'));
+    expect(timeOf('nightly/db.main-20260201_030000.dump')).toEqual({ time: new Date('2026-02-01T03:00:00Z'), extension: '.dump' });
     expect(timeOf('nightly/dbxmain-20260201_030000.dump')).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type RestoreTarget, type SourceInstance } from '../src/index.js';
+import { definePlugin, Type, type PluginContext, type RestoreTarget, type SourceInstance } from '../src/index.js';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { checksumDocument } from '../src/engine/backup-records.js';
 import { RECLAIM_EVERY_BYTES, setYoungGenerationCollector } from '../src/engine/buffer-reclaimer.js';
@@ -16,7 +16,7 @@ import { createMemoryStore, type MemoryStore } from '../src/testing.js';
 const sql = Buffer.from('INSERT INTO t VALUES (1);\n'.repeat(40_000));
 const KEY = 'backups/clara/clara_20260201_030000.sql.gz';
 
-function step(kind: LoadedStep['kind'], use: string, create: () => unknown): LoadedStep {
+function step(kind: LoadedStep['kind'], use: string, create: (...args: never[]) => unknown): LoadedStep {
   return { use, kind, from: 'test', options: {}, path: `jobs.clara.${use}`, plugin: definePlugin({ name: use, kind, schema: Type.Object({}), create: create as never }) as never };
 }
 
@@ -51,8 +51,11 @@ function jobWith(source: SourceInstance, store: MemoryStore): LoadedJob {
     name: 'clara',
     title: 'Clara DB',
     nameTemplate: '{job}_{timestamp}{ext}',
-    source: step('source', 'fake', () => source),
-    transforms: [step('transform', 'gzip', () => ({ encode: () => createGzip(), decode: () => createGunzip() }))],
+    // Each stage names its layer of the objects, as the real plugins do: `.sql.gz`.
+    source: step('source', 'fake', (_options: unknown, context: PluginContext) => ((context.artifact.extension += '.sql'), source)),
+    transforms: [
+      step('transform', 'gzip', (_options: unknown, context: PluginContext) => ((context.artifact.extension += '.gz'), { encode: () => createGzip(), decode: () => createGunzip() })),
+    ],
     sink: step('sink', 'memory', () => store),
     hooks: [],
   };

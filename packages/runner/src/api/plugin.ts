@@ -196,6 +196,12 @@ export interface HookRun {
    * objects; see backupNameMatcher. The runner always sets it.
    */
   nameTemplate?: string;
+  /**
+   * What fills `{ext}` in this pipeline (`.sql.gz`): an object named by the
+   * template with another extension is the job's only when backupctl
+   * recorded writing it (see listJobBackups). The runner always sets it.
+   */
+  extension?: string;
   /** The job's sink, as a store. */
   store: Store;
   logger: Logger;

@@ -1,6 +1,7 @@
 import { BackupctlError, ErrorCodes } from '../api/errors.js';
 import type { Store, StoredObject } from '../api/store.js';
 import { backupNameMatcher, type BackupNaming } from './backup-name-matcher.js';
+import { listJobBackups, type DatedBackup } from './job-backups.js';
 import { formatUtcTime } from './logger.js';
 import { formatTimestamp } from './object-name.js';
 
@@ -81,11 +82,6 @@ function zoneOffsetMs(zone: string | undefined): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-/** A backup with the time from its name. */
-export interface DatedBackup extends StoredObject {
-  time: Date;
-}
-
 /** Newest first; the same second ordered by key (greater first), so the order never depends on listing order. */
 export function newestFirst(a: { key: string; time: Date }, b: { key: string; time: Date }): number {
   return b.time.getTime() - a.time.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
@@ -104,15 +100,9 @@ export function pickBackup<T extends { key: string; time: Date }>(backups: reado
   return best;
 }
 
-/** The job's backups in the store: objects under the sink's prefix named by the job's name template. */
+/** The job's backups in the store (listJobBackups' rule), in listing order. */
 export async function listDatedBackups(store: Store, job: BackupNaming, signal?: AbortSignal): Promise<DatedBackup[]> {
-  const timeOf = backupNameMatcher(job, store.prefix);
-  const backups: DatedBackup[] = [];
-  for await (const object of store.list(store.prefix, signal)) {
-    const time = timeOf(object.key);
-    if (time) backups.push({ ...object, time });
-  }
-  return backups;
+  return (await listJobBackups(store, job, signal)).backups;
 }
 
 /**
@@ -132,7 +122,7 @@ export async function chooseBackup(store: Store, job: BackupNaming, selection: B
     const candidates = [...new Set([selection.key, `${store.prefix}${selection.key}`])];
     for (const key of candidates) {
       for await (const object of store.list(key, signal)) {
-        if (object.key === key) return { ...object, time: backupNameMatcher(job, store.prefix)(key) };
+        if (object.key === key) return { ...object, time: backupNameMatcher(job, store.prefix)(key)?.time };
       }
     }
     throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `no object ${selection.key} in ${where}`, {

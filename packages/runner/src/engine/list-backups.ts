@@ -2,6 +2,7 @@ import type { LoadedJob } from '../config/load-pipeline.js';
 import { listDatedBackups, newestFirst } from './backup-selection.js';
 import { expandStoredJob } from './expand-job.js';
 import type { InstanceEnvironment } from './create-instance.js';
+import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
 
 /** One backup in a store. */
@@ -53,8 +54,9 @@ export async function listBackupsOf(
     // A skipped job whose sink options are incomplete here has nothing to
     // list; any other job without a sink is a configuration error to report.
     if (!job.sink && job.skipReason) continue;
+    const extension = await jobExtension(job, environment);
     await withStore(job, environment, async (store) => {
-      const dated = await listDatedBackups(store, job, environment.signal);
+      const dated = await listDatedBackups(store, { ...job, extension }, environment.signal);
       const backups: BackupEntry[] = dated.map(({ key, size, time }) => ({ key, size, time })).sort(newestFirst);
       listing.push({ location: store.location, job: job.name, title: job.title, backups });
     });

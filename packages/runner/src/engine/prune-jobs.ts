@@ -2,6 +2,7 @@ import type { Logger } from '../api/context.js';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { expandStoredJob } from './expand-job.js';
 import retention, { applyRetention, type RetentionOptions } from '../hooks/retention.js';
+import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
 import type { Secrets } from './redact.js';
 
@@ -52,6 +53,7 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
       results.push({ job: job.name, status: 'skipped', reason: skip, expired: [], kept: 0 });
       continue;
     }
+    const extension = await jobExtension(job, { logger, secrets: options.secrets, signal });
     await withStore(job, { logger, secrets: options.secrets, signal }, async (store) => {
       const startedAt = now();
       logger.info(`${job.title} prune${options.dryRun ? ' (dry run)' : ''}: ${store.location}/${store.prefix}`);
@@ -62,6 +64,7 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
         const outcome = await applyRetention(step.options as RetentionOptions, {
           job: job.name,
           nameTemplate: job.nameTemplate,
+          extension,
           store,
           logger,
           now: startedAt,

@@ -20,6 +20,8 @@ export interface RestoreStages {
   source: SourceInstance & { restore: NonNullable<SourceInstance['restore']> };
   transforms: { step: LoadedStep; instance: TransformInstance }[];
   store: SinkInstance;
+  /** What the job's stages name its objects with (`.sql.gz`): which of the store's objects are its backups. */
+  extension: string;
   /** The target being readied meanwhile (`prepare` given and the source can). */
   preparation?: TargetPreparation;
 }
@@ -96,7 +98,8 @@ export async function withRestoreStages<T>(
     }
     const store = await createInstance(job, job.sink, 'sink', instanceEnvironment);
     opened.push({ step: job.sink, instance: store });
-    return await use({ job, source: source as RestoreStages['source'], transforms, store, preparation });
+    const extension = instanceEnvironment.artifact.extension;
+    return await use({ job, source: source as RestoreStages['source'], transforms, store, extension, preparation });
   } catch (error) {
     failure = error;
     throw error;
@@ -229,7 +232,7 @@ export async function restoreJob(job: LoadedJob, options: RestoreJobOptions): Pr
     job,
     environment,
     async (stages) => {
-      const backup = await call(() => chooseBackup(stages.store, job, options.selection, signal), ErrorCodes.STORE_FAILED, job.sink, 'list', job.name);
+      const backup = await call(() => chooseBackup(stages.store, { ...job, extension: stages.extension }, options.selection, signal), ErrorCodes.STORE_FAILED, job.sink, 'list', job.name);
       const restored = await restoreBackup(stages, backup, options.target, environment);
       options.logger.info(describeRestored(job, restored));
       return restored;

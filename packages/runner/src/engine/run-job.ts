@@ -105,7 +105,16 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const sink: SinkInstance = await create(job.sink, 'sink');
     const hooks: { step: LoadedStep; instance: HookInstance }[] = [];
     for (const step of job.hooks) hooks.push({ step, instance: await create(step, 'hook') });
-    const hookRun: HookRun = { job: job.name, title: job.title, nameTemplate: job.nameTemplate, store: sink, logger, signal: controller.signal, now: startedAt };
+    const hookRun: HookRun = {
+      job: job.name,
+      title: job.title,
+      nameTemplate: job.nameTemplate,
+      extension: artifactInfo.extension,
+      store: sink,
+      logger,
+      signal: controller.signal,
+      now: startedAt,
+    };
 
     const exclusive = await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
     if (exclusive?.skip) {
@@ -136,7 +145,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     });
 
     try {
-      await callStage(job.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, controller.signal), job.name);
+      await callStage(job.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, logger, controller.signal), job.name);
       for (const { step, instance } of hooks) {
         await callHook(step, 'afterCommit', () => instance.afterCommit?.({ ...hookRun, artifact }), job.name);
       }
@@ -151,7 +160,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       });
       logHint(logger, job, failure);
       // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
-      await runOnError(job, opened, failure, logger, startedAt);
+      await runOnError(job, opened, failure, logger, startedAt, artifactInfo.extension);
       return result('failed', { artifact, error: failure });
     }
     return result('succeeded', { artifact });
@@ -162,7 +171,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     controller.abort(failure);
     logger.error(`${job.title} backup failed: ${failure.message}`, { event: 'failed', code: failure.code, durationMs: elapsed() });
     logHint(logger, job, failure);
-    await runOnError(job, opened, failure, logger, startedAt);
+    await runOnError(job, opened, failure, logger, startedAt, artifactInfo.extension);
     return result('failed', { error: failure });
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -283,6 +292,7 @@ async function runOnError(
   error: BackupctlError,
   logger: Logger,
   now: Date,
+  extension: string,
 ): Promise<void> {
   const sink = opened.find(({ step }) => step.kind === 'sink')?.instance as SinkInstance | undefined;
   if (!sink) return;
@@ -295,6 +305,7 @@ async function runOnError(
         job: job.name,
         title: job.title,
         nameTemplate: job.nameTemplate,
+        extension,
         store: sink,
         logger,
         signal: AbortSignal.timeout(30_000),

@@ -82,7 +82,7 @@ async function verifyWithStages(stages: VerifyStages, options: VerifyJobOptions 
   const { signal } = options;
   const now = options.now ?? (() => new Date());
   const started = now();
-  const backup = await chooseBackup(stages.store, job, options.selection, signal);
+  const backup = await chooseBackup(stages.store, { ...job, extension: stages.extension }, options.selection, signal);
   const scratch = await call(() => source.createScratch({ url: options.scratchUrl }, signal), job, 'createScratch');
   options.logger.info(`${job.title}: verifying in scratch database ${scratch.target}`);
   try {

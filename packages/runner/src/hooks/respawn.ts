@@ -41,7 +41,7 @@ export function formatAge(ms: number): string {
  */
 export async function checkRespawn(run: HookRun, hours: number): Promise<SkipDecision | undefined> {
   if (hours <= 0) return undefined;
-  const last = await findLastBackup(run.store, namingOf(run), run.signal);
+  const last = await findLastBackup(run.store, namingOf(run), run.logger, run.signal);
   if (!last) return undefined;
   const nextAllowed = new Date(last.time.getTime() + hours * HOUR_MS);
   if (run.now >= nextAllowed) return undefined;

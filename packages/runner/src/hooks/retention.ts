@@ -1,7 +1,8 @@
 import { Type, definePlugin, type Logger, type Static, type Store } from '../api/index.js';
 // A public helper of @backupctl/runner (exported from src/index.ts).
 import { checksumDocument } from '../engine/backup-records.js';
-import { listJobBackups, namingOf } from './job-backups.js';
+import { listJobBackups } from '../engine/job-backups.js';
+import { namingOf } from './job-backups.js';
 import { hasRetentionRule, selectExpired, type RetentionRules } from './retention-policy.js';
 
 const keepRule = (what: string) =>
@@ -32,6 +33,8 @@ export interface RetentionPass {
   job: string;
   /** The job's object name template; default `{job}_{timestamp}{ext}`. */
   nameTemplate?: string;
+  /** The extension the job's stages produce (see BackupNaming); without it only recorded backups are the job's. */
+  extension?: string;
   store: Store;
   logger: Logger;
   /** The run's start: ages are measured from it. */
@@ -64,12 +67,9 @@ const SHOWN_IGNORED = 10;
  */
 export async function applyRetention(rules: RetentionRules, pass: RetentionPass): Promise<RetentionOutcome> {
   const { store, logger, signal } = pass;
-  const { backups, ignored } = await listJobBackups(store, namingOf(pass), signal);
-  if (ignored.length) {
-    const shown = ignored.slice(0, SHOWN_IGNORED).join(', ');
-    const more = ignored.length > SHOWN_IGNORED ? ` and ${ignored.length - SHOWN_IGNORED} more` : '';
-    logger.info(`Cleanup: ignoring ${plural(ignored.length, 'object')} whose name carries no timestamp: ${shown}${more}`);
-  }
+  const { backups, ignored, foreign } = await listJobBackups(store, namingOf(pass), signal);
+  if (ignored.length) logger.info(`Cleanup: ignoring ${plural(ignored.length, 'object')} whose name carries no timestamp: ${sample(ignored)}`);
+  if (foreign.length) logger.info(`Cleanup: ignoring ${plural(foreign.length, 'object')} that backupctl did not write for ${pass.job}: ${sample(foreign)}`);
   if (!hasRetentionRule(rules)) {
     logger.info(`Cleanup: no retention rule is set for ${pass.job} (days and every keep* are 0), nothing is deleted`);
     return { expired: [], kept: backups.length, ignored };
@@ -91,6 +91,11 @@ export async function applyRetention(rules: RetentionRules, pass: RetentionPass)
   if (expired.length || pass.reportNothing) logger.info(`Cleanup: removed ${expired.length} expired backups`);
   else logger.debug(`Cleanup: nothing expired for ${pass.job} (${plural(kept, 'backup')} kept)`);
   return { expired, kept, ignored };
+}
+
+function sample(keys: readonly string[]): string {
+  const more = keys.length > SHOWN_IGNORED ? ` and ${keys.length - SHOWN_IGNORED} more` : '';
+  return `${keys.slice(0, SHOWN_IGNORED).join(', ')}${more}`;
 }
 
 function plural(count: number, noun: string): string {
