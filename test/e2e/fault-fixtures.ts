@@ -8,14 +8,16 @@ import { startFaultProxy, s3Operation, type FaultProxy } from '../harness/fault-
 import { makeTempDir, removeTempDir, uniqueName, type PostgresClient } from '../harness/index.js';
 
 // No gzip, so the dump's size is the upload's: 5 MiB parts, one at a time.
+// With gzip the repetitive rows shrink to well under one part: a single
+// PutObject, as a small database's backup is.
 // DB_RETRY_* let a test of an unreachable database retry; one attempt otherwise.
-const PIPELINE = `version: 1
+const pipeline = (transforms = ''): string => `version: 1
 jobs:
   big:
     source:
       use: postgres
       with: { url: "\${DATABASE_URL}", retryAttempts: "\${DB_RETRY_ATTEMPTS:-1}", retryDelaySeconds: "\${DB_RETRY_DELAY:-1}" }
-    sink:
+${transforms}    sink:
       use: s3
       with:
         bucket: "\${S3_BUCKET}"
@@ -32,6 +34,8 @@ export interface FaultFixture {
   /** The proxy in front of the S3 server; set to pass and its requests cleared before each test. */
   proxy(): FaultProxy;
   pipelineFile(): string;
+  /** The same job with gzip: its upload is one PutObject. */
+  gzipPipelineFile(): string;
   /** The pipeline's environment, S3 through the proxy. */
   env(bucket: string, overrides?: Record<string, string>): Record<string, string>;
   /** The S3 operations the proxy saw, in order. */
@@ -48,6 +52,7 @@ export function useFaultFixture(pg: PostgresClient, name: string, rows: number):
   let proxy: FaultProxy;
   let dir: string | undefined;
   let pipelineFile: string;
+  let gzipPipelineFile: string;
 
   beforeAll(async () => {
     await pg.createDatabase(database);
@@ -56,7 +61,9 @@ export function useFaultFixture(pg: PostgresClient, name: string, rows: number):
     proxy = await startFaultProxy(inject('s3').endpoint);
     dir = await makeTempDir(`backupctl-${name}-`);
     pipelineFile = path.join(dir, 'backupctl.yml');
-    await writeFile(pipelineFile, PIPELINE);
+    await writeFile(pipelineFile, pipeline());
+    gzipPipelineFile = path.join(dir, 'backupctl-gzip.yml');
+    await writeFile(gzipPipelineFile, pipeline('    transforms: [ { use: gzip } ]\n'));
   });
   afterAll(async () => {
     await proxy?.close();
@@ -71,6 +78,7 @@ export function useFaultFixture(pg: PostgresClient, name: string, rows: number):
     database,
     proxy: () => proxy,
     pipelineFile: () => pipelineFile,
+    gzipPipelineFile: () => gzipPipelineFile,
     env: (bucket, overrides = {}) => ({
       DATABASE_URL: pg.url(database),
       S3_BUCKET: bucket,

@@ -48,6 +48,13 @@ async function expectNothingStored(bucket: string): Promise<void> {
   expect((await s3.getObject(bucket, 'metadata/last_backup.json')).toString('utf8')).toBe(PREVIOUS_METADATA);
 }
 
+/** No warning at all, and none naming an object to delete by hand: the run left none. */
+function expectNoObjectNamed(result: CliResult): void {
+  const output = result.stdout + result.stderr;
+  expect(output.split('\n').filter((line) => line.includes('WARN'))).toEqual([]);
+  expect(output).not.toMatch(/could not remove|by hand|may exist/);
+}
+
 /** A multipart upload was started and then aborted, and never completed. */
 function expectUploadAborted(): void {
   const ops = operations();
@@ -113,6 +120,30 @@ describe('S3 faults during a backup', () => {
     const result = await runCli(['run', fixture.pipelineFile()], { env: env(bucket) });
     expectCleanFailure(result, new RegExp(`bucket ${bucket} does not exist at ${fixture.proxy().url.replace(/\./g, '\\.')}`));
     expect(operations()).not.toContain('UploadPart');
+  });
+
+  // Gzipped, the backup is one PutObject: the request that commits it. S3
+  // refusing that request stored nothing, so no line may send the operator
+  // to delete an object by hand.
+  it('wrong secret key, a backup of one PUT: S3 refused it, nothing stored, and no line says an object may exist', async () => {
+    const bucket = await bucketWithPreviousBackup();
+    const wrongSecret = 'wrong-Secret-7hK4';
+    guardSecret('the wrong S3 secret key', wrongSecret);
+    const result = await runCli(['run', fixture.gzipPipelineFile()], { env: env(bucket, { S3_SECRET_KEY: wrongSecret }) });
+    expectCleanFailure(result, new RegExp(`${fixture.proxy().url.replace(/\./g, '\\.')} rejected the S3 credentials for bucket ${bucket} \\(SignatureDoesNotMatch\\)`));
+    expect(result.stdout + result.stderr).not.toContain(wrongSecret);
+    expect(operations()).toContain('PutObject');
+    expectNoObjectNamed(result);
+    await expectNothingStored(bucket);
+  });
+
+  it('missing bucket, a backup of one PUT: S3 refused it, no bucket created, and no line says an object may exist', async () => {
+    const bucket = uniqueName('faults-missing');
+    const result = await runCli(['run', fixture.gzipPipelineFile()], { env: env(bucket) });
+    expectCleanFailure(result, new RegExp(`bucket ${bucket} does not exist at ${fixture.proxy().url.replace(/\./g, '\\.')}`));
+    expect(operations()).toContain('PutObject');
+    expectNoObjectNamed(result);
+    await expect(s3.listKeys(bucket)).rejects.toMatchObject({ name: 'NoSuchBucket' });
   });
 
   it('HTTP 500 on two requests: the SDK retries them and the backup succeeds intact', async () => {

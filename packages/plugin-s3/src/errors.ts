@@ -102,6 +102,22 @@ export function isNoSuchKey(error: unknown): boolean {
   return name === 'NoSuchKey' || (name === 'NotFound' && status === 404);
 }
 
+/**
+ * True when S3 refused a request: it answered its one attempt with a client
+ * error (4xx: SignatureDoesNotMatch, NoSuchBucket, AccessDenied, ...), so the
+ * request changed nothing. Not a refusal: no answer (network error, timeout,
+ * cancel), where the request may have taken effect; a 5xx, which says the
+ * server failed, not that it did nothing; and an answer to a retry, as an
+ * earlier attempt whose answer was lost may have taken effect (a
+ * CompleteMultipartUpload retried after it committed answers NoSuchUpload).
+ */
+export function isRefusal(error: unknown): boolean {
+  const metadata = isRecord(error) ? error.$metadata : undefined;
+  if (!isRecord(metadata)) return false;
+  const { httpStatusCode: status, attempts } = metadata;
+  return typeof status === 'number' && status >= 400 && status < 500 && (attempts === undefined || attempts === 1);
+}
+
 function target(context: S3ErrorContext): string {
   return `s3://${context.bucket}/${context.key ?? ''}`;
 }

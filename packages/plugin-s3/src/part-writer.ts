@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { CompletedPart, S3Client, StorageClass } from '@aws-sdk/client-s3';
+import { isRefusal } from './errors.js';
 import { s3Sdk } from './sdk.js';
 
 /** An object to be stored in parts, and how. */
@@ -67,8 +68,13 @@ export class PartWriter extends Writable {
 
   /** The multipart upload's id, once CreateMultipartUpload answered. */
   uploadId: string | undefined;
-  /** True once the request that makes the object visible (Complete, or the single PUT) was sent. */
-  commitSent = false;
+  /**
+   * True once the object may exist: from the moment the request that makes it
+   * visible (Complete, or the single PUT) goes out, unless S3 refused that
+   * request (errors.ts, isRefusal), which stores nothing. The caller removes
+   * such an object if the upload fails all the same.
+   */
+  objectMayExist = false;
 
   constructor(options: PartWriterOptions) {
     super();
@@ -197,17 +203,18 @@ export class PartWriter extends Writable {
     if (this.#partsStarted === 0) {
       // It all fits in one part: one PUT, no multipart upload to clean up.
       const body = this.#buffer?.subarray(0, this.#filled) ?? Buffer.alloc(0);
-      this.commitSent = true;
-      await client.send(
-        new (s3Sdk().PutObjectCommand)({
-          Bucket: bucket,
-          Key: key,
-          Body: body,
-          ContentLength: body.length,
-          ContentType: contentType,
-          ...(storageClass === undefined ? {} : { StorageClass: storageClass as StorageClass }),
-        }),
-        { abortSignal: requestSignal },
+      await this.#commit(() =>
+        client.send(
+          new (s3Sdk().PutObjectCommand)({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentLength: body.length,
+            ContentType: contentType,
+            ...(storageClass === undefined ? {} : { StorageClass: storageClass as StorageClass }),
+          }),
+          { abortSignal: requestSignal },
+        ),
       );
       return;
     }
@@ -223,16 +230,31 @@ export class PartWriter extends Writable {
     this.#throwIfPartFailed();
     this.#throwIfDestroyed();
     const uploadId = await this.#multipartUpload();
-    this.commitSent = true;
-    await client.send(
-      new (s3Sdk().CompleteMultipartUploadCommand)({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: [...this.#completed].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0)) },
-      }),
-      { abortSignal: requestSignal },
+    await this.#commit(() =>
+      client.send(
+        new (s3Sdk().CompleteMultipartUploadCommand)({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: [...this.#completed].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0)) },
+        }),
+        { abortSignal: requestSignal },
+      ),
     );
+  }
+
+  /** Sends the request that makes the object visible, keeping `objectMayExist` true to S3's answer. */
+  async #commit(send: () => Promise<unknown>): Promise<void> {
+    // Stopped while waiting for the wire: send nothing, so no object may exist.
+    this.#throwIfDestroyed();
+    this.objectMayExist = true;
+    try {
+      await send();
+    } catch (error) {
+      // A refusal stored nothing; any other failure (no answer, a 5xx, an answer to a retry) may follow a commit.
+      if (isRefusal(error)) this.objectMayExist = false;
+      throw error;
+    }
   }
 
   #allocateBuffer(): Buffer {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
-import { isRecord, toS3Error, type S3ErrorContext } from './errors.js';
+import { isNoSuchKey, isRecord, toS3Error, type S3ErrorContext } from './errors.js';
 import { MAX_PARTS } from './part-plan.js';
 import { PartWriter, type PartedObject } from './part-writer.js';
 import { s3Sdk } from './sdk.js';
@@ -97,13 +97,14 @@ export async function uploadStream(input: Readable, target: UploadTarget, signal
     } catch (error) {
       requests.abort(failure ?? error);
       await writer.settled();
-      if (writer.commitSent) await removeLateCommit(target);
+      if (writer.objectMayExist) await removeLateCommit(target);
       await abortMultipartUpload(writer.uploadId, target, errorContext);
       if (failure === undefined) throw toS3Error(error, errorContext);
       if (error !== failure) reportOtherError(error, target, errorContext);
       throw failure;
     }
     if (failure !== undefined) {
+      // The commit was accepted, but the input failed or the run was aborted meanwhile.
       await removeLateCommit(target);
       throw failure;
     }
@@ -150,15 +151,18 @@ function reportOtherError(error: unknown, target: UploadTarget, errorContext: S3
 }
 
 /**
- * The upload committed although its input failed or the run was aborted
- * (the failure came while the last request was already on the wire). A
- * failed write must leave nothing behind, so the object goes again.
+ * The object may exist although the upload failed: its commit was accepted
+ * after the input failed or the run was aborted, or the commit's answer was
+ * lost (writer.objectMayExist). A failed write must leave nothing behind, so
+ * the object goes again; only if that fails is the operator told to look.
  */
 async function removeLateCommit(target: UploadTarget): Promise<void> {
   try {
     await target.client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: target.bucket, Key: target.key }));
   } catch (error) {
-    target.logger.warn(`s3: could not remove s3://${target.bucket}/${target.key}, committed after the run failed; delete it by hand`, {
+    // Nothing there to remove (S3 answers a DELETE of a missing key with 204; some stores with NoSuchKey).
+    if (isNoSuchKey(error) || (isRecord(error) && error.name === 'NoSuchBucket')) return;
+    target.logger.warn(`s3: s3://${target.bucket}/${target.key} may exist although the upload failed, and removing it failed; delete it by hand if it is there`, {
       error: toS3Error(error, { operation: 'delete', bucket: target.bucket, key: target.key, endpoint: target.endpoint }).message,
     });
   }

@@ -1,7 +1,7 @@
 import { NoSuchBucket, NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
 import { BackupctlError } from '@backupctl/runner';
 import { describe, expect, it } from 'vitest';
-import { isNoSuchKey, sanitizeCause, toS3Error, type S3ErrorContext } from '../src/errors.js';
+import { isNoSuchKey, isRefusal, sanitizeCause, toS3Error, type S3ErrorContext } from '../src/errors.js';
 
 const endpoint = 'https://s3.wasabisys.com';
 const writeContext: S3ErrorContext = { operation: 'write', bucket: 'clara-backups', key: 'backups/clara/x.sql.gz', endpoint };
@@ -131,6 +131,32 @@ describe('isNoSuchKey', () => {
     expect(isNoSuchKey(serviceError('NotFound', 404))).toBe(true);
     expect(isNoSuchKey(new NoSuchBucket({ message: 'no bucket', $metadata: { httpStatusCode: 404 } }))).toBe(false);
     expect(isNoSuchKey(networkError('ECONNREFUSED'))).toBe(false);
+  });
+});
+
+describe('isRefusal', () => {
+  const attempt = (error: S3ServiceException, attempts: number): S3ServiceException => Object.assign(error, { $metadata: { ...error.$metadata, attempts } });
+
+  it.each([
+    ['SignatureDoesNotMatch', 403],
+    ['InvalidAccessKeyId', 403],
+    ['AccessDenied', 403],
+    ['NoSuchBucket', 404],
+  ])('is true for %s answered to the one attempt: S3 refused the request, nothing changed', (name, status) => {
+    expect(isRefusal(attempt(serviceError(name, status), 1))).toBe(true);
+    // Without the retry middleware's count, the one attempt there was.
+    expect(isRefusal(serviceError(name, status))).toBe(true);
+  });
+
+  it('is false when the request may have taken effect: no answer, a 5xx, or an answer to a retry', () => {
+    expect(isRefusal(networkError('ECONNRESET'))).toBe(false);
+    // The SDK gives a network error that exhausted its retries $metadata without a status.
+    expect(isRefusal(Object.assign(networkError('ECONNRESET'), { $metadata: { attempts: 3 } }))).toBe(false);
+    expect(isRefusal(Object.assign(new Error('Request aborted'), { name: 'AbortError' }))).toBe(false);
+    expect(isRefusal(attempt(serviceError('InternalError', 500), 1))).toBe(false);
+    // A Complete retried after its first attempt committed (the answer lost) finds no upload.
+    expect(isRefusal(attempt(serviceError('NoSuchUpload', 404), 2))).toBe(false);
+    expect(isRefusal('plain string')).toBe(false);
   });
 });
 

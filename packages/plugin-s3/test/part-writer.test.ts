@@ -216,7 +216,7 @@ describe('PartWriter', () => {
       ['CompleteMultipartUploadCommand', true],
     ]);
     expect(writer.bytes).toBe(input.length);
-    expect(writer.commitSent).toBe(true);
+    expect(writer.objectMayExist).toBe(true);
   });
 
   it('holds two part buffers while S3 keeps up', async () => {
@@ -338,7 +338,7 @@ describe('PartWriter', () => {
       ContentLength: input.length,
     });
     expect(s3.sent[0]?.body?.equals(input)).toBe(true);
-    expect(writer.commitSent).toBe(true);
+    expect(writer.objectMayExist).toBe(true);
     expect(writer.uploadId).toBeUndefined();
     expect(writer.bytes).toBe(input.length);
   });
@@ -346,7 +346,7 @@ describe('PartWriter', () => {
   it('stores an empty stream as an empty object with a single PutObject', async () => {
     const s3 = fakeS3();
     const writer = partWriter(s3.client);
-    expect(writer.commitSent).toBe(false);
+    expect(writer.objectMayExist).toBe(false);
 
     writer.end();
     await finished(writer);
@@ -354,7 +354,7 @@ describe('PartWriter', () => {
     expect(s3.names()).toEqual(['PutObjectCommand']);
     expect(s3.inputsOf('PutObjectCommand')[0]).toMatchObject({ ContentLength: 0, ContentType: 'application/gzip' });
     expect(s3.sent[0]?.body?.length).toBe(0);
-    expect(writer.commitSent).toBe(true);
+    expect(writer.objectMayExist).toBe(true);
     expect(writer.bytes).toBe(0);
     expect(writer.buffersAllocated).toBe(0);
   });
@@ -399,7 +399,7 @@ describe('PartWriter', () => {
     await expect(writer.settled()).resolves.toBeUndefined();
     expect(s3.inputsOf('UploadPartCommand').map((part) => part.PartNumber)).toContain(partNumber);
     expect(s3.names()).not.toContain('CompleteMultipartUploadCommand');
-    expect(writer.commitSent).toBe(false);
+    expect(writer.objectMayExist).toBe(false);
     // The caller aborts the multipart upload with this id.
     expect(writer.uploadId).toBe('u1');
   });
@@ -427,6 +427,6 @@ describe('PartWriter', () => {
     await writer.settled();
     expect(s3.inputsOf('UploadPartCommand').map((part) => part.PartNumber)).toEqual([1, 2]);
     expect(s3.names()).not.toContain('CompleteMultipartUploadCommand');
-    expect(writer.commitSent).toBe(false);
+    expect(writer.objectMayExist).toBe(false);
   });
 });
