@@ -4,7 +4,7 @@
 // party's plugin would be, so the bench also runs that loading path.
 import { Buffer } from 'node:buffer';
 import { Readable } from 'node:stream';
-import { Type, definePlugin } from '@backupctl/runner';
+import { Type, definePlugin } from '@backupctl/plugin-api';
 
 const CHUNK = 64 * 1024;
 /** Bigger than gzip's 32 KiB window many times over, so the ratio is the rows', not the repetition's. */

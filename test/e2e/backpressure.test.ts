@@ -1,6 +1,6 @@
 import { Transform } from 'node:stream';
-import type { SourceInstance } from '@backupctl/runner';
-import { createMemoryStore, createTestInstance, runTestPipeline, slowSink } from '@backupctl/runner/testing';
+import type { SourceInstance } from '@backupctl/plugin-api';
+import { createMemoryStore, createTestInstance, runTestPipeline, slowSink } from '@backupctl/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import gzip from '../../packages/plugin-gzip/src/index.js';
 import postgresPlugin from '../../packages/plugin-postgres/src/index.js';

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { formatSize } from '@backupctl/runner';
+import { formatSize } from '@backupctl/plugin-api';
 import {
   makeTempDir,
   referenceEnv,

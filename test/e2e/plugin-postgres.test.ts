@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { buffer, text } from 'node:stream/consumers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SourceInstance } from '@backupctl/runner';
+import type { SourceInstance } from '@backupctl/plugin-api';
 import plugin from '../../packages/plugin-postgres/src/index.js';
 import { fakeContext } from '../../packages/plugin-postgres/test/fake-context.js';
 import { freePort } from '../harness/postgres.js';

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LogFields, PluginContext, SinkInstance, StoredObject } from '@backupctl/runner';
+import type { LogFields, PluginContext, SinkInstance, StoredObject } from '@backupctl/plugin-api';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import plugin, { type S3Options } from '../../packages/plugin-s3/src/index.js';

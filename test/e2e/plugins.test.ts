@@ -213,7 +213,7 @@ describe('plugins that cannot be used are reported clearly', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(
         'plugin "./typo.mjs" has an invalid options schema: schema/properties/level/type must be equal to one of the allowed values ' +
-          '(build the schema with Type from @backupctl/runner (TypeBox), or fix it to be a JSON Schema (draft 7))',
+          '(build the schema with Type from @backupctl/plugin-api (TypeBox), or fix it to be a JSON Schema (draft 7))',
       );
       expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }

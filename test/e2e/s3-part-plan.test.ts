@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { LogFields, PluginContext } from '@backupctl/runner';
+import type { LogFields, PluginContext } from '@backupctl/plugin-api';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import plugin, { type S3Options } from '../../packages/plugin-s3/src/index.js';

@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SourceInstance, SourcePart } from '@backupctl/runner';
+import type { SourceInstance, SourcePart } from '@backupctl/plugin-api';
 import plugin from '../../packages/plugin-postgres/src/index.js';
 import { fakeContext } from '../../packages/plugin-postgres/test/fake-context.js';
 import {

@@ -1,5 +1,5 @@
 import { Decrypter, Encrypter } from 'age-encryption';
-import { BackupctlError, ErrorCodes, Type, definePlugin } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, Type, definePlugin } from '@backupctl/plugin-api';
 import { ENV, resolveKeys } from './keys.js';
 import { webStreamDuplex } from './web-stream-duplex.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
-import { BackupctlError, ErrorCodes } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 
 /** The plugin's options as the schema types them (see index.ts). */
 export interface AgeOptions {

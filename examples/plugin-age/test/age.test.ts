@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import type { TransformInstance } from '@backupctl/runner';
+import type { TransformInstance } from '@backupctl/plugin-api';
 import {
   createMemoryStore,
   createTestInstance,
@@ -14,7 +14,7 @@ import {
   streamThrough,
   transformContract,
   transformRoundTrip,
-} from '@backupctl/runner/testing';
+} from '@backupctl/plugin-api/testing';
 import age from '../src/index.js';
 
 // Tests use scrypt's lowest cost; the default (18) takes a second and 256 MiB per encryption.

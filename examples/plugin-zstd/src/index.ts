@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { BackupctlError, ErrorCodes, Type, definePlugin } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, Type, definePlugin } from '@backupctl/plugin-api';
 import { programStream } from './program-stream.js';
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { TransformInstance } from '@backupctl/runner';
+import type { TransformInstance } from '@backupctl/plugin-api';
 import {
   createMemoryStore,
   createTestInstance,
@@ -11,7 +11,7 @@ import {
   streamThrough,
   transformContract,
   transformRoundTrip,
-} from '@backupctl/runner/testing';
+} from '@backupctl/plugin-api/testing';
 import zstd from '../src/index.js';
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BackupctlError, ErrorCodes, type SinkInstance, type StoredObject } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, type SinkInstance, type StoredObject } from '@backupctl/plugin-api';
 
 export interface DirectoryStoreOptions {
   /** Absolute directory holding the keys. */

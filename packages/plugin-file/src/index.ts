@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Type, definePlugin } from '@backupctl/runner';
+import { Type, definePlugin } from '@backupctl/plugin-api';
 import { createDirectoryStore } from './directory-store.js';
 
 export default definePlugin({

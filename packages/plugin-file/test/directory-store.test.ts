@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { storeContract } from '@backupctl/runner/testing';
+import { storeContract } from '@backupctl/plugin-api/testing';
 import { createDirectoryStore } from '../src/directory-store.js';
 
 const made: string[] = [];

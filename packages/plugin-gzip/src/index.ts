@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { constants, createGunzip } from 'node:zlib';
-import { Type, definePlugin } from '@backupctl/runner';
+import { Type, definePlugin } from '@backupctl/plugin-api';
 import { GatheredGzip } from './gathered-gzip.js';
 import { ParallelGzip } from './parallel-gzip.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createMemoryStore, runTestPipeline, slowSink, sourceFrom } from '@backupctl/runner/testing';
+import { createMemoryStore, runTestPipeline, slowSink, sourceFrom } from '@backupctl/plugin-api/testing';
 import { describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { createTestInstance, streamThrough, transformContract, transformRoundTrip } from '@backupctl/runner/testing';
+import { createTestInstance, streamThrough, transformContract, transformRoundTrip } from '@backupctl/plugin-api/testing';
 import { describe, expect, it } from 'vitest';
 import plugin, { GatheredGzip, ParallelGzip } from '../src/index.js';
 

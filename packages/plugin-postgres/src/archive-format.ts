@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { BackupctlError, ErrorCodes } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 
 /** How a dump is restored: plain SQL through psql, a custom archive through pg_restore. */
 export type ArchiveFormat = 'plain' | 'custom';

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode, type Logger } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode, type Logger } from '@backupctl/plugin-api';
 import {
   connectErrorHint,
   describeConnectError,

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { BackupctlError, ErrorCodes } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 
 /**
  * libpq connection keywords that may appear as URL query parameters, with

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import type { Logger } from '@backupctl/runner';
+import type { Logger } from '@backupctl/plugin-api';
 
 /**
  * The connected database's size on disk (`pg_database_size`), the estimate

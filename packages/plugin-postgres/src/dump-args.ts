@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 
 /** pg_dump's output formats that stream to stdout. */
 export type DumpFormat = 'plain' | 'custom';

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { BackupctlError, ErrorCodes } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import { childEnv } from './libpq-env.js';
 import { parseMajorDirectory, parseToolVersion, type PostgresVersion } from './server-version.js';
 

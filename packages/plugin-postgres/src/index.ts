@@ -1,4 +1,4 @@
-import { Type, definePlugin } from '@backupctl/runner';
+import { Type, definePlugin } from '@backupctl/plugin-api';
 import { createPostgresSource } from './postgres-source.js';
 
 export { describeTarget } from './connection-url.js';

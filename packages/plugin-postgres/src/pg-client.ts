@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, type ClientConfig } from 'pg';
-import { BackupctlError, ErrorCodes } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { ConnectionSettings } from './connection-url.js';
 import { lookUpPassfilePassword } from './pgpass.js';
 

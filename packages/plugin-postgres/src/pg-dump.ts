@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { BackupctlError, ErrorCodes, type Logger } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, type Logger } from '@backupctl/plugin-api';
 
 /** How many of pg_dump's last stderr lines an error carries. */
 const STDERR_TAIL_LINES = 20;

@@ -9,7 +9,7 @@ import {
   type RestoreTarget,
   type ScratchDatabase,
   type SourceInstance,
-} from '@backupctl/runner';
+} from '@backupctl/plugin-api';
 import type { Readable } from 'node:stream';
 import type { Client } from 'pg';
 import { detectArchiveFormat } from './archive-format.js';

@@ -5,7 +5,7 @@ import {
   type SkipDecision,
   type SourceInstance,
   type SourceStream,
-} from '@backupctl/runner';
+} from '@backupctl/plugin-api';
 import { tryLockJob, type JobLock } from './advisory-lock.js';
 import { connectWithRetry, type Sleep } from './connect-with-retry.js';
 import { describeSettings, parseConnectionUrl } from './connection-url.js';

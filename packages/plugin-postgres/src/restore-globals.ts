@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { BackupctlError, ErrorCodes, type Logger, type RestoreResult } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, type Logger, type RestoreResult } from '@backupctl/plugin-api';
 import { describeSettings, type ConnectionSettings } from './connection-url.js';
 import { requirePgTool } from './find-pg-tool.js';
 import { childEnv, toLibpqEnv } from './libpq-env.js';

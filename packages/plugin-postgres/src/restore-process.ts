@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/plugin-api';
 import type { ArchiveFormat } from './archive-format.js';
 import { redact } from './pg-dump.js';
 

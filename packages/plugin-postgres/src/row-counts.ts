@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import type { RowCounts } from '@backupctl/runner';
+import type { RowCounts } from '@backupctl/plugin-api';
 import { quoteIdentifier } from './target-database.js';
 
 /**

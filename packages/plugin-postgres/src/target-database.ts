@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { BackupctlError, ErrorCodes, isBackupctlError, type Logger } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, isBackupctlError, type Logger } from '@backupctl/plugin-api';
 import { connectWithRetry } from './connect-with-retry.js';
 import { describeSettings, type ConnectionSettings } from './connection-url.js';
 import { connectClient } from './pg-client.js';

@@ -1,4 +1,4 @@
-import type { RestoreTarget, SourceInstance } from '@backupctl/runner';
+import type { RestoreTarget, SourceInstance } from '@backupctl/plugin-api';
 import { parseConnectionUrl } from './connection-url.js';
 import type { RestoreContext } from './postgres-restore.js';
 import { restoreGlobals } from './restore-globals.js';

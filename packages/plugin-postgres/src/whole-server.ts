@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes, type SourcePart } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, type SourcePart } from '@backupctl/plugin-api';
 import type { Client } from 'pg';
 
 /** The part that holds the server's globals (roles, tablespaces). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackupctlError } from '@backupctl/runner';
+import { BackupctlError } from '@backupctl/plugin-api';
 import { connectWithRetry, retryWaitsSeconds } from '../src/connect-with-retry.js';
 import { recordingLogger } from './fake-context.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackupctlError } from '@backupctl/runner';
+import { BackupctlError } from '@backupctl/plugin-api';
 import { describeTarget, parseConnectionUrl } from '../src/connection-url.js';
 import { childEnv, toLibpqEnv } from '../src/libpq-env.js';
 

@@ -1,4 +1,4 @@
-import type { LogFields, Logger, PluginContext } from '@backupctl/runner';
+import type { LogFields, Logger, PluginContext } from '@backupctl/plugin-api';
 
 /** One line a fake logger received. */
 export interface LoggedLine {

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupctlError } from '@backupctl/runner';
+import { BackupctlError } from '@backupctl/plugin-api';
 import { findPgTool, requirePgTool, toolPathVariable } from '../src/find-pg-tool.js';
 
 let base: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupctlError } from '@backupctl/runner';
+import { BackupctlError } from '@backupctl/plugin-api';
 import { redact, spawnPgDump, type PgDumpOptions } from '../src/pg-dump.js';
 import { recordingLogger } from './fake-context.js';
 

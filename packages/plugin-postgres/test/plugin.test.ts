@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_VERSION } from '@backupctl/runner';
+import { API_VERSION } from '@backupctl/plugin-api';
 import plugin, { describeTarget } from '../src/index.js';
 import { parseConnectionUrl } from '../src/connection-url.js';
 import { toLibpqEnv } from '../src/libpq-env.js';

@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/plugin-api';
 
 // SDK errors are recognised by shape (name, $metadata, code) rather than by
 // class, so this module needs no SDK import and can be tested on plain objects.

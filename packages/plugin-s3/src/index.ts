@@ -1,4 +1,4 @@
-import { definePlugin } from '@backupctl/runner';
+import { definePlugin } from '@backupctl/plugin-api';
 import { resolveS3Options, s3OptionsSchema } from './options.js';
 import type * as SinkModule from './sink.js';
 

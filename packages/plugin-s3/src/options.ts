@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes, Type, type Static } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, Type, type Static } from '@backupctl/plugin-api';
 
 // This module holds no AWS SDK import: the schema and the option checks load
 // instantly (for `validate`, `plugins --schema`), the SDK only when a job runs.

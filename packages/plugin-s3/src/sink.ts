@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { formatSize, type ArtifactInfo, type Logger, type SinkInstance, type WrittenObject } from '@backupctl/runner';
+import { formatSize, type ArtifactInfo, type Logger, type SinkInstance, type WrittenObject } from '@backupctl/plugin-api';
 import { createS3Client } from './client.js';
 import { describeEndpoint, type ResolvedS3Options } from './options.js';
 import { planParts } from './part-plan.js';

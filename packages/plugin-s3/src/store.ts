@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BackupctlError, ErrorCodes, type StoredObject } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, type StoredObject } from '@backupctl/plugin-api';
 import { isNoSuchKey, toS3Error, type S3Operation } from './errors.js';
 import { s3Sdk } from './sdk.js';
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/runner';
+import { BackupctlError, ErrorCodes, formatSize, type Logger } from '@backupctl/plugin-api';
 import { isNoSuchKey, isRecord, toS3Error, type S3ErrorContext } from './errors.js';
 import { MAX_PARTS } from './part-plan.js';
 import { PartWriter, type PartedObject } from './part-writer.js';

@@ -1,5 +1,5 @@
 import { NoSuchBucket, NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
-import { BackupctlError } from '@backupctl/runner';
+import { BackupctlError } from '@backupctl/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { isNoSuchKey, isRefusal, sanitizeCause, toS3Error, type S3ErrorContext } from '../src/errors.js';
 

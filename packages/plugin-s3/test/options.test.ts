@@ -48,7 +48,7 @@ describe('schema', () => {
 
 describe('schema: keys in pairs', () => {
   it('refuses one key without the other when the file loads, naming the missing one and never the value', async () => {
-    const { checkSchema } = await import('../../runner/src/config/check-schema.js');
+    const { checkSchema } = await import('@backupctl/plugin-api');
     expect(checkSchema(s3OptionsSchema, { bucket: 'b', accessKeyId: 'AKID', secretAccessKey: ' ' })).toEqual([
       { path: ['secretAccessKey'], message: 'must be set when accessKeyId is (both keys or neither)' },
     ]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import type { Logger } from '@backupctl/runner';
+import type { Logger } from '@backupctl/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { uploadStream } from '../src/upload.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBackup, parseAt, pickBackup } from '../src/engine/backup-selection.js';
-import { createMemoryStore } from '../src/testing.js';
+import { createMemoryStore } from '@backupctl/plugin-api/testing';
 
 const iso = (date: Date | undefined) => date?.toISOString();
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type SinkInstance, type SourceInstance } from '../src/index.js';
+import { definePlugin, Type, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { expandStoredJob } from '../src/engine/expand-job.js';
 import { createLogger } from '../src/engine/logger.js';
-import { Secrets } from '../src/engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 import { runPipeline } from '../src/engine/run-pipeline.js';
-import { createMemoryStore, sourceFrom } from '../src/testing.js';
+import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 
 // Whole servers: a source with `expand` runs as one sub-job per part, each
 // under `<prefix><part>/`, all named with the run's one timestamp.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackupctlError, ErrorCodes } from '../src/api/errors.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { JobResult } from '../src/engine/run-job.js';
 import { HealthState } from '../src/server/health-state.js';
 import { startHealthServer, type HealthServer } from '../src/server/http-server.js';

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { HookInstance, HookRun } from '../src/index.js';
-import { checkSchema } from '../src/config/check-schema.js';
+import type { HookInstance, HookRun } from '@backupctl/plugin-api';
+import { checkSchema } from '@backupctl/plugin-api';
 import { recordBackup } from '../src/engine/backup-records.js';
 import { createLogger } from '../src/engine/logger.js';
-import { Secrets } from '../src/engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 import { parseFlag } from '../src/hooks/flag.js';
 import respawn, { formatAge } from '../src/hooks/respawn.js';
 import retention, { applyRetention } from '../src/hooks/retention.js';
-import { createMemoryStore, type MemoryStore } from '../src/testing.js';
+import { createMemoryStore, type MemoryStore } from '@backupctl/plugin-api/testing';
 
 const now = new Date('2026-02-01T03:00:00Z');
 const context = { job: 'clara', use: 'x', logger: createLogger({ secrets: new Secrets(), write: () => {} }), signal: new AbortController().signal, artifact: { extension: '', contentType: '' }, secrets: new Secrets() };
@@ -223,7 +223,7 @@ describe('retention hook', () => {
 
 describe('listJobBackups', () => {
   it('follows the job name template, as ls and restore do', async () => {
-    const { createMemoryStore } = await import('../src/testing.js');
+    const { createMemoryStore } = await import('@backupctl/plugin-api/testing');
     const { listJobBackups } = await import('../src/engine/job-backups.js');
     const { Readable } = await import('node:stream');
     const store = createMemoryStore({ prefix: 'db/' });

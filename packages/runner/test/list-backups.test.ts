@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type SinkInstance } from '../src/index.js';
+import { definePlugin, Type, type SinkInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { backupNameMatcher } from '../src/engine/backup-name-matcher.js';
 import { backupListItems, formatBackupList } from '../src/engine/format-backup-list.js';
 import { listBackups, type JobBackups } from '../src/engine/list-backups.js';
 import { createLogger } from '../src/engine/logger.js';
-import { Secrets } from '../src/engine/redact.js';
-import { createMemoryStore, type MemoryStore } from '../src/testing.js';
+import { Secrets } from '@backupctl/plugin-api';
+import { createMemoryStore, type MemoryStore } from '@backupctl/plugin-api/testing';
 
 const MB = 1024 * 1024;
 

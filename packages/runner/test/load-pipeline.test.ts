@@ -136,7 +136,7 @@ jobs:
   it('the pipeline schema and every built-in plugin\'s schema are valid JSON Schemas (not checked at start-up)', async () => {
     const { PipelineSchema } = await import('../src/config/pipeline-schema.js');
     const { builtinPlugins } = await import('../src/engine/builtin-plugins.js');
-    const { schemaDefectOf } = await import('../src/config/check-schema.js');
+    const { schemaDefectOf } = await import('@backupctl/plugin-api');
     expect(schemaDefectOf(PipelineSchema)).toBeUndefined();
     expect(Object.keys(builtinPlugins).length).toBeGreaterThanOrEqual(4);
     for (const [name, load] of Object.entries(builtinPlugins)) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, withLogFields } from '../src/engine/logger.js';
-import { Secrets } from '../src/engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 
 const at = new Date('2026-02-01T03:00:05Z');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkNameTemplate, formatTimestamp, renderObjectName } from '../src/engine/object-name.js';
-import { formatSize } from '../src/engine/format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 
 describe('object names', () => {
   const startedAt = new Date('2026-02-01T03:00:05.678Z');

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Type } from '../src/index.js';
+import { Type } from '@backupctl/plugin-api';
 import { formatOptionsTable, formatPluginList, pluginsAreUsable } from '../src/engine/format-plugin-list.js';
 import { listPipelinePlugins } from '../src/engine/pipeline-plugins.js';
 

@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // The official plugins and the example third-party ones are written against
-// the public API only: what a plugin author outside this repository gets.
+// @backupctl/plugin-api only: what a plugin author outside this repository gets.
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const PLUGIN_DIRS = [
-  ...readdirSync(path.join(REPO, 'packages')).filter((name) => name.startsWith('plugin-')).map((name) => path.join(REPO, 'packages', name)),
+  ...readdirSync(path.join(REPO, 'packages'))
+    .filter((name) => name.startsWith('plugin-') && name !== 'plugin-api')
+    .map((name) => path.join(REPO, 'packages', name)),
   ...readdirSync(path.join(REPO, 'examples')).filter((name) => name.startsWith('plugin-')).map((name) => path.join(REPO, 'examples', name)),
 ];
 
@@ -35,23 +37,39 @@ describe('plugin packages', () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
       dependencies?: Record<string, string>;
       peerDependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
     };
     const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
 
-    it(`${name}: src imports only node:, its own files, @backupctl/runner and its declared dependencies`, () => {
+    it(`${name}: src imports only node:, its own files, @backupctl/plugin-api and its declared dependencies`, () => {
       const offending = filesUnder(path.join(dir, 'src')).flatMap((file) =>
         importsOf(file)
           .filter((specifier) => !specifier.startsWith('node:') && !isInside(dir, file, specifier))
-          // The runner by its main entry only: no deep imports into its dist or src.
-          .filter((specifier) => specifier !== '@backupctl/runner')
-          .filter((specifier) => packageName(specifier) === '@backupctl/runner' || !declared.has(packageName(specifier)))
+          // The plugin API by its main entry only: no deep imports into its dist or src.
+          .filter((specifier) => specifier !== '@backupctl/plugin-api')
+          .filter((specifier) => packageName(specifier) === '@backupctl/plugin-api' || !declared.has(packageName(specifier)))
           .map((specifier) => `${path.relative(dir, file)}: ${specifier}`),
       );
       expect(offending).toEqual([]);
     });
 
-    it(`${name}: declares @backupctl/runner as a peer dependency`, () => {
-      expect(manifest.peerDependencies?.['@backupctl/runner']).toBeDefined();
+    it(`${name}: tests use the kit from @backupctl/plugin-api/testing, not backupctl's own packages`, () => {
+      const testDir = path.join(dir, 'test');
+      const files = statSync(testDir, { throwIfNoEntry: false }) ? filesUnder(testDir) : [];
+      const offending = files.flatMap((file) =>
+        importsOf(file)
+          .filter((specifier) => specifier.startsWith('@backupctl/') && packageName(specifier) !== '@backupctl/plugin-api')
+          .map((specifier) => `${path.relative(dir, file)}: ${specifier}`),
+      );
+      expect(offending).toEqual([]);
+    });
+
+    it(`${name}: depends on @backupctl/plugin-api (a peer dependency) and on no other backupctl package`, () => {
+      expect(manifest.peerDependencies?.['@backupctl/plugin-api']).toBeDefined();
+      const backupctl = [manifest.dependencies, manifest.peerDependencies, manifest.devDependencies]
+        .flatMap((field) => Object.keys(field ?? {}))
+        .filter((dependency) => dependency.startsWith('@backupctl/') || dependency === 'backupctl');
+      expect(new Set(backupctl)).toEqual(new Set(['@backupctl/plugin-api']));
     });
   }
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatElapsed, formatProgress, jobSnapshot, ProgressLine, type ProgressSnapshot } from '../src/cli/progress-line.js';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
-import { definePlugin, Type } from '../src/index.js';
-import { Secrets } from '../src/engine/redact.js';
+import { definePlugin, Type } from '@backupctl/plugin-api';
+import { Secrets } from '@backupctl/plugin-api';
 import { createLogger } from '../src/engine/logger.js';
 import { runJob, type JobProgress } from '../src/engine/run-job.js';
-import { createMemoryStore, sourceFrom } from '../src/testing.js';
+import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 
 const MB = 1024 * 1024;
 const snapshot = (overrides: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({

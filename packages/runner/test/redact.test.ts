@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Secrets } from '../src/engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 import { createLogger } from '../src/engine/logger.js';
 
 describe('Secrets', () => {

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type HookInstance, type SinkInstance, type SourceInstance } from '../src/index.js';
+import { definePlugin, Type, type HookInstance, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
-import { Secrets } from '../src/engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 import { createLogger } from '../src/engine/logger.js';
 import { runJob } from '../src/engine/run-job.js';
-import { createMemoryStore, sourceFrom } from '../src/testing.js';
+import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 
 const noOptions = Type.Object({});
 const startedAt = new Date('2026-02-01T03:00:00Z');

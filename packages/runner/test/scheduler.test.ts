@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { Secrets } from '../src/engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 import { createLogger } from '../src/engine/logger.js';
 import { checkSchedulePattern, startSchedule } from '../src/server/scheduler.js';
 

@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
-import { checkSchema } from '../src/config/check-schema.js';
-import { definePlugin, Type } from '../src/index.js';
+import { checkSchema } from '@backupctl/plugin-api';
+import { definePlugin, Type } from '@backupctl/plugin-api';
 import { createLogger } from '../src/engine/logger.js';
-import { Secrets } from '../src/engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 import { runJob } from '../src/engine/run-job.js';
 import webhook, { postWebhook, webhookSchema, type WebhookPayload } from '../src/hooks/webhook.js';
-import { createMemoryStore, sourceFrom } from '../src/testing.js';
+import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 
 interface Received {
   path: string;

@@ -3,7 +3,7 @@ import * as Errors from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import { setYoungGenerationCollector } from '../engine/buffer-reclaimer.js';
 import { createLogger, type LogFormat } from '../engine/logger.js';
-import { Secrets } from '../engine/redact.js';
+import { Secrets } from '@backupctl/plugin-api';
 import { ProgressLine } from './progress-line.js';
 import { reportError } from './report-error.js';
 import { youngGenerationCollector } from './young-generation-collector.js';

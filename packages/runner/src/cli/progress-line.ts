@@ -1,4 +1,4 @@
-import { formatSize } from '../engine/format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 import type { JobProgress } from '../engine/run-job.js';
 
 /** One moment of a streaming job, as a progress line shows it. */

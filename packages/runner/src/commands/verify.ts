@@ -1,9 +1,9 @@
 import path from 'node:path';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { isBackupctlError } from '../api/errors.js';
+import { isBackupctlError } from '@backupctl/plugin-api';
 import { loadPipeline, selectJobs } from '../config/load-pipeline.js';
-import { formatSize } from '../engine/format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 import { formatUtcTime } from '../engine/logger.js';
 import { formatSeconds } from '../engine/restore-job.js';
 import { formatComparison } from '../engine/row-count-comparison.js';

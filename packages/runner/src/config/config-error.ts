@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes, type ErrorCode } from '../api/errors.js';
+import { BackupctlError, ErrorCodes, type ErrorCode } from '@backupctl/plugin-api';
 
 /** One problem in a pipeline file, located. */
 export interface ConfigIssue {

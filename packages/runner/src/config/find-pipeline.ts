@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import { runnerPackageDir } from '../package-info.js';
 import { parsePipelineText, plainPipelineSource, type PipelineSource } from './source-text.js';
 

@@ -1,8 +1,8 @@
-import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
-import type { PluginDefinition, PluginKind } from '../api/plugin.js';
+import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/plugin-api';
+import type { PluginDefinition, PluginKind } from '@backupctl/plugin-api';
 import { resolvePlugin, type ResolvedPlugin } from '../engine/resolve-plugin.js';
 import { checkNameTemplate } from '../engine/object-name.js';
-import { checkSchema } from './check-schema.js';
+import { checkSchema } from '@backupctl/plugin-api';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { findPipeline } from './find-pipeline.js';
 import { interpolate } from './interpolate.js';

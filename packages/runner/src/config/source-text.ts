@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 
 /** A path into the pipeline document, e.g. ['jobs', 'clara', 'sink', 'with', 'bucket']. */
 export type ConfigPath = ReadonlyArray<string | number>;

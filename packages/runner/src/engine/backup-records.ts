@@ -1,6 +1,6 @@
-import type { Logger } from '../api/context.js';
-import type { Artifact } from '../api/plugin.js';
-import type { Store } from '../api/store.js';
+import type { Logger } from '@backupctl/plugin-api';
+import type { Artifact } from '@backupctl/plugin-api';
+import type { Store } from '@backupctl/plugin-api';
 import { runnerVersion } from '../package-info.js';
 
 /**

@@ -1,5 +1,5 @@
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { Store, StoredObject } from '../api/store.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import type { Store, StoredObject } from '@backupctl/plugin-api';
 import { backupNameMatcher, type BackupNaming } from './backup-name-matcher.js';
 import { listJobBackups, type DatedBackup } from './job-backups.js';
 import { formatUtcTime } from './logger.js';

@@ -1,8 +1,8 @@
-import { ErrorCodes } from '../api/errors.js';
-import type { PluginKind } from '../api/plugin.js';
+import { ErrorCodes } from '@backupctl/plugin-api';
+import type { PluginKind } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './create-instance.js';
-import { wrapError } from './wrap-error.js';
+import { wrapError } from '@backupctl/plugin-api';
 
 /** One step's answer to `check()`. */
 export interface StepCheck {

@@ -1,5 +1,5 @@
 import type { TransformCallback } from 'node:stream';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import { HashingPassThrough } from './hashing-pass-through.js';
 
 /** What the bytes must be: the record written at backup time. */

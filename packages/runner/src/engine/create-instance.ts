@@ -1,9 +1,9 @@
-import type { ArtifactInfo, Logger, PluginContext } from '../api/context.js';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { PluginInstances, PluginKind } from '../api/plugin.js';
+import type { ArtifactInfo, Logger, PluginContext } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import type { PluginInstances, PluginKind } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
-import type { Secrets } from './redact.js';
-import { wrapError } from './wrap-error.js';
+import type { Secrets } from '@backupctl/plugin-api';
+import { wrapError } from '@backupctl/plugin-api';
 
 export interface InstanceEnvironment {
   logger: Logger;

@@ -1,9 +1,9 @@
 import { PassThrough, pipeline, Transform, type Duplex, type Readable } from 'node:stream';
-import { BackupctlError, ErrorCodes, isBackupctlError } from '../api/errors.js';
+import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/plugin-api';
 import type { LoadedStep } from '../config/load-pipeline.js';
 import { bufferReclaimer } from './buffer-reclaimer.js';
 import { ChecksumVerifier, type ExpectedChecksum } from './checksum-verifier.js';
-import { wrapError } from './wrap-error.js';
+import { wrapError } from '@backupctl/plugin-api';
 
 export interface DecodeOptions {
   key: string;

@@ -1,12 +1,12 @@
-import type { Logger } from '../api/context.js';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { SourcePart } from '../api/plugin.js';
-import { checkSchema } from '../config/check-schema.js';
+import type { Logger } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import type { SourcePart } from '@backupctl/plugin-api';
+import { checkSchema } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { backupNameMatcher } from './backup-name-matcher.js';
 import { createInstance, emptyArtifactInfo } from './create-instance.js';
-import type { Secrets } from './redact.js';
-import { wrapError } from './wrap-error.js';
+import type { Secrets } from '@backupctl/plugin-api';
+import { wrapError } from '@backupctl/plugin-api';
 
 export interface ExpandEnvironment {
   logger: Logger;

@@ -1,4 +1,4 @@
-import { formatSize } from './format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 import type { JobBackups } from './list-backups.js';
 
 /** What `ls` prints for a job that has no backups yet. */

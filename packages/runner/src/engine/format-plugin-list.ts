@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { OptionsSchema } from '../api/plugin.js';
+import type { OptionsSchema } from '@backupctl/plugin-api';
 import type { PipelinePlugin, PipelinePlugins } from './pipeline-plugins.js';
 
 /**

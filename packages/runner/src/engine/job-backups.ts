@@ -1,4 +1,4 @@
-import type { Store, StoredObject } from '../api/store.js';
+import type { Store, StoredObject } from '@backupctl/plugin-api';
 import { backupNameMatcher, type BackupNaming } from './backup-name-matcher.js';
 import { readBackupRecord, readJobRecord } from './backup-records.js';
 import { parseObjectTimestamp } from './object-name.js';

@@ -1,5 +1,5 @@
-import type { LogFields, Logger } from '../api/context.js';
-import type { Secrets } from './redact.js';
+import type { LogFields, Logger } from '@backupctl/plugin-api';
+import type { Secrets } from '@backupctl/plugin-api';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -1,3 +1,6 @@
+import { formatTimestamp } from '@backupctl/plugin-api';
+
+export { formatTimestamp };
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const KNOWN = new Set(['job', 'timestamp', 'ext']);
 
@@ -10,12 +13,6 @@ export function checkNameTemplate(template: string): string | undefined {
   if (!template.includes('{timestamp}')) return 'must contain {timestamp}';
   if (template.startsWith('/') || template.split('/').includes('..')) return 'must be a relative name without ".."';
   return undefined;
-}
-
-/** UTC `YYYYMMDD_HHMMSS`, as in the reference service's object names. */
-export function formatTimestamp(date: Date): string {
-  const iso = date.toISOString(); // 2026-02-01T03:00:05.123Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
 }
 
 /** The object name of one run: `{job}_{timestamp}{ext}` -> `clara_20260201_030000.sql.gz`. */

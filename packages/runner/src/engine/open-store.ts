@@ -1,5 +1,5 @@
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { SinkInstance } from '../api/plugin.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import type { SinkInstance } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../config/load-pipeline.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './create-instance.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isBackupctlError } from '../api/errors.js';
-import type { PluginKind } from '../api/plugin.js';
+import { isBackupctlError } from '@backupctl/plugin-api';
+import type { PluginKind } from '@backupctl/plugin-api';
 import { findPipeline } from '../config/find-pipeline.js';
 import { runnerVersion } from '../package-info.js';
 import { builtinEntry, resolvePlugin } from './resolve-plugin.js';

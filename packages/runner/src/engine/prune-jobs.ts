@@ -1,10 +1,10 @@
-import type { Logger } from '../api/context.js';
+import type { Logger } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { expandStoredJob } from './expand-job.js';
 import retention, { applyRetention, type RetentionOptions } from '../hooks/retention.js';
 import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
-import type { Secrets } from './redact.js';
+import type { Secrets } from '@backupctl/plugin-api';
 
 export interface PruneOptions {
   logger: Logger;

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import { API_VERSION, type PluginDefinition, type PluginKind } from '../api/plugin.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import { API_VERSION, type PluginDefinition, type PluginKind } from '@backupctl/plugin-api';
 import { runnerPackageDir } from '../package-info.js';
-import { refuseInvalidSchema } from '../config/check-schema.js';
+import { refuseInvalidSchema } from '@backupctl/plugin-api';
 import { builtinPlugins } from './builtin-plugins.js';
 
 /** A plugin definition and where it came from (for `backupctl plugins` and errors). */
@@ -80,7 +80,7 @@ function checkDefinition(use: string, value: unknown): PluginDefinition<PluginKi
   ) {
     throw new BackupctlError(ErrorCodes.PLUGIN_INVALID, `plugin "${use}" does not default-export a plugin definition`, {
       plugin: use,
-      hint: 'export default definePlugin({ name, kind, schema, create }) from @backupctl/runner',
+      hint: 'export default definePlugin({ name, kind, schema, create }) from @backupctl/plugin-api',
     });
   }
   if (candidate.apiVersion !== API_VERSION) {

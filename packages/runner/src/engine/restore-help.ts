@@ -1,5 +1,5 @@
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
-import { formatSize } from './format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 import type { BackupEntry, JobBackups } from './list-backups.js';
 import { formatUtcTime } from './logger.js';
 import { formatTimestamp } from './object-name.js';

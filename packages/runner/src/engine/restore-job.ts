@@ -1,18 +1,18 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../api/context.js';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { Lifecycle, RestoreResult, RestoreTarget, SinkInstance, SourceInstance, TransformInstance } from '../api/plugin.js';
+import type { Logger } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import type { Lifecycle, RestoreResult, RestoreTarget, SinkInstance, SourceInstance, TransformInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { readBackupRecord } from './backup-records.js';
 import { chooseBackup, type BackupSelection, type ChosenBackup } from './backup-selection.js';
 import { decodeStored, type DecodedBackup } from './decode-stored.js';
 import { createInstance, emptyArtifactInfo } from './create-instance.js';
-import { formatSize } from './format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 import { formatUtcTime } from './logger.js';
-import type { Secrets } from './redact.js';
+import type { Secrets } from '@backupctl/plugin-api';
 import { TargetPreparation } from './target-preparation.js';
-import { abortedError, wrapError } from './wrap-error.js';
+import { abortedError, wrapError } from '@backupctl/plugin-api';
 
 /** A job's stages as restore and verify use them: the source restores, the transforms decode, the sink is the store. */
 export interface RestoreStages {

@@ -1,4 +1,4 @@
-import type { RowCounts } from '../api/plugin.js';
+import type { RowCounts } from '@backupctl/plugin-api';
 
 /** One table's row counts in the source database and in the restored backup. */
 export interface TableComparison {

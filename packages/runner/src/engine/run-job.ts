@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream';
-import type { Logger } from '../api/context.js';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { Artifact, HookInstance, HookRun, Lifecycle, PluginInstances, PluginKind, SinkInstance, SourceInstance, TransformInstance } from '../api/plugin.js';
+import type { Logger } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import type { Artifact, HookInstance, HookRun, Lifecycle, PluginInstances, PluginKind, SinkInstance, SourceInstance, TransformInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
 import { recordBackup } from './backup-records.js';
 import { createInstance, emptyArtifactInfo, FAILURE_CODE } from './create-instance.js';
 import { CommitGate } from './commit-gate.js';
-import { formatSize } from './format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 import { withLogFields } from './logger.js';
 import { renderObjectName } from './object-name.js';
-import type { Secrets } from './redact.js';
-import { abortedError, wrapError } from './wrap-error.js';
+import type { Secrets } from '@backupctl/plugin-api';
+import { abortedError, wrapError } from '@backupctl/plugin-api';
 import { bufferReclaimer } from './buffer-reclaimer.js';
 
 export type JobStatus = 'succeeded' | 'skipped' | 'failed';

@@ -1,10 +1,10 @@
-import type { Logger } from '../api/context.js';
+import type { Logger } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
-import type { Secrets } from './redact.js';
-import { ErrorCodes } from '../api/errors.js';
+import type { Secrets } from '@backupctl/plugin-api';
+import { ErrorCodes } from '@backupctl/plugin-api';
 import { expandJob } from './expand-job.js';
 import { runJob, type JobProgress, type JobResult } from './run-job.js';
-import { wrapError } from './wrap-error.js';
+import { wrapError } from '@backupctl/plugin-api';
 
 export interface RunSummary {
   /** True when every job succeeded or was skipped. */

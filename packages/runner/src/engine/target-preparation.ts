@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { Logger } from '../api/context.js';
-import type { PreparedRestore, RestoreResult, RestoreTarget, SourceInstance } from '../api/plugin.js';
+import type { Logger } from '@backupctl/plugin-api';
+import type { PreparedRestore, RestoreResult, RestoreTarget, SourceInstance } from '@backupctl/plugin-api';
 
 /** How long the preparation runs alone before the restore goes on (see headStart). */
 const HEAD_START_MS = 30;

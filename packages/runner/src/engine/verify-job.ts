@@ -1,10 +1,10 @@
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../config/load-pipeline.js';
 import { chooseBackup, type BackupSelection } from './backup-selection.js';
 import { expandStoredJob, refuseKeyForParts } from './expand-job.js';
 import { restoreBackup, withRestoreStages, type RestoreEnvironment, type RestoredBackup, type RestoreStages } from './restore-job.js';
 import { compareRowCounts, type TableComparison } from './row-count-comparison.js';
-import { wrapError } from './wrap-error.js';
+import { wrapError } from '@backupctl/plugin-api';
 
 export interface VerifyJobOptions extends RestoreEnvironment {
   selection: BackupSelection;

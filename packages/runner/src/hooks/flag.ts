@@ -1,4 +1,4 @@
-import { Type } from '../api/index.js';
+import { Type } from '@backupctl/plugin-api';
 
 const TRUE_WORDS = ['true', '1', 'yes'];
 const FALSE_WORDS = ['false', '0', 'no'];

@@ -1,4 +1,4 @@
-import type { HookRun } from '../api/plugin.js';
+import type { HookRun } from '@backupctl/plugin-api';
 import type { BackupNaming } from '../engine/backup-name-matcher.js';
 
 const DEFAULT_TEMPLATE = '{job}_{timestamp}{ext}';

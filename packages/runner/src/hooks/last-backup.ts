@@ -1,5 +1,5 @@
-import type { Logger } from '../api/context.js';
-import type { Store } from '../api/store.js';
+import type { Logger } from '@backupctl/plugin-api';
+import type { Store } from '@backupctl/plugin-api';
 // Public helpers of @backupctl/runner (exported from src/index.ts).
 import { jobRecordDocument, readJobRecord } from '../engine/backup-records.js';
 import type { BackupNaming } from '../engine/backup-name-matcher.js';

@@ -1,4 +1,4 @@
-import { Type, definePlugin, type HookRun, type SkipDecision } from '../api/index.js';
+import { Type, definePlugin, type HookRun, type SkipDecision } from '@backupctl/plugin-api';
 // A public helper of @backupctl/runner (exported from src/index.ts).
 import { formatUtcTime } from '../engine/logger.js';
 import { flagSchema, parseFlag } from './flag.js';

@@ -1,4 +1,4 @@
-import { Type, definePlugin, type Logger, type Static, type Store } from '../api/index.js';
+import { Type, definePlugin, type Logger, type Static, type Store } from '@backupctl/plugin-api';
 // A public helper of @backupctl/runner (exported from src/index.ts).
 import { checksumDocument } from '../engine/backup-records.js';
 import { listJobBackups } from '../engine/job-backups.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackupctlError, ErrorCodes, Type, definePlugin, isBackupctlError, type Logger } from '../api/index.js';
+import { BackupctlError, ErrorCodes, Type, definePlugin, isBackupctlError, type Logger } from '@backupctl/plugin-api';
 // A public helper of @backupctl/runner (exported from src/index.ts).
-import { formatSize } from '../engine/format-size.js';
+import { formatSize } from '@backupctl/plugin-api';
 
 /** The webhook hook's options. */
 export const webhookSchema = Type.Object(

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { HealthState } from './health-state.js';
 
 export interface HealthServerOptions {

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
-import type { Logger } from '../api/context.js';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
+import type { Logger } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 
 export interface ScheduleOptions {
   /** Cron syntax, read in UTC: `0 3 * * *`; six fields add seconds (`* * * * * *`). */

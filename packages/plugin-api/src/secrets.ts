@@ -1,4 +1,4 @@
-import type { SecretRegistry } from '../api/context.js';
+import type { SecretRegistry } from './context.js';
 
 const MASK = '***';
 // user:password@ inside any URL-looking text, registered or not.

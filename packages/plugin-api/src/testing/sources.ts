@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { SourceInstance } from '../api/plugin.js';
+import type { SourceInstance } from '../plugin.js';
 
 /**
  * A source that yields the given chunks (or a generator's), for tests of

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Transform, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { TransformInstance } from '../api/plugin.js';
+import type { TransformInstance } from '../plugin.js';
 
 /** Bytes for a test: one buffer, or chunks from an array or a (possibly async) generator. */
 export type TestInput = Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;

@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode } from '../api/errors.js';
+import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode } from './errors.js';
 
 export interface ErrorOrigin {
   code: ErrorCode;

@@ -1,10 +1,8 @@
-import type { ArtifactInfo, PluginContext } from '../api/context.js';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { PluginDefinition, PluginInstances, PluginKind } from '../api/plugin.js';
-import { checkSchema, refuseInvalidSchema } from '../config/check-schema.js';
-import { emptyArtifactInfo } from '../engine/create-instance.js';
-import { createLogger } from '../engine/logger.js';
-import { Secrets } from '../engine/redact.js';
+import type { ArtifactInfo, PluginContext } from '../context.js';
+import { BackupctlError, ErrorCodes } from '../errors.js';
+import type { PluginDefinition, PluginInstances, PluginKind } from '../plugin.js';
+import { checkSchema, refuseInvalidSchema } from '../check-schema.js';
+import { testContext } from './test-context.js';
 
 /** A plugin instance made as the runner makes it, with what its context collected. */
 export interface TestInstance<K extends PluginKind> {
@@ -22,8 +20,8 @@ export interface TestInstance<K extends PluginKind> {
 /**
  * Calls a plugin's `create` the way the runner does: options validated
  * against its schema, defaults filled in and env-style strings coerced
- * ("6" -> 6), with a real logger and secret registry. Throws a
- * CONFIG_INVALID BackupctlError listing every option problem.
+ * ("6" -> 6), with a real logger and secret registry (testContext). Throws
+ * a CONFIG_INVALID BackupctlError listing every option problem.
  *
  *   const { instance: gzip, artifact } = await createTestInstance(gzipPlugin, { level: 9 });
  */
@@ -35,19 +33,9 @@ export async function createTestInstance<K extends PluginKind>(
 ): Promise<TestInstance<K>> {
   const use = setting.use ?? plugin.name;
   const checked = checkedOptions(plugin, options, use);
-  const logs: string[] = [];
-  const secrets = new Secrets();
-  const artifact = emptyArtifactInfo();
-  const context: PluginContext = {
-    job: setting.job ?? 'test',
-    use,
-    logger: createLogger({ secrets, debug: true, write: (line) => logs.push(line) }),
-    signal: setting.signal ?? new AbortController().signal,
-    artifact,
-    secrets,
-  };
+  const { context, artifact, logs, redact } = testContext({ ...setting, use });
   const instance = (await plugin.create(checked, context)) as PluginInstances[K];
-  return { instance, context, artifact, logs, redact: (text) => secrets.redact(text) };
+  return { instance, context, artifact, logs, redact };
 }
 
 /** A copy of `options` validated against the plugin's schema, defaults filled in; throws CONFIG_INVALID listing every problem. */

@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { ConfigPath } from './source-text.js';
+import { BackupctlError, ErrorCodes } from './errors.js';
+/** Where in the checked value a problem is: property names and array indexes. */
+export type ConfigPath = ReadonlyArray<string | number>;
 
 /** A schema violation at a path inside the checked value. */
 export interface SchemaProblem {
@@ -37,7 +38,7 @@ export function refuseInvalidSchema(schema: unknown, use: string, subject: strin
   if (!defect) return;
   throw new BackupctlError(ErrorCodes.PLUGIN_INVALID, `${subject} has an invalid options schema: ${defect}`, {
     plugin: use,
-    hint: 'build the schema with Type from @backupctl/runner (TypeBox), or fix it to be a JSON Schema (draft 7)',
+    hint: 'build the schema with Type from @backupctl/plugin-api (TypeBox), or fix it to be a JSON Schema (draft 7)',
   });
 }
 

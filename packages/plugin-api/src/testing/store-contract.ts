@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { SinkInstance } from '../api/plugin.js';
+import type { SinkInstance } from '../plugin.js';
 
 /** One check of the store contract; throws (an AssertionError) when the store breaks it. */
 export interface ContractCase {

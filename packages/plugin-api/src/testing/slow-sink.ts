@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SinkInstance } from '../api/plugin.js';
+import type { SinkInstance } from '../plugin.js';
 
 export interface SlowSinkOptions {
   /** How fast `write` takes bytes off its stream, like a slow upload link. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform } from 'node:stream';
 import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type TransformInstance } from '../src/index.js';
+import { definePlugin, Type, type TransformInstance } from '@backupctl/plugin-api';
 import {
   createMemoryStore,
   createTestInstance,
@@ -12,7 +12,7 @@ import {
   streamThrough,
   transformContract,
   transformRoundTrip,
-} from '../src/testing.js';
+} from '@backupctl/plugin-api/testing';
 
 const gzipLike = definePlugin({
   name: 'gzip-like',

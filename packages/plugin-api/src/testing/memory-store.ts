@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { BackupctlError, ErrorCodes } from '../api/errors.js';
-import type { SinkInstance } from '../api/plugin.js';
-import type { StoredObject } from '../api/store.js';
+import { BackupctlError, ErrorCodes } from '../errors.js';
+import type { SinkInstance } from '../plugin.js';
+import type { StoredObject } from '../store.js';
 
 export interface MemoryStore extends SinkInstance {
   /** The committed objects, by key. */

@@ -1,7 +1,8 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { applyRetention, createLogger, Secrets, type Store } from '@backupctl/runner';
-import { deleteObjects, listObjects, type S3Bucket } from '../src/store.js';
+import { Secrets, type Store } from '@backupctl/plugin-api';
+import { deleteObjects, listObjects, type S3Bucket } from '../../plugin-s3/src/store.js';
+import { applyRetention, createLogger } from '../src/index.js';
 
 // The retention hook over the S3 store with more backups than one listing
 // page and one delete batch hold. s3rver (the e2e server) fails on
@@ -67,7 +68,7 @@ describe('retention on the S3 store with 10,500 backups', () => {
 
     const outcome = await applyRetention(
       { days: 7, keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
-      { job: 'clara', store: s3Store(bucket, 'backups/clara/'), logger, now },
+      { job: 'clara', extension: '.sql.gz', store: s3Store(bucket, 'backups/clara/'), logger, now },
     );
 
     const kept = 7 * 24 + 1; // every hour of the last 7 days, both ends included

@@ -1,0 +1,20 @@
+/**
+ * @backupctl/plugin-api: the contract every backupctl plugin is written
+ * against (definePlugin, the four kinds, the store, the context, errors),
+ * and how the runner checks a plugin's options and masks its secrets. It
+ * depends on nothing but the schema libraries (TypeBox to write a schema,
+ * Ajv to check options against it), so a plugin pulls in nothing heavier.
+ * The test kit is `@backupctl/plugin-api/testing`.
+ */
+export * from './context.js';
+export * from './errors.js';
+export * from './plugin.js';
+export * from './store.js';
+export { formatSize } from './format-size.js';
+export { formatTimestamp } from './format-timestamp.js';
+export { abortedError, wrapError, type ErrorOrigin } from './wrap-error.js';
+export { Secrets } from './secrets.js';
+export { checkSchema, refuseInvalidSchema, schemaDefectOf, type ConfigPath, type SchemaProblem } from './check-schema.js';
+// One TypeBox for the runner and every plugin, so schemas built by a plugin
+// are the same kind of object the runner validates.
+export { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
