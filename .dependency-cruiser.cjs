@@ -1,0 +1,46 @@
+// The layering of the packages, checked by `npm run layering` (part of `npm test`):
+// arrows point one way. plugins -> plugin-api; runner -> plugin-api and the
+// official plugins (by their package entry); plugin-api -> nothing of ours
+// and nothing heavy. With no arrow into the runner and none out of the
+// plugin API, no cycle between packages can form.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'plugin-api-stands-alone',
+      comment: 'The contract package depends on no other backupctl package: everything else points at it.',
+      severity: 'error',
+      from: { path: '^packages/plugin-api/src' },
+      to: { path: '^(packages/(?!plugin-api/)|examples/)|node_modules/@backupctl/' },
+    },
+    {
+      name: 'plugin-api-stays-light',
+      comment: 'A plugin pulls in the contract and nothing heavier than the schema libraries (TypeBox, Ajv).',
+      severity: 'error',
+      from: { path: '^packages/plugin-api/src' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], pathNot: 'node_modules/(@sinclair/typebox|ajv|fast-deep-equal|fast-uri|json-schema-traverse|require-from-string)/' },
+    },
+    {
+      name: 'plugins-use-the-plugin-api-only',
+      comment: 'An official or example plugin is written as a third party would write it: against @backupctl/plugin-api, never the runner or another plugin.',
+      severity: 'error',
+      from: { path: '^(packages|examples)/plugin-(?!api/)([^/]+)/src' },
+      to: { path: '^(packages|examples)/(?!plugin-api/)[^/]+/|node_modules/@backupctl/(?!plugin-api/)', pathNot: '^$1/plugin-$2/' },
+    },
+    {
+      name: 'runner-uses-plugins-by-their-entry',
+      comment: 'The runner loads the official plugins by package name (builtin-plugins.ts), never their files.',
+      severity: 'error',
+      from: { path: '^packages/runner/src' },
+      to: { path: '^(packages|examples)/plugin-[^/]+/src' },
+    },
+  ],
+  options: {
+    // Workspace packages resolve to their built dist/ through node_modules' links: seen, not followed.
+    doNotFollow: { path: ['node_modules', '/dist/'] },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    combinedDependencies: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'types', 'default'] },
+  },
+};
