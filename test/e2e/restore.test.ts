@@ -5,6 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, tableFingerprints, testTempDir, uniqueName, useReferenceDatabases, usePostgres, useS3 } from '../harness/index.js';
 import { CLI_ENTRY } from '../harness/cli.js';
+import { startFaultProxy } from '../harness/fault-proxy.js';
 import { backUp, flipByte, logLines, printedSecrets, referenceEnv, truncate, userTables } from './restore-fixtures.js';
 
 const pg = usePostgres();
@@ -187,15 +188,15 @@ describe('backupctl restore', () => {
       expect(await databaseExists(created)).toBe(false);
     });
 
-    it('a truncated object with a checksum record: refused from its size before a byte is restored; the database --create made is dropped', async () => {
+    it('a truncated object with a checksum record: refused from its size before a byte is restored; --create never made the database', async () => {
       const key = await copyOf('clara');
       await truncate(s3, bucket, key, 0.6);
       const target = uniqueName('clara_truncated');
       const result = await runCli(['restore', 'clara', '--key', key, '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`Error: ${key.replaceAll('.', '\\.')} is truncated: the store holds \\d+ bytes, \\d+ were recorded at backup time`));
-      // Readied while the store was read (prepareRestore): stopped, or created and dropped again, as the race went.
-      expect(logLines(result).filter((line) => line !== `Created database 127.0.0.1:${pg.port}/${target} and dropped it again: the restore did not go ahead`)).toEqual([]);
+      // Refused before the target was touched: never created.
+      expect(logLines(result)).toEqual([]);
       expect(await databaseExists(target)).toBe(false);
     });
 
@@ -274,14 +275,14 @@ describe('backupctl restore', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain(`Error: no object clara_20000101_000000.sql.gz in ${bucket} under backups/clara/`);
-    // The target is readied while the store is asked; a missing backup undoes that, and is the one error reported.
+    // The target is touched only once the backup was found: a missing backup is the one thing reported.
     const target = uniqueName('clara_never');
     const intoNew = await runCli(['restore', 'clara', '--key', 'clara_20000101_000000.sql.gz', '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
     expect(intoNew.code).toBe(1);
     expect(intoNew.stderr.trim().split('\n').at(-1)).toBe(
       `Error: no object clara_20000101_000000.sql.gz in ${bucket} under backups/clara/ (list the job's backups with: backupctl ls --job clara)`,
     );
-    expect(logLines(intoNew).filter((line) => line !== `Created database 127.0.0.1:${pg.port}/${target} and dropped it again: the restore did not go ahead`)).toEqual([]);
+    expect(intoNew.stderr.trim().split('\n')).toHaveLength(1);
     expect(await databaseExists(target)).toBe(false);
     const early = await runCli(['restore', 'clara', '--at', '2001-01-01'], { env: env() });
     expect(early.code).toBe(1);
@@ -289,6 +290,48 @@ describe('backupctl restore', () => {
     const bad = await runCli(['restore', 'clara', '--at', 'yesterday'], { env: env() });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--at "yesterday" is not a time backupctl understands');
+  });
+
+  it('touches no target before the backup is found and its record read: no connection, no database created and dropped', async () => {
+    const truncated = await copyOf('clara');
+    await truncate(s3, bucket, truncated, 0.6);
+    // The target server behind a TCP proxy that counts the connections made to it.
+    const proxy = await startFaultProxy(`http://127.0.0.1:${pg.port}`, { http: false });
+    try {
+      const proxied = (database: string) => pg.url(database).replace(`:${pg.port}/`, `:${proxy.port}/`);
+      const noBackup = `Error: job clara has no backup taken at or before 2001-01-01 23:59:59 UTC in`;
+      const noKey = `Error: no object clara_20000101_000000.sql.gz in ${bucket} under backups/clara/ (list the job's backups with: backupctl ls --job clara)`;
+      const isTruncated = `Error: ${truncated} is truncated: the store holds`;
+      const cases = [
+        { args: ['--at', '2001-01-01', '--create'], error: noBackup },
+        { args: ['--key', 'clara_20000101_000000.sql.gz', '--create'], error: noKey },
+        { args: ['--key', truncated, '--create'], error: isTruncated },
+        // Without --create the restore inspects the target (it has tables, and no --yes): that too waits for the backup.
+        { args: ['--at', '2001-01-01'], error: noBackup, database: claraDb },
+        { args: ['--key', 'clara_20000101_000000.sql.gz'], error: noKey, database: claraDb },
+      ];
+      for (const { args, error, database } of cases) {
+        const target = database ?? uniqueName('clara_untouched');
+        const connectionsBefore = proxy.connections;
+        const result = await runCli(['restore', 'clara', ...args, '--target-url', proxied(target)], { env: env() });
+        // Soft: every case reports what it got.
+        const name = args.join(' ');
+        expect.soft(result.code, name).toBe(1);
+        expect.soft(result.stderr.trim().split('\n'), name).toEqual([expect.stringContaining(error)]);
+        expect.soft(result.stderr, name).not.toMatch(/Created database|dropped it again|Dropped/);
+        expect.soft(printedSecrets(result), name).toBe(false);
+        expect.soft(proxy.connections - connectionsBefore, `${name}: connections to the target`).toBe(0);
+        if (!database) expect.soft(await databaseExists(target), name).toBe(false);
+      }
+      // The same target with a backup there: the restore goes through the proxy (it counts).
+      const target = uniqueName('clara_through_proxy');
+      const restored = await runCli(['restore', 'clara', '--key', keys.clara!, '--create', '--target-url', proxied(target)], { env: env() });
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(proxy.connections).toBeGreaterThan(0);
+      expect(await tableFingerprints(pg, target)).toEqual(await tableFingerprints(pg, claraDb));
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

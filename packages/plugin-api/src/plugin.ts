@@ -45,21 +45,12 @@ export interface SourceInstance extends Lifecycle {
    * one fails it errors instead. So commit nothing before `input` ended, and
    * on an error or an aborted signal roll back, leave the target as it was
    * and reject. A source without `restore` cannot be restored by backupctl.
+   * The runner calls it only once the backup was found and its record read
+   * (the object already being fetched), so a missing backup never reaches
+   * the target: ready the target here (create it, check what it holds),
+   * e.g. while the first bytes arrive.
    */
   restore?(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult>;
-  /**
-   * Optional, beside `restore`: readies the target while the runner still
-   * reads the store (`backupctl restore` starts it before it has found the
-   * backup), so creating the database and checking what it holds overlap
-   * the store's requests instead of following them. The runner then calls
-   * the returned `restore` once (same contract as `restore` above), or
-   * `abandon` when the restore does not go ahead (no such backup, a damaged
-   * object, an abort). A rejection is reported only once the backup was
-   * found, so "no such backup" still comes first. `signal` also aborts when
-   * the restore will not go ahead while this is still under way (e.g.
-   * retrying a connection): then undo what was done and reject.
-   */
-  prepareRestore?(target: RestoreTarget, signal: AbortSignal): Promise<PreparedRestore>;
   /**
    * Creates an empty database to restore into for `verify`: on the source's
    * own server, or on the server `target.url` names. The caller always calls
@@ -114,14 +105,6 @@ export interface RestoreTarget {
    * job otherwise goes to the database of its own name on `url`'s server.
    */
   exactDatabase?: boolean;
-}
-
-/** A restore target made ready by `prepareRestore`. */
-export interface PreparedRestore {
-  /** Restores `input` into the prepared target; the contract of `SourceInstance.restore`. */
-  restore(input: Readable, signal: AbortSignal): Promise<RestoreResult>;
-  /** The restore will not happen: leave the target as it was before `prepareRestore` (drop a database it created). */
-  abandon(): Promise<void>;
 }
 
 /** What a source reports once a restore committed. */

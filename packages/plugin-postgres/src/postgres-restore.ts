@@ -4,7 +4,6 @@ import {
   ErrorCodes,
   formatTimestamp,
   type PluginContext,
-  type PreparedRestore,
   type RestoreResult,
   type RestoreTarget,
   type ScratchDatabase,
@@ -81,7 +80,7 @@ function withDatabase(url: string, database: string): string {
  */
 export function createRestoreCapability(
   source: RestoreContext,
-): Required<Pick<SourceInstance, 'restore' | 'prepareRestore' | 'createScratch' | 'countRows'>> {
+): Required<Pick<SourceInstance, 'restore' | 'createScratch' | 'countRows'>> {
   const { context } = source;
   const { logger } = context;
   const secrets = new Set(source.settings.secrets);
@@ -104,23 +103,24 @@ export function createRestoreCapability(
   });
 
   /**
-   * Readies `target`: creates it with `create`, refuses one holding tables
-   * without `replace`, finds psql. What it creates, a failed or abandoned
-   * restore drops again: such a database holds nothing worth keeping.
+   * Restores `input` into `target`: first readies it (creates it with
+   * `create`, refuses one holding tables without `replace`, finds psql),
+   * then streams into psql in one transaction. The runner calls this only
+   * once the backup was found and its record read. What it creates, a
+   * failed restore drops again: such a database holds nothing worth keeping.
    */
-  async function prepareRestore(target: RestoreTarget, signal: AbortSignal): Promise<PreparedRestore> {
+  async function restore(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult> {
     const settings = settingsOf(target.url);
     const where = describeSettings(settings);
     let created = false;
-    // Said when the restore starts, so the log reads the same however the
-    // preparation raced the runner's own lines (the backup it found).
-    const news: string[] = [];
+    // "Created database" is said when the restore starts: one that then fails to start says it once, with the drop.
+    let announced = false;
     const dropCreated = async (why: string) => {
       if (!created) return;
       created = false;
       try {
         await withServerClient(settings, connectOptions(AbortSignal.timeout(30_000)), (client) => dropDatabase(client, settings.database));
-        logger.info(news.length ? `Created database ${where} and dropped it again: ${why}` : `Dropped ${where} again: ${why}`);
+        logger.info(announced ? `Dropped ${where} again: ${why}` : `Created database ${where} and dropped it again: ${why}`);
       } catch (error) {
         logger.warn(`Could not drop ${where} after ${why}: ${(error as Error).message}`);
       }
@@ -131,17 +131,16 @@ export function createRestoreCapability(
       requirePgTool('psql', server, where, toolOptions).catch((error: unknown) => {
         throw restoreFailed(error, 'psql');
       });
-    try {
-      const options = connectOptions(signal);
-      // Copied from template0, which no one can change, a new database needs no look inside.
-      const createTarget = async (client: Client): Promise<TargetContents> => {
-        await createDatabase(client, settings.database, where);
-        created = true;
-        news.push(`Created database ${where}`);
-        return NEW_DATABASE_CONTENTS;
-      };
+
+    // Copied from template0, which no one can change, a new database needs no look inside.
+    const createTarget = async (client: Client): Promise<TargetContents> => {
+      await createDatabase(client, settings.database, where);
+      created = true;
+      return NEW_DATABASE_CONTENTS;
+    };
+    const ready = async () => {
       // --create connects to the server (the database does not exist yet), else to the target itself.
-      const { server, contents, psql } = await (target.create ? withServerClient : withClient)(settings, options, async (client) => {
+      const { server, contents, psql } = await (target.create ? withServerClient : withClient)(settings, connectOptions(signal), async (client) => {
         const server = await readServerVersion(client);
         const [contents, psql] = await bothSettled(target.create ? createTarget(client) : inspectTarget(client), findPsql(server));
         return { server, contents, psql };
@@ -155,63 +154,53 @@ export function createRestoreCapability(
           { hint: 'add --yes to replace them (in one transaction: if the restore fails, nothing changes), or restore into a new database with --target-url URL --create' },
         );
       }
-      const replacing = target.replace && (tables.length > 0 || schemas.some((schema) => schema !== 'public'));
-
-      const restoreInto = async (input: Readable, restoreSignal: AbortSignal): Promise<RestoreResult> => {
-        for (const line of news.splice(0)) logger.info(line);
-        if (replacing) {
-          const schemaWord = schemas.length === 1 ? 'schema' : 'schemas';
-          logger.warn(`Replacing everything in ${schemaWord} ${schemas.join(', ')} of ${where}${tables.length ? `: ${tables.length} tables (${listSome(tables)})` : ''}`);
-        }
-        const { format, stream } = await detectArchiveFormat(input);
-        const pgRestore =
-          format === 'custom'
-            ? await requirePgTool('pg_restore', server, where, toolOptions).catch((error: unknown) => {
-                throw restoreFailed(error, 'pg_restore');
-              })
-            : undefined;
-        logger.info(
-          `Restoring into PostgreSQL ${server.text} at ${where}: ${format === 'custom' ? 'pg_restore | psql' : 'psql'}, one transaction, stopping at the first error`,
-        );
-        await runRestoreProcess(stream, {
-          format,
-          psql: psql.path,
-          pgRestore: pgRestore?.path,
-          psqlEnv: childEnv({ PGAPPNAME: 'backupctl-restore', ...toLibpqEnv(settings) }, source.env),
-          toolEnv: childEnv({}, source.env),
-          preamble: replacing ? replaceStatements(schemas, server) : [],
-          target: where,
-          logger,
-          signal: restoreSignal,
-          secrets: [...secrets],
-        });
-        return {
-          target: where,
-          format: format === 'custom' ? 'custom archive (pg_restore)' : 'plain SQL (psql)',
-          replaced: replacing ? tables : [],
-        };
-      };
-      return {
-        restore: async (input, restoreSignal) => {
-          try {
-            return await restoreInto(input, restoreSignal);
-          } catch (error) {
-            await dropCreated('the restore failed');
-            throw error;
-          }
-        },
-        abandon: () => dropCreated('the restore did not go ahead'),
-      };
-    } catch (error) {
-      // Aborted: the runner says why (the restore did not go ahead, or was cancelled).
+      return { server, psql, tables, schemas };
+    };
+    const { server, psql, tables, schemas } = await ready().catch(async (error: unknown) => {
+      // Aborted: the runner says why (a cancel).
       await dropCreated(signal.aborted && signal.reason instanceof Error ? signal.reason.message : 'the restore could not start');
       throw error;
-    }
-  }
+    });
+    const replacing = target.replace && (tables.length > 0 || schemas.some((schema) => schema !== 'public'));
 
-  async function restore(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult> {
-    const prepared = await prepareRestore(target, signal);
-    return prepared.restore(input, signal);
+    try {
+      if (created) logger.info(`Created database ${where}`);
+      announced = true;
+      if (replacing) {
+        const schemaWord = schemas.length === 1 ? 'schema' : 'schemas';
+        logger.warn(`Replacing everything in ${schemaWord} ${schemas.join(', ')} of ${where}${tables.length ? `: ${tables.length} tables (${listSome(tables)})` : ''}`);
+      }
+      const { format, stream } = await detectArchiveFormat(input);
+      const pgRestore =
+        format === 'custom'
+          ? await requirePgTool('pg_restore', server, where, toolOptions).catch((error: unknown) => {
+              throw restoreFailed(error, 'pg_restore');
+            })
+          : undefined;
+      logger.info(
+        `Restoring into PostgreSQL ${server.text} at ${where}: ${format === 'custom' ? 'pg_restore | psql' : 'psql'}, one transaction, stopping at the first error`,
+      );
+      await runRestoreProcess(stream, {
+        format,
+        psql: psql.path,
+        pgRestore: pgRestore?.path,
+        psqlEnv: childEnv({ PGAPPNAME: 'backupctl-restore', ...toLibpqEnv(settings) }, source.env),
+        toolEnv: childEnv({}, source.env),
+        preamble: replacing ? replaceStatements(schemas, server) : [],
+        target: where,
+        logger,
+        signal,
+        secrets: [...secrets],
+      });
+      return {
+        target: where,
+        format: format === 'custom' ? 'custom archive (pg_restore)' : 'plain SQL (psql)',
+        replaced: replacing ? tables : [],
+      };
+    } catch (error) {
+      await dropCreated('the restore failed');
+      throw error;
+    }
   }
 
   async function createScratch(target: { url?: string }, signal: AbortSignal): Promise<ScratchDatabase> {
@@ -243,5 +232,5 @@ export function createRestoreCapability(
     );
   }
 
-  return { restore, prepareRestore, createScratch, countRows };
+  return { restore, createScratch, countRows };
 }

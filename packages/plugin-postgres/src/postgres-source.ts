@@ -113,7 +113,6 @@ export function createPostgresSource(
   return {
     // restore, createScratch, countRows (backupctl restore / verify): postgres-restore.ts.
     restore: restoreCapability.restore,
-    prepareRestore: restoreCapability.prepareRestore,
     ...(dumpsGlobals ? {} : { createScratch, countRows }),
     // Whole servers: a part restores into the target's server, into its own database (or, for globals, `postgres`).
     ...(options.dump ? wholeServerRestore(options.dump, restoreCapability, restoreContext) : {}),

@@ -4,7 +4,7 @@ import type { RestoreContext } from './postgres-restore.js';
 import { restoreGlobals } from './restore-globals.js';
 import { urlWithDatabase } from './whole-server.js';
 
-type RestoreCapability = Required<Pick<SourceInstance, 'restore' | 'prepareRestore'>>;
+type RestoreCapability = Required<Pick<SourceInstance, 'restore'>>;
 
 /**
  * The restore of one part of a whole-server job. `--target-url` names the
@@ -13,25 +13,21 @@ type RestoreCapability = Required<Pick<SourceInstance, 'restore' | 'prepareResto
  * database, first, skipping what already exists (restore-globals.ts).
  * Without a target URL, each goes back where it came from; with
  * `exactDatabase` (verify's scratch database), a database part goes into the
- * database the URL names. A database part is prepared early like any
- * database (its target mapped first); globals have nothing to prepare.
+ * database the URL names.
  */
 export function wholeServerRestore(
   dump: 'database' | 'globals',
   database: RestoreCapability,
   source: RestoreContext,
-): Pick<SourceInstance, 'restore' | 'prepareRestore'> {
+): Pick<SourceInstance, 'restore'> {
   if (dump === 'database') {
     const mapped = (target: RestoreTarget): RestoreTarget => ({
       ...target,
       url: target.url === undefined || target.exactDatabase ? target.url : urlWithDatabase(target.url, source.settings.database),
     });
-    return {
-      restore: (input, target, signal) => database.restore(input, mapped(target), signal),
-      prepareRestore: (target, signal) => database.prepareRestore(mapped(target), signal),
-    };
+    return { restore: (input, target, signal) => database.restore(input, mapped(target), signal) };
   }
-  return { restore: restoreGlobalsPart(source), prepareRestore: undefined };
+  return { restore: restoreGlobalsPart(source) };
 }
 
 function restoreGlobalsPart(source: RestoreContext): NonNullable<SourceInstance['restore']> {

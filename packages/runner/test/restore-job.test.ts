@@ -212,121 +212,88 @@ describe('restoreJob', () => {
   });
 });
 
-describe('restoreJob with a source that prepares its target (prepareRestore)', () => {
-  /** A source that prepares (after `delayMs`), restores through what it prepared, and records each call in order. */
-  function preparingSource(options: { fail?: Error; delayMs?: number } = {}) {
+describe('restoreJob touches the target only once the backup was found and its record read', () => {
+  const into: RestoreTarget = { url: 'new-db', create: true, replace: false };
+
+  /** A store and a source that record, in order, the store's reads and the source's restore (its first touch of the target). */
+  function recorded(body: Buffer, record: { sha256: string; size: number } | null = checksumOf(body)) {
     const calls: string[] = [];
+    const store = storeWith(body, record);
+    const list = store.list.bind(store);
+    const readMetadata = store.readMetadata.bind(store);
+    store.list = (...args) => {
+      if (calls.at(-1) !== 'list') calls.push('list');
+      return list(...args);
+    };
+    store.readMetadata = async (...args) => {
+      const read = await readMetadata(...args);
+      calls.push('record read');
+      return read;
+    };
     const { source: plain, seen } = recordingSource();
     const source: SourceInstance = {
       ...plain,
-      restore: async () => {
-        throw new Error('the unprepared restore must not be used');
+      restore: async (input, target, signal) => {
+        calls.push(`restore into ${target.url}`);
+        return plain.restore!(input, target, signal);
       },
-      async prepareRestore(prepared) {
-        calls.push(`prepare ${prepared.url}`);
-        await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
-        if (options.fail) throw options.fail;
-        calls.push('prepared');
-        return {
-          restore: async (input, signal) => {
-            calls.push('restore');
-            return plain.restore!(input, prepared, signal);
-          },
-          abandon: async () => void calls.push('abandon'),
-        };
-      },
+      // The early preparation plugins could once offer (removed from the contract): the runner must not call it.
+      ...{ prepareRestore: () => Promise.reject(new Error(`prepareRestore called (${calls.push('prepareRestore')})`)) },
     };
-    return { source, seen, calls };
+    return { store, source, seen, calls };
   }
-  const into: RestoreTarget = { url: 'new-db', create: true, replace: false };
 
-  it('starts preparing before the backup is read, then restores into what it prepared, never abandoning it', async () => {
-    const { source, seen, calls } = preparingSource({ delayMs: 20 });
-    const store = storeWith(gzipSync(sql));
-    const get = store.get.bind(store);
-    store.get = async (key, signal) => {
-      calls.push('get');
-      return get(key, signal);
-    };
+  it('calls the source\'s restore after the backup was chosen and its record read', async () => {
+    const { store, source, seen, calls } = recorded(gzipSync(sql));
     const restored = await restoreJob(jobWith(source, store), { ...env(), selection: {}, target: into });
-    expect(calls).toEqual(['prepare new-db', 'prepared', 'get', 'restore']);
+    expect(calls).toEqual(['list', 'record read', 'restore into new-db']);
     expect(seen.bytes.equals(sql)).toBe(true);
     expect(restored.checksum).toBe('verified');
   });
 
-  it('abandons the prepared target when the backup is missing, and reports the missing backup', async () => {
-    const { source, calls } = preparingSource();
-    await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: { key: 'clara_20000101_000000.sql.gz' }, target: into })).rejects.toMatchObject({
-      message: expect.stringMatching(/^no object clara_20000101_000000\.sql\.gz/),
-    });
-    expect(calls).toEqual(['prepare new-db', 'prepared', 'abandon']);
+  it('a missing backup (--key or --at): the source never hears of the target', async () => {
+    for (const selection of [{ key: 'clara_20000101_000000.sql.gz' }, { at: '2001-01-01' }]) {
+      const { store, source, seen, calls } = recorded(gzipSync(sql));
+      await expect(restoreJob(jobWith(source, store), { ...env(), selection, target: into })).rejects.toMatchObject({
+        message: expect.stringMatching(/^no object clara_20000101_000000\.sql\.gz|^job clara has no backup taken at or before 2001-01-01/),
+      });
+      expect(calls).toEqual(['list']);
+      expect(seen.targets).toEqual([]);
+    }
   });
 
-  it('abandons it when the object is truncated, before the source sees a byte', async () => {
+  it('an object the record says is truncated: the source never hears of the target, and the object is closed unread', async () => {
     const body = gzipSync(sql);
-    const { source, seen, calls } = preparingSource();
-    await expect(restoreJob(jobWith(source, storeWith(body.subarray(0, 100), checksumOf(body))), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
+    const { store, source, seen, calls } = recorded(body.subarray(0, 100), checksumOf(body));
+    const get = store.get.bind(store);
+    let opened: Readable | undefined;
+    store.get = async (key, signal) => (opened = await get(key, signal));
+    await expect(restoreJob(jobWith(source, store), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
       code: 'CHECKSUM_MISMATCH',
     });
-    expect(calls).toEqual(['prepare new-db', 'prepared', 'abandon']);
+    expect(calls).toEqual(['list', 'record read']);
     expect(seen.targets).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(opened?.readableDidRead).toBe(false);
+    expect(opened?.destroyed).toBe(true);
   });
 
-  it('reports a target that could not be prepared once the backup is found, closing the object unread', async () => {
-    const { source, calls } = preparingSource({ fail: new Error('db.example:5432/new already has 3 tables') });
+  it('a target the source refuses: its error, once, and the object closed', async () => {
     const store = storeWith(gzipSync(sql));
     let opened: Readable | undefined;
     store.get = async () => (opened = Readable.from([gzipSync(sql)]));
+    const source: SourceInstance = {
+      open: async () => Promise.reject(new Error('not used')),
+      restore: async () => {
+        throw new Error('db.example:5432/new already has 3 tables');
+      },
+    };
     await expect(restoreJob(jobWith(source, store), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
       code: 'RESTORE_FAILED',
       message: 'fake restore: db.example:5432/new already has 3 tables',
     });
     await new Promise((resolve) => setImmediate(resolve));
-    expect(opened?.readableDidRead).toBe(false);
     expect(opened?.destroyed).toBe(true);
-    expect(calls).toEqual(['prepare new-db']);
-  });
-
-  it('closes the object it opened unread when the record says it is truncated', async () => {
-    const body = gzipSync(sql);
-    const store = storeWith(body.subarray(0, 100), checksumOf(body));
-    const get = store.get.bind(store);
-    let opened: Readable | undefined;
-    store.get = async (key, signal) => (opened = await get(key, signal));
-    await expect(restoreJob(jobWith(recordingSource().source, store), { ...env(), selection: {}, target: into })).rejects.toMatchObject({
-      code: 'CHECKSUM_MISMATCH',
-    });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(opened?.readableDidRead).toBe(false);
-    expect(opened?.destroyed).toBe(true);
-  });
-
-  it('stops a preparation still under way when the backup is missing, instead of waiting for it', async () => {
-    const calls: string[] = [];
-    const { source: plain } = recordingSource();
-    const source: SourceInstance = {
-      ...plain,
-      // As a source retrying an unreachable server would: done only when told to stop.
-      prepareRestore: (_target, signal) =>
-        new Promise((_resolve, reject) => {
-          calls.push('preparing');
-          signal.addEventListener('abort', () => {
-            calls.push(`stopped: ${(signal.reason as Error).message}`);
-            reject(signal.reason as Error);
-          });
-        }),
-    };
-    await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: { key: 'nope.sql.gz' }, target: into })).rejects.toMatchObject({
-      message: expect.stringMatching(/^no object nope\.sql\.gz/),
-    });
-    expect(calls).toEqual(['preparing', 'stopped: the restore did not go ahead']);
-  });
-
-  it('a missing backup is reported before a target that could not be prepared', async () => {
-    const { source } = preparingSource({ fail: new Error('db.example:5432/new already has 3 tables'), delayMs: 5 });
-    await expect(restoreJob(jobWith(source, storeWith(gzipSync(sql))), { ...env(), selection: { key: 'nope.sql.gz' }, target: into })).rejects.toMatchObject({
-      message: expect.stringMatching(/^no object nope\.sql\.gz/),
-    });
   });
 });
 

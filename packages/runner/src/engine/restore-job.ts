@@ -11,7 +11,6 @@ import { createInstance, emptyArtifactInfo } from './create-instance.js';
 import { formatSize } from '@backupctl/plugin-api';
 import { formatUtcTime } from './logger.js';
 import type { Secrets } from '@backupctl/plugin-api';
-import { TargetPreparation } from './target-preparation.js';
 import { abortedError, wrapError } from '@backupctl/plugin-api';
 
 /** A job's stages as restore and verify use them: the source restores, the transforms decode, the sink is the store. */
@@ -22,8 +21,6 @@ export interface RestoreStages {
   store: SinkInstance;
   /** What the job's stages name its objects with (`.sql.gz`): which of the store's objects are its backups. */
   extension: string;
-  /** The target being readied meanwhile (`prepare` given and the source can). */
-  preparation?: TargetPreparation;
 }
 
 export interface RestoreEnvironment {
@@ -56,14 +53,13 @@ export interface RestoredBackup {
 /**
  * Creates the job's source, transforms and store, runs `use`, then closes
  * them in reverse order whatever happened. Refuses a job whose source cannot
- * restore. With `prepare`, a source that has `prepareRestore` starts
- * readying that target as soon as it exists (target-preparation.ts).
+ * restore. Touches no restore target: nothing may, before the backup was
+ * found and its record read (restoreBackup).
  */
 export async function withRestoreStages<T>(
   job: LoadedJob,
   environment: RestoreEnvironment & { signal: AbortSignal },
   use: (stages: RestoreStages) => Promise<T>,
-  prepare?: RestoreTarget,
 ): Promise<T> {
   if (!job.source || !job.sink) {
     const missing = job.source ? 'sink' : 'source';
@@ -75,7 +71,6 @@ export async function withRestoreStages<T>(
   const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
   const instanceEnvironment = { logger: environment.logger, secrets: environment.secrets, signal: environment.signal, artifact: emptyArtifactInfo() };
   let failure: unknown;
-  let preparation: TargetPreparation | undefined;
   try {
     const source = await createInstance(job, job.source, 'source', instanceEnvironment);
     opened.push({ step: job.source, instance: source });
@@ -86,10 +81,6 @@ export async function withRestoreStages<T>(
         hint: `restore the backup with that database's own tools (backupctl restore-help --job ${job.name})`,
       });
     }
-    if (prepare && typeof source.prepareRestore === 'function') {
-      preparation = new TargetPreparation(source as Required<Pick<typeof source, 'prepareRestore'>>, prepare, environment.signal);
-      await preparation.headStart();
-    }
     const transforms: RestoreStages['transforms'] = [];
     for (const step of job.transforms) {
       const instance = await createInstance(job, step, 'transform', instanceEnvironment);
@@ -99,12 +90,11 @@ export async function withRestoreStages<T>(
     const store = await createInstance(job, job.sink, 'sink', instanceEnvironment);
     opened.push({ step: job.sink, instance: store });
     const extension = instanceEnvironment.artifact.extension;
-    return await use({ job, source: source as RestoreStages['source'], transforms, store, extension, preparation });
+    return await use({ job, source: source as RestoreStages['source'], transforms, store, extension });
   } catch (error) {
     failure = error;
     throw error;
   } finally {
-    await preparation?.release(environment.logger);
     for (const { step, instance } of opened.reverse()) {
       try {
         await instance.close?.(failure);
@@ -121,6 +111,8 @@ export async function withRestoreStages<T>(
  * temp file; memory stays flat. The verifier turns the stream's end into an
  * error when size or SHA-256 differ from the backup's record, and the
  * source commits only on a clean end, so a damaged object changes nothing.
+ * The target is first touched by the source's restore, once the record was
+ * read: a missing backup or an object the record refuses leaves it untouched.
  */
 export async function restoreBackup(
   stages: RestoreStages,
@@ -141,9 +133,9 @@ export async function restoreBackup(
     decoded?.stop(true);
   };
   signal.addEventListener('abort', onOuterAbort, { once: true });
-  // The object is opened while its record is read and the target readied
-  // (one round trip to the store less before the first byte); its errors
-  // still come after theirs, and an object not restored is closed unread.
+  // The object is opened while its record is read (one round trip to the
+  // store less before the first byte); its errors still come after the
+  // record's, and an object not restored is closed unread.
   const opening = call(() => store.get(backup.key, controller.signal), ErrorCodes.STORE_FAILED, job.sink, 'get', job.name);
   opening.catch(() => undefined);
   let body: Readable | undefined;
@@ -163,9 +155,6 @@ export async function restoreBackup(
       );
     }
     logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${formatUtcTime(backup.time)}` : ''})`);
-    // The backup is there: now a target that could not be readied says why.
-    const preparation = stages.preparation?.target === target ? stages.preparation : undefined;
-    if (preparation) await call(() => preparation.ready(), ErrorCodes.RESTORE_FAILED, job.source, 'restore', job.name);
 
     body = await opening;
     const decoders = [...stages.transforms].reverse().map(({ step, instance }) => ({ step, stream: instance.decode() }));
@@ -177,8 +166,8 @@ export async function restoreBackup(
     });
     const reading = decoded;
     let restoreFailure: BackupctlError | undefined;
-    const restoring = preparation ? preparation.restore(reading.stream, controller.signal) : source.restore(reading.stream, target, controller.signal);
-    const restored = restoring.catch((error: unknown) => {
+    // The source readies the target (creates it, checks what it holds) while the object's first bytes arrive.
+    const restored = source.restore(reading.stream, target, controller.signal).catch((error: unknown) => {
       restoreFailure = wrapError(error, { code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook: 'restore' });
       // The restore will take no more: stop reading the store (unless the hash still has a verdict to give).
       reading.stop();
@@ -228,17 +217,12 @@ export interface RestoreJobOptions extends RestoreEnvironment {
 export async function restoreJob(job: LoadedJob, options: RestoreJobOptions): Promise<RestoredBackup> {
   const signal = options.signal ?? new AbortController().signal;
   const environment = { ...options, signal };
-  return withRestoreStages(
-    job,
-    environment,
-    async (stages) => {
-      const backup = await call(() => chooseBackup(stages.store, { ...job, extension: stages.extension }, options.selection, signal), ErrorCodes.STORE_FAILED, job.sink, 'list', job.name);
-      const restored = await restoreBackup(stages, backup, options.target, environment);
-      options.logger.info(describeRestored(job, restored));
-      return restored;
-    },
-    options.target,
-  );
+  return withRestoreStages(job, environment, async (stages) => {
+    const backup = await call(() => chooseBackup(stages.store, { ...job, extension: stages.extension }, options.selection, signal), ErrorCodes.STORE_FAILED, job.sink, 'list', job.name);
+    const restored = await restoreBackup(stages, backup, options.target, environment);
+    options.logger.info(describeRestored(job, restored));
+    return restored;
+  });
 }
 
 /** `Clara DB restored: clara_20260201_030000.sql.gz (2.5 MB stored, 9.8 MB plain SQL) into host:5432/db in 3.2 s, SHA-256 verified` */
