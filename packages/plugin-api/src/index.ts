@@ -15,6 +15,7 @@ export { formatTimestamp } from './format-timestamp.js';
 export { abortedError, wrapError, type ErrorOrigin } from './wrap-error.js';
 export { Secrets } from './secrets.js';
 export { checkSchema, refuseInvalidSchema, schemaDefectOf, type ConfigPath, type SchemaProblem } from './check-schema.js';
+export { formatOptionsReference, type OptionsReferenceSection } from './options-reference.js';
 // One TypeBox for the runner and every plugin, so schemas built by a plugin
 // are the same kind of object the runner validates.
 export { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
