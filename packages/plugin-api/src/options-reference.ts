@@ -69,9 +69,9 @@ function pluginBlocks(plugin: PluginDefinition): string[] {
     const mustBeGiven = required.has(name) && option.default === undefined;
     return [
       code(name),
-      typeOf(option),
+      plainText(typeOf(option)),
       option.default !== undefined ? code(JSON.stringify(option.default)) : mustBeGiven ? '**required**' : '-',
-      describe(option),
+      plainText(describe(option)),
     ].map(cell);
   });
   blocks.push(
@@ -148,6 +148,22 @@ function code(text: string): string {
   const fence = '`'.repeat(longest + 1);
   const padded = text.startsWith('`') || text.endsWith('`') ? ` ${text} ` : text;
   return `${fence}${padded}${fence}`;
+}
+
+/**
+ * Descriptions are written for the terminal too (`backupctl plugins
+ * --schema`): plain text with `code`. Outside code, what Markdown would take
+ * for HTML or emphasis (`<prefix>`, `keep*`) is escaped.
+ */
+function plainText(text: string): string {
+  const escape = (part: string) => part.replace(/[\\<*]/g, (char) => `\\${char}`);
+  let out = '';
+  let last = 0;
+  for (const span of text.matchAll(/(`+)[^`][\s\S]*?\1(?!`)/g)) {
+    out += escape(text.slice(last, span.index)) + span[0];
+    last = span.index + span[0].length;
+  }
+  return out + escape(text.slice(last));
 }
 
 function oneLine(text: string): string {

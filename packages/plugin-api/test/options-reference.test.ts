@@ -19,6 +19,7 @@ const sample = definePlugin({
       flag: Type.String({ pattern: '^(yes|no)$', errorMessage: 'must be yes or no', default: 'no', description: 'A flag.' }),
       url: Type.String({ pattern: '^(https?://.+)?$', description: 'A URL.' }),
       headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Headers.' })),
+      under: Type.Optional(Type.String({ description: 'Under <prefix>/: `a|b <c>` and the keep* rules.' })),
       long: Type.Optional(
         Type.String({
           description:
@@ -69,6 +70,8 @@ describe('formatOptionsReference', () => {
     expect(rows.get('mode')).toBe('| `mode` | "auto" \\| boolean | `"auto"` | auto \\| on \\| off |');
     expect(rows.get('flag')).toBe('| `flag` | string (must be yes or no) | `"no"` | A flag. |');
     expect(rows.get('headers')).toBe('| `headers` | object of string | - | Headers. |');
+    // Outside code, what Markdown would read as HTML or emphasis is escaped.
+    expect(rows.get('under')).toBe('| `under` | string | - | Under \\<prefix>/: `a\\|b <c>` and the keep\\* rules. |');
   });
 
   it('keeps a long description whole, on the one line of its row', () => {
