@@ -3,7 +3,7 @@
  * Runner-agnostic: they throw on failure, so they work under vitest, node:test or jest.
  */
 export { createMemoryStore, type MemoryStore } from './memory-store.js';
-export { storeContract, type ContractCase } from './store-contract.js';
+export { storeContract, type ContractCase, type StoreContractOptions } from './store-contract.js';
 export { sourceFrom } from './sources.js';
 export {
   streamThrough,

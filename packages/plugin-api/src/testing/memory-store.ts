@@ -26,11 +26,25 @@ export function createMemoryStore(options: { location?: string; prefix?: string;
     metadata,
     async write(stream, name, signal) {
       const chunks: Buffer[] = [];
-      for await (const chunk of stream) {
+      // The abort ends the read at once, also while the stream sends nothing
+      // (a source stalled on a lock): the stream is destroyed, as the real
+      // stores do, and the write rejects with the signal's reason.
+      const stop = (): void => void stream.destroy();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
         signal.throwIfAborted();
-        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+        for await (const chunk of stream) {
+          signal.throwIfAborted();
+          chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+        }
+        signal.throwIfAborted();
+      } catch (error) {
+        if (!stream.destroyed) stream.destroy();
+        signal.throwIfAborted();
+        throw error;
+      } finally {
+        signal.removeEventListener('abort', stop);
       }
-      signal.throwIfAborted();
       const key = `${prefix}${name}`;
       const body = Buffer.concat(chunks);
       objects.set(key, { body, lastModified: now() });
