@@ -1,8 +1,8 @@
 // The layering of the packages, checked by `npm run layering` (part of `npm test`):
-// arrows point one way. plugins -> plugin-api; runner -> plugin-api and the
-// official plugins (by their package entry); plugin-api -> nothing of ours
-// and nothing heavy. With no arrow into the runner and none out of the
-// plugin API, no cycle between packages can form.
+// arrows point one way. cli -> core -> plugin-api; plugins -> plugin-api;
+// the cli loads the official plugins by their package entry; plugin-api ->
+// nothing of ours and nothing heavy. With no arrow into the cli and none out
+// of the plugin API, no cycle between packages can form.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -28,11 +28,25 @@ module.exports = {
       to: { path: '^(packages|examples)/(?!plugin-api/)[^/]+/|node_modules/@backupctl/(?!plugin-api/)', pathNot: '^$1/plugin-$2/' },
     },
     {
-      name: 'runner-uses-plugins-by-their-entry',
-      comment: 'The runner loads the official plugins by package name (builtin-plugins.ts), never their files.',
+      name: 'core-names-no-plugin',
+      comment: 'The core depends on the plugin API only: the CLI hands it the built-ins (PipelineHost).',
       severity: 'error',
-      from: { path: '^packages/runner/src' },
-      to: { path: '^(packages|examples)/plugin-[^/]+/src' },
+      from: { path: '^packages/core/src' },
+      to: { path: '^(packages/(?!core/|plugin-api/)|examples/)|node_modules/(backupctl/|@backupctl/(?!plugin-api/))' },
+    },
+    {
+      name: 'cli-uses-plugins-by-their-entry',
+      comment: 'The CLI loads the official plugins by package name (builtins.ts), never their files.',
+      severity: 'error',
+      from: { path: '^packages/cli/src' },
+      to: { path: '^(packages|examples)/(plugin-[^/]+|core)/src' },
+    },
+    {
+      name: 'no-cycles-in-core',
+      comment: "No cycle between the core's modules (its folders are layers: config, plugins, backup, restore, catalog, parts, hooks).",
+      severity: 'error',
+      from: { path: '^packages/core/src' },
+      to: { circular: true },
     },
   ],
   options: {

@@ -74,7 +74,7 @@ function parseOptions(argv: string[]): Options {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   checkGnuTime();
-  if (!existsSync(CLI_ENTRY) || !existsSync(join(REPO_ROOT, 'packages', 'runner', 'dist', 'cli.js'))) {
+  if (!existsSync(CLI_ENTRY) || !existsSync(join(REPO_ROOT, 'packages', 'cli', 'dist', 'cli.js'))) {
     throw new Error('the CLI is not built: npm run build (npm run bench builds first)');
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;

@@ -94,7 +94,7 @@ describe('examples/Dockerfile', () => {
     expect(dockerfile.run.join('\n')).toMatch(/apt-get install -y --no-install-recommends postgresql-client;/);
     // The PGDG route for a newer server than Debian's client serves.
     expect(dockerfile.run.join('\n')).toMatch(/apt\.postgresql\.org\.sh -y; +apt-get install -y --no-install-recommends "postgresql-client-\$\{PG_MAJOR\}"/);
-    expect(dockerfile.run).toContainEqual(expect.stringContaining('ln -s /app/packages/runner/bin/run.js /usr/local/bin/backupctl'));
+    expect(dockerfile.run).toContainEqual(expect.stringContaining('ln -s /app/packages/cli/bin/run.js /usr/local/bin/backupctl'));
     expect([...dockerfile.entrypoint, ...dockerfile.cmd]).toEqual(['backupctl', 'run']);
     expect(existsSync(path.join(EXAMPLES, 'Dockerfile.dockerignore'))).toBe(true);
   });
@@ -107,7 +107,7 @@ describe('examples/Dockerfile', () => {
     expect(await s3.listKeys(bucket, 'backups/')).toEqual([expect.stringMatching(/^backups\/clara\/clara_\d{8}_\d{6}\.sql\.gz$/)]);
     const version = await runCli(['--version']);
     expect(version.code).toBe(0);
-    expect(version.stdout).toMatch(/^@backupctl\/runner\/\d+\.\d+\.\d+ /);
+    expect(version.stdout).toMatch(/^backupctl\/\d+\.\d+\.\d+ /);
   });
 });
 

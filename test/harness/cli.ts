@@ -5,8 +5,8 @@ import { expect } from 'vitest';
 import { startProcess, type ProcessResult, type RunningProcess } from './process.js';
 import { recordCliOutput } from './secret-guard.js';
 
-/** The CLI's entry point in this checkout: packages/runner/bin/run.js. */
-export const CLI_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../packages/runner/bin/run.js');
+/** The CLI's entry point in this checkout: packages/cli/bin/run.js. */
+export const CLI_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/bin/run.js');
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 

@@ -1,0 +1,21 @@
+import type { PluginDefinition } from '@backupctl/plugin-api';
+import { respawnHook, retentionHook, webhookHook, type BuiltinLoader } from '@backupctl/core';
+
+// The one module that lists the official plugins. They ship as their own
+// packages, written against @backupctl/plugin-api like any third-party
+// plugin; the CLI depends on them so their short names work out of the box.
+// Loaded lazily: `ls` never pays for pg, `validate` never for the AWS SDK
+// until a job uses them.
+const official = (load: () => Promise<{ default?: PluginDefinition }>): BuiltinLoader => async () => (await load()).default;
+
+export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
+  postgres: official(() => import('@backupctl/plugin-postgres')),
+  gzip: official(() => import('@backupctl/plugin-gzip')),
+  s3: official(() => import('@backupctl/plugin-s3')),
+  file: official(() => import('@backupctl/plugin-file')),
+  // Hooks over the store interface, from the core; written against the plugin API like any third-party hook.
+  respawn: async () => respawnHook,
+  retention: async () => retentionHook,
+  // Notifications (Slack/Discord-compatible).
+  webhook: async () => webhookHook,
+};

@@ -1,0 +1,56 @@
+import { formatSize } from '@backupctl/plugin-api';
+import type { JobBackups } from '@backupctl/core';
+
+/** What `ls` prints for a job that has no backups yet. */
+export const NO_BACKUPS = '  (none)';
+
+/**
+ * The reference service's `--list` text:
+ *
+ * ```
+ * Available backups in clara-backups:
+ *
+ * Clara DB backups:
+ *   - backups/clara/clara_20260201_030000.sql.gz (2.5 MB)
+ * ```
+ *
+ * One "Available backups in" header per store location (jobs sharing a
+ * bucket share it), in the order the jobs come; a blank line between jobs
+ * and between locations. No trailing newline.
+ */
+export function formatBackupList(listing: readonly JobBackups[]): string {
+  const byLocation = new Map<string, JobBackups[]>();
+  for (const entry of listing) byLocation.set(entry.location, [...(byLocation.get(entry.location) ?? []), entry]);
+  const sections = [...byLocation].map(([location, jobs]) =>
+    [`Available backups in ${location}:`, ...jobs.flatMap((job) => ['', ...formatJob(job)])].join('\n'),
+  );
+  return sections.join('\n\n');
+}
+
+function formatJob(job: JobBackups): string[] {
+  const lines = job.backups.map((backup) => `  - ${backup.key} (${formatSize(backup.size)})`);
+  return [`${job.title} backups:`, ...(lines.length ? lines : [NO_BACKUPS])];
+}
+
+/** One backup as `ls --json` prints it. */
+export interface BackupListItem {
+  job: string;
+  location: string;
+  key: string;
+  size: number;
+  /** ISO 8601 UTC, from the backup's name. */
+  time: string;
+}
+
+/** The listing flattened for `ls --json`: every backup, job by job, newest first. */
+export function backupListItems(listing: readonly JobBackups[]): BackupListItem[] {
+  return listing.flatMap((entry) =>
+    entry.backups.map((backup) => ({
+      job: entry.job,
+      location: entry.location,
+      key: backup.key,
+      size: backup.size,
+      time: backup.time.toISOString(),
+    })),
+  );
+}

@@ -1,0 +1,65 @@
+import type { LoadedJob } from '../config/load-pipeline.js';
+import { listDatedBackups, newestFirst } from './backup-selection.js';
+import { expandStoredJob } from '../parts/expand-job.js';
+import type { InstanceEnvironment } from '../plugins/create-instance.js';
+import { jobExtension } from './job-extension.js';
+import { withStore } from './open-store.js';
+
+/** One backup in a store. */
+export interface BackupEntry {
+  /** Full key, prefix included: `backups/clara/clara_20260201_030000.sql.gz`. */
+  key: string;
+  /** Bytes stored. */
+  size: number;
+  /** When the backup was taken: the UTC timestamp in its name. */
+  time: Date;
+}
+
+/** A job's backups in its store, newest first. */
+export interface JobBackups {
+  /** The store's name for its place, e.g. the bucket; jobs with the same location share a header in `ls`. */
+  location: string;
+  job: string;
+  /** e.g. "Clara DB" */
+  title: string;
+  backups: BackupEntry[];
+}
+
+/**
+ * Lists each job's backups, newest first, from the store behind its sink:
+ * the objects under the sink's prefix whose name is the job's name template
+ * filled in (others, such as metadata or another job's backups, are left
+ * out). A job skipped for want of its database is listed too; a job with no
+ * usable sink here is left out. Each store is closed when read. A
+ * whole-server job (a source with `databases`) shows one section per part
+ * found in its store (`<title> / <db>`), see expand-job.ts.
+ */
+export async function listBackups(
+  jobs: readonly LoadedJob[],
+  environment: Omit<InstanceEnvironment, 'artifact'>,
+): Promise<JobBackups[]> {
+  // Whole servers (expand-job.ts): a job whose source stands for several databases is listed per database.
+  const expanded: LoadedJob[] = [];
+  for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
+  return listBackupsOf(expanded, environment);
+}
+
+/** The same for jobs already expanded: each job as it is, one listing of its store each. */
+export async function listBackupsOf(
+  jobs: readonly LoadedJob[],
+  environment: Omit<InstanceEnvironment, 'artifact'>,
+): Promise<JobBackups[]> {
+  const listing: JobBackups[] = [];
+  for (const job of jobs) {
+    // A skipped job whose sink options are incomplete here has nothing to
+    // list; any other job without a sink is a configuration error to report.
+    if (!job.sink && job.skipReason) continue;
+    const extension = await jobExtension(job, environment);
+    await withStore(job, environment, async (store) => {
+      const dated = await listDatedBackups(store, { ...job, extension }, environment.signal);
+      const backups: BackupEntry[] = dated.map(({ key, size, time }) => ({ key, size, time })).sort(newestFirst);
+      listing.push({ location: store.location, job: job.name, title: job.title, backups });
+    });
+  }
+  return listing;
+}

@@ -1,0 +1,42 @@
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import type { SinkInstance } from '@backupctl/plugin-api';
+import type { LoadedJob } from '../config/load-pipeline.js';
+import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from '../plugins/create-instance.js';
+
+/**
+ * The store behind a job's sink, for commands that read backups without
+ * running the job (ls, restore-help, restore, verify). Close it when done.
+ * A job skipped for want of its database still has its store.
+ */
+export async function openStore(job: LoadedJob, environment: Omit<InstanceEnvironment, 'artifact'>): Promise<SinkInstance> {
+  if (!job.sink) {
+    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its sink is not configured here`, {
+      job: job.name,
+      hint: 'check the sink options and the environment variables they use (backupctl validate)',
+    });
+  }
+  return createInstance(job, job.sink, 'sink', { ...environment, artifact: emptyArtifactInfo() });
+}
+
+/**
+ * Opens the job's store, runs `use` with it and closes it whatever happened;
+ * a failing close never hides `use`'s own error.
+ */
+export async function withStore<T>(
+  job: LoadedJob,
+  environment: Omit<InstanceEnvironment, 'artifact'>,
+  use: (store: SinkInstance) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(job, environment);
+  let failure: unknown;
+  try {
+    return await use(store);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await Promise.resolve(store.close?.(failure)).catch((error: unknown) => {
+      if (failure === undefined) throw error;
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * @backupctl/core: pipelines, plugin resolution and the job's lifecycle,
+ * backup, restore and verify, the catalog of stored backups, whole-server
+ * parts and the built-in hooks. Written against @backupctl/plugin-api only:
+ * it names no plugin (the CLI hands it the built-ins).
+ */
+export { loadPipeline, selectJobs, type LoadOptions, type LoadedJob, type LoadedPipeline, type LoadedStep } from './config/load-pipeline.js';
+export { ConfigError, type ConfigIssue } from './config/config-error.js';
+export { BARE_HOST, type BuiltinLoader, type PipelineHost } from './plugins/pipeline-host.js';
+export { runPipeline, type RunPipelineOptions, type RunSummary } from './backup/run-pipeline.js';
+export { runJob, type JobProgress, type JobResult, type JobStatus } from './backup/run-job.js';
+export { createLogger, formatLogTime, formatUtcTime, withLogFields, type LogFormat, type LoggerOptions } from './logger.js';
+export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './backup/object-name.js';
+export { coreVersion } from './package-info.js';
+export { setYoungGenerationCollector } from './backup/buffer-reclaimer.js';
+export { resolvePlugin, type ResolvedPlugin } from './plugins/resolve-plugin.js';
+export { checkJob } from './plugins/check-job.js';
+export { openStore, withStore } from './catalog/open-store.js';
+export { listBackups, listBackupsOf, type BackupEntry, type JobBackups } from './catalog/list-backups.js';
+export { backupNameMatcher, type BackupNaming } from './catalog/backup-name-matcher.js';
+export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './plugins/create-instance.js';
+export {
+  checksumDocument,
+  jobRecordDocument,
+  LAST_BACKUP,
+  readBackupRecord,
+  readJobRecord,
+  recordBackup,
+  type BackupRecord,
+} from './backup/backup-records.js';
+export { pruneJobs, type PruneOptions, type PruneResult } from './catalog/prune-jobs.js';
+export { default as respawnHook, checkRespawn, respawnSchema } from './hooks/respawn.js';
+export { findLastBackup, type LastBackup } from './hooks/last-backup.js';
+export {
+  default as retentionHook,
+  applyRetention,
+  retentionSchema,
+  type RetentionOptions,
+  type RetentionOutcome,
+  type RetentionPass,
+} from './hooks/retention.js';
+export { hasRetentionRule, selectExpired, type DatedBackup, type RetentionRules } from './hooks/retention-policy.js';
+export { listJobBackups, type JobBackupScan } from './catalog/job-backups.js';
+export { flagSchema, parseFlag } from './hooks/flag.js';
+export { chooseBackup, parseAt, pickBackup, type BackupSelection, type ChosenBackup } from './catalog/backup-selection.js';
+export { ChecksumVerifier, type ExpectedChecksum } from './restore/checksum-verifier.js';
+export {
+  describeRestored,
+  restoreBackup,
+  formatSeconds,
+  restoreJob,
+  withRestoreStages,
+  type RestoredBackup,
+  type RestoreEnvironment,
+  type RestoreJobOptions,
+  type RestoreStages,
+} from './restore/restore-job.js';
+export { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyJobOptions, type VerifyOutcome } from './restore/verify-job.js';
+// Whole servers: a source standing for several databases runs, restores and lists as one sub-job per part.
+export { expandJob, expandStoredJob, type ExpandEnvironment } from './parts/expand-job.js';
+export { restoreExpandedJob } from './restore/restore-expanded.js';
+export { compareRowCounts, formatComparison, type TableComparison } from './restore/row-count-comparison.js';
+export { default as webhookHook, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
+export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './plugins/pipeline-plugins.js';
