@@ -48,6 +48,14 @@ module.exports = {
       from: { path: '^packages/core/src' },
       to: { circular: true },
     },
+    {
+      name: 'no-cycles-between-core-folders',
+      comment: "The core's folders are layers: no two of them import each other, even through types.",
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^packages/core/src/[^/]+' },
+      to: { circular: true },
+    },
   ],
   options: {
     // Workspace packages resolve to their built dist/ through node_modules' links: seen, not followed.

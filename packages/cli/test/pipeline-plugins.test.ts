@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cliHost } from '../src/host.js';
 import { Type } from '@backupctl/plugin-api';
 import { formatOptionsTable, formatPluginList, pluginsAreUsable } from '../src/render/format-plugin-list.js';
-import { listPipelinePlugins } from '../../core/src/plugins/pipeline-plugins.js';
+import { listPipelinePlugins } from '../../core/src/config/pipeline-plugins.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -3,7 +3,7 @@ import { formatElapsed, formatProgress, jobSnapshot, ProgressLine, type Progress
 import type { LoadedJob, LoadedStep } from '../../core/src/config/load-pipeline.js';
 import { definePlugin, Type } from '@backupctl/plugin-api';
 import { Secrets } from '@backupctl/plugin-api';
-import { createLogger } from '../../core/src/logger.js';
+import { createLogger } from '../../core/src/log/logger.js';
 import { runJob, type JobProgress } from '../../core/src/backup/run-job.js';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 

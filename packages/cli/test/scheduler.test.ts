@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Secrets } from '@backupctl/plugin-api';
-import { createLogger } from '../../core/src/logger.js';
+import { createLogger } from '../../core/src/log/logger.js';
 import { checkSchedulePattern, startSchedule } from '../src/server/scheduler.js';
 
 function logger() {

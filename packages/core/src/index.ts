@@ -9,15 +9,15 @@ export { ConfigError, type ConfigIssue } from './config/config-error.js';
 export { BARE_HOST, type BuiltinLoader, type PipelineHost } from './plugins/pipeline-host.js';
 export { runPipeline, type RunPipelineOptions, type RunSummary } from './backup/run-pipeline.js';
 export { runJob, type JobProgress, type JobResult, type JobStatus } from './backup/run-job.js';
-export { createLogger, formatLogTime, formatUtcTime, withLogFields, type LogFormat, type LoggerOptions } from './logger.js';
-export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './backup/object-name.js';
-export { coreVersion } from './package-info.js';
+export { createLogger, formatLogTime, formatUtcTime, withLogFields, type LogFormat, type LoggerOptions } from './log/logger.js';
+export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './naming/object-name.js';
+export { coreVersion } from './catalog/package-info.js';
 export { setYoungGenerationCollector } from './backup/buffer-reclaimer.js';
 export { resolvePlugin, type ResolvedPlugin } from './plugins/resolve-plugin.js';
 export { checkJob } from './plugins/check-job.js';
 export { openStore, withStore } from './catalog/open-store.js';
 export { listBackups, listBackupsOf, type BackupEntry, type JobBackups } from './catalog/list-backups.js';
-export { backupNameMatcher, type BackupNaming } from './catalog/backup-name-matcher.js';
+export { backupNameMatcher, type BackupNaming } from './naming/backup-name-matcher.js';
 export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './plugins/create-instance.js';
 export {
   checksumDocument,
@@ -27,7 +27,7 @@ export {
   readJobRecord,
   recordBackup,
   type BackupRecord,
-} from './backup/backup-records.js';
+} from './catalog/backup-records.js';
 export { pruneJobs, type PruneOptions, type PruneResult } from './catalog/prune-jobs.js';
 export { default as respawnHook, checkRespawn, respawnSchema } from './hooks/respawn.js';
 export { findLastBackup, type LastBackup } from './hooks/last-backup.js';
@@ -61,4 +61,4 @@ export { expandJob, expandStoredJob, type ExpandEnvironment } from './parts/expa
 export { restoreExpandedJob } from './restore/restore-expanded.js';
 export { compareRowCounts, formatComparison, type TableComparison } from './restore/row-count-comparison.js';
 export { default as webhookHook, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
-export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './plugins/pipeline-plugins.js';
+export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './config/pipeline-plugins.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, withLogFields } from '../src/logger.js';
+import { createLogger, withLogFields } from '../src/log/logger.js';
 import { Secrets } from '@backupctl/plugin-api';
 
 const at = new Date('2026-02-01T03:00:05Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNameTemplate, formatTimestamp, renderObjectName } from '../src/backup/object-name.js';
+import { checkNameTemplate, formatTimestamp, renderObjectName } from '../src/naming/object-name.js';
 import { formatSize } from '@backupctl/plugin-api';
 
 describe('object names', () => {
@@ -30,7 +30,7 @@ describe('formatSize', () => {
 
 describe('parseObjectTimestamp', () => {
   it('reads the UTC time from reference-style keys', async () => {
-    const { parseObjectTimestamp } = await import('../src/backup/object-name.js');
+    const { parseObjectTimestamp } = await import('../src/naming/object-name.js');
     expect(parseObjectTimestamp('backups/clara/clara_20260201_030000.sql.gz', 'clara')?.toISOString()).toBe('2026-02-01T03:00:00.000Z');
     expect(parseObjectTimestamp('backups/mem0/mem0_20260131_235959.dump')?.toISOString()).toBe('2026-01-31T23:59:59.000Z');
     expect(parseObjectTimestamp('backups/clara/clara_20260201_030000.sql.gz', 'mem0')).toBeUndefined();

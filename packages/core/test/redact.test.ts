@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Secrets } from '@backupctl/plugin-api';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/log/logger.js';
 
 describe('Secrets', () => {
   it('masks registered values, their URL-encoded form, and passwords in any URL', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { definePlugin, Type, type HookInstance, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { Secrets } from '@backupctl/plugin-api';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/log/logger.js';
 import { runJob } from '../src/backup/run-job.js';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { checkSchema } from '@backupctl/plugin-api';
 import { definePlugin, Type } from '@backupctl/plugin-api';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/log/logger.js';
 import { Secrets } from '@backupctl/plugin-api';
 import { runJob } from '../src/backup/run-job.js';
 import webhook, { postWebhook, webhookSchema, type WebhookPayload } from '../src/hooks/webhook.js';

@@ -210,6 +210,20 @@ export interface HookInstance extends Lifecycle {
   beforeRun?(run: HookRun): Promise<SkipDecision | void>;
   afterCommit?(run: HookRun & { artifact: Artifact }): Promise<void>;
   onError?(run: HookRun & { error: unknown }): Promise<void>;
+  /**
+   * `backupctl prune`: applies now, without a backup, what this hook deletes
+   * after a commit (retention does). With `dryRun`, logs what would go and
+   * deletes nothing. A hook without it has nothing to prune.
+   */
+  prune?(run: HookRun & { dryRun: boolean }): Promise<PruneOutcome>;
+}
+
+/** What a hook's `prune` did. */
+export interface PruneOutcome {
+  /** Keys deleted (in a dry run: that would be), oldest first. */
+  expired: string[];
+  /** How many of the job's backups stay. */
+  kept: number;
 }
 
 export interface PluginInstances {

@@ -35,6 +35,19 @@ export function wrapError(error: unknown, origin: ErrorOrigin): BackupctlError {
   });
 }
 
+/**
+ * Calls one stage or hook of a plugin: whatever it throws comes out as a
+ * BackupctlError stamped with `origin` (wrapError). The one way backupctl
+ * calls into a plugin.
+ */
+export async function callPlugin<T>(origin: ErrorOrigin, call: () => T | Promise<T>): Promise<Awaited<T>> {
+  try {
+    return await call();
+  } catch (error) {
+    throw wrapError(error, origin);
+  }
+}
+
 export function abortedError(job: string, reason: unknown): BackupctlError {
   const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'the run was cancelled';
   return new BackupctlError(ErrorCodes.ABORTED, `aborted: ${why}`, { job });

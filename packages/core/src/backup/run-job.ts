@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream';
 import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import { BackupctlError, callPlugin, ErrorCodes } from '@backupctl/plugin-api';
 import type { Artifact, HookInstance, HookRun, Lifecycle, PluginInstances, PluginKind, SinkInstance, SourceInstance, TransformInstance } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
-import { recordBackup } from './backup-records.js';
+import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { recordBackup } from '../catalog/backup-records.js';
 import { createInstance, emptyArtifactInfo, FAILURE_CODE } from '../plugins/create-instance.js';
+import { closeInReverse } from '../plugins/lifecycle.js';
 import { CommitGate } from './commit-gate.js';
 import { formatSize } from '@backupctl/plugin-api';
-import { withLogFields } from '../logger.js';
-import { renderObjectName } from './object-name.js';
+import { withLogFields } from '../log/logger.js';
+import { renderObjectName } from '../naming/object-name.js';
 import type { Secrets } from '@backupctl/plugin-api';
 import { abortedError, wrapError } from '@backupctl/plugin-api';
 import { bufferReclaimer } from './buffer-reclaimer.js';
@@ -122,7 +123,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       return result('skipped', { reason: exclusive.reason });
     }
     for (const { step, instance } of hooks) {
-      const decision = await callHook(step, 'beforeRun', () => instance.beforeRun?.(hookRun), job.name);
+      const decision = await callStage(step, 'hook', 'beforeRun', () => instance.beforeRun?.(hookRun), job.name);
       if (decision?.skip) {
         logger.info(`${job.title} backup skipped: ${decision.reason}`, { event: 'skipped' });
         return result('skipped', { reason: decision.reason });
@@ -147,7 +148,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     try {
       await callStage(job.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, logger, controller.signal), job.name);
       for (const { step, instance } of hooks) {
-        await callHook(step, 'afterCommit', () => instance.afterCommit?.({ ...hookRun, artifact }), job.name);
+        await callStage(step, 'hook', 'afterCommit', () => instance.afterCommit?.({ ...hookRun, artifact }), job.name);
       }
     } catch (error) {
       // The backup is committed and stays; the job still fails so the problem is seen.
@@ -175,13 +176,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     return result('failed', { error: failure });
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
-    for (const { step, instance } of opened.reverse()) {
-      try {
-        await instance.close?.(failure);
-      } catch (error) {
-        logger.warn(`${step.use} close failed: ${(error as Error).message}`);
-      }
-    }
+    await closeInReverse(opened, failure, logger);
   }
 }
 
@@ -268,22 +263,9 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
   };
 }
 
-async function callHook<T>(step: LoadedStep, hook: string, call: () => Promise<T> | T | undefined, job: string): Promise<T | undefined> {
-  return callStage(step, 'hook', hook, call, job);
-}
-
-async function callStage<T>(
-  step: LoadedStep | undefined,
-  kind: PluginKind,
-  hook: string,
-  call: () => Promise<T> | T | undefined,
-  job: string,
-): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    throw wrapError(error, { code: FAILURE_CODE[kind], job, plugin: step?.use, hook });
-  }
+/** Calls a stage's or hook's member through callPlugin, stamping its failure with the kind's code, the plugin and the member. */
+function callStage<T>(step: LoadedStep | undefined, kind: PluginKind, hook: string, call: () => T | Promise<T>, job: string): Promise<Awaited<T>> {
+  return callPlugin({ code: FAILURE_CODE[kind], job, plugin: step?.use, hook }, call);
 }
 
 async function runOnError(

@@ -1,5 +1,5 @@
 import type { Logger } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import type { Secrets } from '@backupctl/plugin-api';
 import { ErrorCodes } from '@backupctl/plugin-api';
 import { expandJob } from '../parts/expand-job.js';

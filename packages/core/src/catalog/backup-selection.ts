@@ -1,9 +1,9 @@
 import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { Store, StoredObject } from '@backupctl/plugin-api';
-import { backupNameMatcher, type BackupNaming } from './backup-name-matcher.js';
+import { backupNameMatcher, type BackupNaming } from '../naming/backup-name-matcher.js';
 import { listJobBackups, type DatedBackup } from './job-backups.js';
-import { formatUtcTime } from '../logger.js';
-import { formatTimestamp } from '../backup/object-name.js';
+import { formatUtcTime } from '../log/logger.js';
+import { formatTimestamp } from '../naming/object-name.js';
 
 /** Which backup `restore` and `verify` take: by key, or the newest at or before a time. */
 export interface BackupSelection {

@@ -1,7 +1,7 @@
 import type { Store, StoredObject } from '@backupctl/plugin-api';
-import { backupNameMatcher, type BackupNaming } from './backup-name-matcher.js';
-import { readBackupRecord, readJobRecord } from '../backup/backup-records.js';
-import { parseObjectTimestamp } from '../backup/object-name.js';
+import { backupNameMatcher, type BackupNaming } from '../naming/backup-name-matcher.js';
+import { readBackupRecord, readJobRecord } from './backup-records.js';
+import { parseObjectTimestamp } from '../naming/object-name.js';
 
 /** A job's backup: the object and the time in its name. */
 export interface DatedBackup extends StoredObject {

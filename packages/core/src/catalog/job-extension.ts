@@ -1,5 +1,6 @@
-import type { LoadedJob } from '../config/load-pipeline.js';
-import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from '../plugins/create-instance.js';
+import type { LoadedJob } from '../plugins/loaded-job.js';
+import { emptyArtifactInfo, type InstanceEnvironment } from '../plugins/create-instance.js';
+import { withInstances } from '../plugins/lifecycle.js';
 
 /**
  * The extension the job's stages give its objects (`.sql.gz`), for commands
@@ -12,15 +13,12 @@ import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from '../
 export async function jobExtension(job: LoadedJob, environment: Omit<InstanceEnvironment, 'artifact'>): Promise<string | undefined> {
   if (!job.source) return undefined;
   const artifact = emptyArtifactInfo();
-  const created = [];
   try {
-    for (const [step, kind] of [[job.source, 'source'], ...job.transforms.map((step) => [step, 'transform'] as const)] as const) {
-      created.push(await createInstance(job, step, kind, { ...environment, artifact }));
-    }
+    await withInstances(job, [job.source], 'source', { ...environment, artifact }, () =>
+      withInstances(job, job.transforms, 'transform', { ...environment, artifact }, async () => undefined),
+    );
     return artifact.extension;
   } catch {
     return undefined;
-  } finally {
-    for (const instance of created.reverse()) await Promise.resolve(instance.close?.()).catch(() => undefined);
   }
 }

@@ -1,4 +1,4 @@
-import type { LoadedJob } from '../config/load-pipeline.js';
+import type { LoadedJob } from '../plugins/loaded-job.js';
 import { listDatedBackups, newestFirst } from './backup-selection.js';
 import { expandStoredJob } from '../parts/expand-job.js';
 import type { InstanceEnvironment } from '../plugins/create-instance.js';

@@ -1,6 +1,7 @@
 import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { SinkInstance } from '@backupctl/plugin-api';
-import type { LoadedJob } from '../config/load-pipeline.js';
+import type { LoadedJob } from '../plugins/loaded-job.js';
+import { closeInReverse } from '../plugins/lifecycle.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from '../plugins/create-instance.js';
 
 /**
@@ -19,8 +20,8 @@ export async function openStore(job: LoadedJob, environment: Omit<InstanceEnviro
 }
 
 /**
- * Opens the job's store, runs `use` with it and closes it whatever happened;
- * a failing close never hides `use`'s own error.
+ * Opens the job's store, runs `use` with it and closes it whatever happened
+ * (a failing close is a warning: closeInReverse).
  */
 export async function withStore<T>(
   job: LoadedJob,
@@ -35,8 +36,6 @@ export async function withStore<T>(
     failure = error;
     throw error;
   } finally {
-    await Promise.resolve(store.close?.(failure)).catch((error: unknown) => {
-      if (failure === undefined) throw error;
-    });
+    await closeInReverse([{ step: job.sink!, instance: store }], failure, environment.logger);
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import type { LoadedJob } from '../plugins/loaded-job.js';
 import { expandStoredJob } from '../parts/expand-job.js';
-import retention, { applyRetention, type RetentionOptions } from '../hooks/retention.js';
+import { withInstances } from '../plugins/lifecycle.js';
 import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
 import type { Secrets } from '@backupctl/plugin-api';
@@ -19,7 +19,7 @@ export interface PruneOptions {
 export interface PruneResult {
   job: string;
   status: 'pruned' | 'skipped';
-  /** Why the job was skipped (no retention hook, its database not configured here). */
+  /** Why the job was skipped (no pruning hook, its database not configured here). */
   reason?: string;
   /** Keys deleted, or that would be in a dry run, oldest first. */
   expired: string[];
@@ -27,56 +27,52 @@ export interface PruneResult {
   kept: number;
 }
 
-/** The job's `use: retention` hooks, as the pipeline file configures them. */
-function retentionSteps(job: LoadedJob): LoadedStep[] {
-  return job.hooks.filter((step) => (step.plugin as unknown) === retention);
-}
-
 /**
- * Applies each job's retention hook to its store now, without backing up:
- * what `run` does after a commit, for operators and for `--dry-run`. Jobs
- * are pruned one after another; a store failure stops the pass with its error.
+ * Applies each job's pruning hooks (those with `prune`: retention) to its
+ * store now, without backing up: what `run` does after a commit, for
+ * operators and for `--dry-run`. Jobs are pruned one after another; a store
+ * failure stops the pass with its error.
  */
 export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOptions): Promise<PruneResult[]> {
   const { logger } = options;
   const now = options.now ?? (() => new Date());
+  const signal = options.signal ?? new AbortController().signal;
+  const environment = { logger, secrets: options.secrets, signal };
   const results: PruneResult[] = [];
   // Whole servers (expand-job.ts): a job whose source stands for several databases is pruned per database.
   const expanded: LoadedJob[] = [];
-  const signal = options.signal ?? new AbortController().signal;
-  for (const job of jobs) expanded.push(...((await expandStoredJob(job, { logger, secrets: options.secrets, signal })) ?? [job]));
+  for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
   for (const job of expanded) {
-    const steps = retentionSteps(job);
-    const skip = job.skipReason ?? (steps.length ? undefined : 'it has no retention hook');
+    const skip = job.skipReason ?? (job.hooks.length ? undefined : 'it has no hooks');
     if (skip) {
-      logger.info(`${job.title} prune skipped: ${skip}`);
-      results.push({ job: job.name, status: 'skipped', reason: skip, expired: [], kept: 0 });
+      results.push(skipped(job, skip, logger));
       continue;
     }
-    const extension = await jobExtension(job, { logger, secrets: options.secrets, signal });
-    await withStore(job, { logger, secrets: options.secrets, signal }, async (store) => {
-      const startedAt = now();
-      logger.info(`${job.title} prune${options.dryRun ? ' (dry run)' : ''}: ${store.location}/${store.prefix}`);
-      const expired = new Set<string>();
-      let kept = 0;
-      // Several retention hooks on one sink each delete what they expire, as in a run.
-      for (const step of steps) {
-        const outcome = await applyRetention(step.options as RetentionOptions, {
-          job: job.name,
-          nameTemplate: job.nameTemplate,
-          extension,
-          store,
-          logger,
-          now: startedAt,
-          signal: options.signal,
-          dryRun: options.dryRun,
-          reportNothing: true,
-        });
-        for (const key of outcome.expired) expired.add(key);
-        kept = outcome.kept;
-      }
-      results.push({ job: job.name, status: 'pruned', expired: [...expired], kept });
+    const extension = await jobExtension(job, environment);
+    const result = await withInstances(job, job.hooks, 'hook', environment, async (hooks) => {
+      const pruners = hooks.filter((hook) => typeof hook.prune === 'function');
+      if (!pruners.length) return skipped(job, 'none of its hooks prunes (retention does)', logger);
+      return withStore(job, environment, async (store) => {
+        const startedAt = now();
+        logger.info(`${job.title} prune${options.dryRun ? ' (dry run)' : ''}: ${store.location}/${store.prefix}`);
+        const expired = new Set<string>();
+        let kept = 0;
+        // Several pruning hooks on one sink each delete what they expire, as in a run.
+        for (const hook of pruners) {
+          const run = { job: job.name, title: job.title, nameTemplate: job.nameTemplate, extension, store, logger, signal, now: startedAt };
+          const outcome = await hook.prune!({ ...run, dryRun: options.dryRun ?? false });
+          for (const key of outcome.expired) expired.add(key);
+          kept = outcome.kept;
+        }
+        return { job: job.name, status: 'pruned' as const, expired: [...expired], kept };
+      });
     });
+    results.push(result);
   }
   return results;
+}
+
+function skipped(job: LoadedJob, reason: string, logger: Logger): PruneResult {
+  logger.info(`${job.title} prune skipped: ${reason}`);
+  return { job: job.name, status: 'skipped', reason, expired: [], kept: 0 };
 }

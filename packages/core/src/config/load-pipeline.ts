@@ -1,8 +1,9 @@
 import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/plugin-api';
-import type { PluginDefinition, PluginKind } from '@backupctl/plugin-api';
+import type { PluginKind } from '@backupctl/plugin-api';
+import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { BARE_HOST, type PipelineHost } from '../plugins/pipeline-host.js';
 import { resolvePlugin, type ResolvedPlugin } from '../plugins/resolve-plugin.js';
-import { checkNameTemplate } from '../backup/object-name.js';
+import { checkNameTemplate } from '../naming/object-name.js';
 import { checkSchema } from '@backupctl/plugin-api';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { findPipeline } from './find-pipeline.js';
@@ -10,32 +11,8 @@ import { interpolate } from './interpolate.js';
 import { PipelineSchema, type JobConfig, type PipelineFile, type StepConfig } from './pipeline-schema.js';
 import { formatPath, type ConfigPath, type PipelineSource } from './source-text.js';
 
-/** One `use:` with its plugin loaded and its options validated, defaults filled. */
-export interface LoadedStep {
-  use: string;
-  kind: PluginKind;
-  plugin: PluginDefinition<PluginKind, never>;
-  /** Where the plugin came from: `builtin`, a package name or a path. */
-  from: string;
-  options: Record<string, unknown>;
-  /** Path of the step in the pipeline file, e.g. jobs.clara.sink. */
-  path: string;
-}
 
-export interface LoadedJob {
-  name: string;
-  /** Label for logs and `ls` (e.g. "Clara DB"). */
-  title: string;
-  /** Object name template, e.g. `{job}_{timestamp}{ext}`. */
-  nameTemplate: string;
-  /** Set when the job must not run (requiresEnv unmet); the run logs it and moves on. */
-  skipReason?: string;
-  source?: LoadedStep;
-  transforms: LoadedStep[];
-  /** Present whenever the sink's options are valid, even for a skipped job (so `ls` can list it). */
-  sink?: LoadedStep;
-  hooks: LoadedStep[];
-}
+export type { LoadedJob, LoadedStep };
 
 export interface LoadedPipeline {
   /** The file as shown to users. */

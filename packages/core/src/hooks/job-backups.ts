@@ -1,5 +1,5 @@
 import type { HookRun } from '@backupctl/plugin-api';
-import type { BackupNaming } from '../catalog/backup-name-matcher.js';
+import type { BackupNaming } from '../naming/backup-name-matcher.js';
 
 const DEFAULT_TEMPLATE = '{job}_{timestamp}{ext}';
 

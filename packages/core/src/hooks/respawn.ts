@@ -1,6 +1,6 @@
 import { Type, definePlugin, type HookRun, type SkipDecision } from '@backupctl/plugin-api';
 // A public helper of @backupctl/runner (exported from src/index.ts).
-import { formatUtcTime } from '../logger.js';
+import { formatUtcTime } from '../log/logger.js';
 import { flagSchema, parseFlag } from './flag.js';
 import { namingOf } from './job-backups.js';
 import { findLastBackup } from './last-backup.js';

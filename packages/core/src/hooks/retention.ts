@@ -1,6 +1,6 @@
 import { Type, definePlugin, type Logger, type Static, type Store } from '@backupctl/plugin-api';
 // A public helper of @backupctl/runner (exported from src/index.ts).
-import { checksumDocument } from '../backup/backup-records.js';
+import { checksumDocument } from '../catalog/backup-records.js';
 import { listJobBackups } from '../catalog/job-backups.js';
 import { namingOf } from './job-backups.js';
 import { hasRetentionRule, selectExpired, type RetentionRules } from './retention-policy.js';
@@ -118,6 +118,8 @@ export default definePlugin({
       async afterCommit(run) {
         await applyRetention(rules, { ...run, protect: [run.artifact.key] });
       },
+      // `backupctl prune`: the same pass, asked for by an operator, so it always says what it did.
+      prune: (run) => applyRetention(rules, { ...run, reportNothing: true }),
     };
   },
 });

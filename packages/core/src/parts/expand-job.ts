@@ -2,8 +2,9 @@ import type { Logger } from '@backupctl/plugin-api';
 import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { SourcePart } from '@backupctl/plugin-api';
 import { checkSchema } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
-import { backupNameMatcher } from '../catalog/backup-name-matcher.js';
+import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { backupNameMatcher } from '../naming/backup-name-matcher.js';
+import { closeInReverse } from '../plugins/lifecycle.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
 import type { Secrets } from '@backupctl/plugin-api';
 import { wrapError } from '@backupctl/plugin-api';
@@ -50,7 +51,7 @@ async function askSource(job: LoadedJob, environment: ExpandEnvironment, use: (e
     failure = wrapError(error, { code: ErrorCodes.SOURCE_FAILED, job: job.name, plugin: sourceStep.use, hook: 'expand' });
     throw failure;
   } finally {
-    await source.close?.(failure)?.catch((error: unknown) => environment.logger.warn(`${sourceStep.use} close failed: ${(error as Error).message}`));
+    await closeInReverse([{ step: sourceStep, instance: source }], failure, environment.logger);
   }
 }
 
@@ -134,7 +135,7 @@ async function partsInStore(job: LoadedJob, environment: ExpandEnvironment): Pro
     failure = wrapError(error, { code: ErrorCodes.STORE_FAILED, job: job.name, plugin: sinkStep.use, hook: 'list' });
     throw failure;
   } finally {
-    await store.close?.(failure)?.catch((error: unknown) => environment.logger.warn(`${sinkStep.use} close failed: ${(error as Error).message}`));
+    await closeInReverse([{ step: sinkStep, instance: store }], failure, environment.logger);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ErrorCodes } from '@backupctl/plugin-api';
 import type { PluginKind } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import type { LoadedJob, LoadedStep } from './loaded-job.js';
+import { closeInReverse } from './lifecycle.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './create-instance.js';
 import { wrapError } from '@backupctl/plugin-api';
 
@@ -36,7 +37,7 @@ export async function checkJob(job: LoadedJob, environment: Omit<InstanceEnviron
     } catch (error) {
       checks.push({ step, checked: true, error: wrapError(error, { code: ErrorCodes.CONFIG_INVALID, job: job.name, plugin: step.use, hook: 'check' }).message });
     } finally {
-      await instance?.close?.().catch(() => undefined);
+      if (instance) await closeInReverse([{ step, instance }], undefined, environment.logger);
     }
   }
   return checks;

@@ -1,7 +1,7 @@
 import type { ArtifactInfo, Logger, PluginContext } from '@backupctl/plugin-api';
 import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { PluginInstances, PluginKind } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
+import type { LoadedJob, LoadedStep } from './loaded-job.js';
 import type { Secrets } from '@backupctl/plugin-api';
 import { wrapError } from '@backupctl/plugin-api';
 

@@ -1,6 +1,6 @@
 import { PassThrough, pipeline, Transform, type Duplex, type Readable } from 'node:stream';
 import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/plugin-api';
-import type { LoadedStep } from '../config/load-pipeline.js';
+import type { LoadedStep } from '../plugins/loaded-job.js';
 import { bufferReclaimer } from '../backup/buffer-reclaimer.js';
 import { ChecksumVerifier, type ExpectedChecksum } from './checksum-verifier.js';
 import { wrapError } from '@backupctl/plugin-api';

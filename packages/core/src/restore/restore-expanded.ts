@@ -1,4 +1,4 @@
-import type { LoadedJob } from '../config/load-pipeline.js';
+import type { LoadedJob } from '../plugins/loaded-job.js';
 import { expandStoredJob, refuseKeyForParts } from '../parts/expand-job.js';
 import { restoreJob, type RestoredBackup, type RestoreJobOptions } from './restore-job.js';
 

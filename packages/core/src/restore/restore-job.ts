@@ -1,15 +1,16 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import { BackupctlError, callPlugin, ErrorCodes } from '@backupctl/plugin-api';
 import type { Lifecycle, RestoreResult, RestoreTarget, SinkInstance, SourceInstance, TransformInstance } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../config/load-pipeline.js';
-import { readBackupRecord } from '../backup/backup-records.js';
+import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { readBackupRecord } from '../catalog/backup-records.js';
 import { chooseBackup, type BackupSelection, type ChosenBackup } from '../catalog/backup-selection.js';
 import { decodeStored, type DecodedBackup } from './decode-stored.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
+import { closeInReverse } from '../plugins/lifecycle.js';
 import { formatSize } from '@backupctl/plugin-api';
-import { formatUtcTime } from '../logger.js';
+import { formatUtcTime } from '../log/logger.js';
 import type { Secrets } from '@backupctl/plugin-api';
 import { abortedError, wrapError } from '@backupctl/plugin-api';
 
@@ -95,13 +96,7 @@ export async function withRestoreStages<T>(
     failure = error;
     throw error;
   } finally {
-    for (const { step, instance } of opened.reverse()) {
-      try {
-        await instance.close?.(failure);
-      } catch (error) {
-        environment.logger.warn(`${step.use} close failed: ${(error as Error).message}`);
-      }
-    }
+    await closeInReverse(opened, failure, environment.logger);
   }
 }
 
@@ -240,10 +235,6 @@ export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function call<T>(run: () => Promise<T>, code: BackupctlError['code'], step: LoadedStep | undefined, hook: string, job: string): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw wrapError(error, { code, job, plugin: step?.use, hook });
-  }
+function call<T>(run: () => Promise<T>, code: BackupctlError['code'], step: LoadedStep | undefined, hook: string, job: string): Promise<T> {
+  return callPlugin({ code, job, plugin: step?.use, hook }, run);
 }

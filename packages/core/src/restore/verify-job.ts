@@ -1,10 +1,9 @@
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
-import type { LoadedJob } from '../config/load-pipeline.js';
+import { BackupctlError, callPlugin, ErrorCodes } from '@backupctl/plugin-api';
+import type { LoadedJob } from '../plugins/loaded-job.js';
 import { chooseBackup, type BackupSelection } from '../catalog/backup-selection.js';
 import { expandStoredJob, refuseKeyForParts } from '../parts/expand-job.js';
 import { restoreBackup, withRestoreStages, type RestoreEnvironment, type RestoredBackup, type RestoreStages } from './restore-job.js';
 import { compareRowCounts, type TableComparison } from './row-count-comparison.js';
-import { wrapError } from '@backupctl/plugin-api';
 
 export interface VerifyJobOptions extends RestoreEnvironment {
   selection: BackupSelection;
@@ -123,10 +122,6 @@ function requireVerify(stages: RestoreStages): VerifyStages {
   });
 }
 
-async function call<T>(run: () => Promise<T>, job: LoadedJob, hook: string): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw wrapError(error, { code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook });
-  }
+function call<T>(run: () => Promise<T>, job: LoadedJob, hook: string): Promise<T> {
+  return callPlugin({ code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook }, run);
 }

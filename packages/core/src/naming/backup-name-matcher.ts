@@ -1,4 +1,4 @@
-import { parseObjectTimestamp } from '../backup/object-name.js';
+import { parseObjectTimestamp } from './object-name.js';
 
 /** What identifies a job's backups: its name, its object name template and the extension its stages give them. */
 export interface BackupNaming {

@@ -1,7 +1,7 @@
 import type { Logger } from '@backupctl/plugin-api';
 import type { Artifact } from '@backupctl/plugin-api';
 import type { Store } from '@backupctl/plugin-api';
-import { coreVersion } from '../package-info.js';
+import { coreVersion } from './package-info.js';
 
 /**
  * `metadata/last_backup.json`: the newest committed backup of each job

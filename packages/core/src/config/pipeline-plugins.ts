@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isBackupctlError } from '@backupctl/plugin-api';
 import type { PluginKind } from '@backupctl/plugin-api';
-import { findPipeline } from '../config/find-pipeline.js';
-import { BARE_HOST, type PipelineHost } from './pipeline-host.js';
-import { builtinEntry, resolvePlugin } from './resolve-plugin.js';
+import { findPipeline } from './find-pipeline.js';
+import { BARE_HOST, type PipelineHost } from '../plugins/pipeline-host.js';
+import { builtinEntry, resolvePlugin } from '../plugins/resolve-plugin.js';
 
 /** One plugin a pipeline names, as `backupctl plugins` shows it. */
 export interface PipelinePlugin {

@@ -1,0 +1,28 @@
+import type { PluginDefinition, PluginKind } from '@backupctl/plugin-api';
+
+/** One `use:` with its plugin loaded and its options validated, defaults filled. */
+export interface LoadedStep {
+  use: string;
+  kind: PluginKind;
+  plugin: PluginDefinition<PluginKind, never>;
+  /** Where the plugin came from: `builtin`, a package name or a path. */
+  from: string;
+  options: Record<string, unknown>;
+  /** Path of the step in the pipeline file, e.g. jobs.clara.sink. */
+  path: string;
+}
+
+export interface LoadedJob {
+  name: string;
+  /** Label for logs and `ls` (e.g. "Clara DB"). */
+  title: string;
+  /** Object name template, e.g. `{job}_{timestamp}{ext}`. */
+  nameTemplate: string;
+  /** Set when the job must not run (requiresEnv unmet); the run logs it and moves on. */
+  skipReason?: string;
+  source?: LoadedStep;
+  transforms: LoadedStep[];
+  /** Present whenever the sink's options are valid, even for a skipped job (so `ls` can list it). */
+  sink?: LoadedStep;
+  hooks: LoadedStep[];
+}
