@@ -29,7 +29,13 @@ export interface SourceStream {
   done: Promise<void>;
 }
 
-export interface SourceInstance extends Lifecycle {
+/**
+ * A source: required `open`, optional `beforeRun`. What else a source can do
+ * is a named capability below (restore, verify, parts), each with one guard
+ * that every caller uses, so a third-party source is recognised by what it
+ * implements, the same way as the official one.
+ */
+export interface SourceInstance extends Lifecycle, Partial<RestoreCapability>, Partial<VerifyCapability>, Partial<PartsCapability> {
   /**
    * Runs first, before every hook's `beforeRun`. A source uses it to make
    * the job exclusive (the postgres source takes an advisory lock on the
@@ -38,31 +44,43 @@ export interface SourceInstance extends Lifecycle {
    */
   beforeRun?(signal: AbortSignal): Promise<SkipDecision | void>;
   open(signal: AbortSignal): Promise<SourceStream>;
+}
+
+/** Capability: the source can restore its backups (`backupctl restore`). */
+export interface RestoreCapability {
   /**
    * Restores a backup (`backupctl restore`, `verify`). `input` is the stored
    * object already decoded (every transform's inverse applied). It ends only
    * after every check of the stored bytes passed (SHA-256, gzip's CRC); when
    * one fails it errors instead. So commit nothing before `input` ended, and
    * on an error or an aborted signal roll back, leave the target as it was
-   * and reject. A source without `restore` cannot be restored by backupctl.
+   * and reject. A source without it cannot be restored by backupctl.
    * The runner calls it only once the backup was found and its record read
    * (the object already being fetched), so a missing backup never reaches
    * the target: ready the target here (create it, check what it holds),
    * e.g. while the first bytes arrive.
    */
-  restore?(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult>;
+  restore(input: Readable, target: RestoreTarget, signal: AbortSignal): Promise<RestoreResult>;
+}
+
+/** Capability: `backupctl verify` (with RestoreCapability): a scratch database to restore into, and exact row counts to compare. */
+export interface VerifyCapability {
   /**
    * Creates an empty database to restore into for `verify`: on the source's
    * own server, or on the server `target.url` names. The caller always calls
    * `drop()`, also after a failure.
    */
-  createScratch?(target: { url?: string }, signal: AbortSignal): Promise<ScratchDatabase>;
+  createScratch(target: { url?: string }, signal: AbortSignal): Promise<ScratchDatabase>;
   /**
    * The exact row count of every user table of a database: the source's own,
    * or the one `target.url` names (a scratch database). `verify` compares the
    * two.
    */
-  countRows?(target: { url?: string }, signal: AbortSignal): Promise<RowCounts>;
+  countRows(target: { url?: string }, signal: AbortSignal): Promise<RowCounts>;
+}
+
+/** Capability: the source stands for several parts (a whole server's databases), each backed up as its own sub-job. */
+export interface PartsCapability {
   /**
    * Whole servers: a source that stands for several databases (the postgres
    * source's `databases: all`) returns one part per database, and one for
@@ -77,7 +95,22 @@ export interface SourceInstance extends Lifecycle {
    * not expand returns `undefined` whatever `known` holds, so the runner
    * asks with `[]` first and reads the store only for one that does.
    */
-  expand?(signal: AbortSignal, known?: readonly string[]): Promise<SourcePart[] | undefined>;
+  expand(signal: AbortSignal, known?: readonly string[]): Promise<SourcePart[] | undefined>;
+}
+
+/** True when the source can restore (RestoreCapability). */
+export function canRestore(source: SourceInstance): source is SourceInstance & RestoreCapability {
+  return typeof source.restore === 'function';
+}
+
+/** True when the source can be verified: it restores, makes scratch databases and counts rows. */
+export function canVerify(source: SourceInstance): source is SourceInstance & RestoreCapability & VerifyCapability {
+  return canRestore(source) && typeof source.createScratch === 'function' && typeof source.countRows === 'function';
+}
+
+/** True when the source may stand for several parts (PartsCapability); it may still answer with none. */
+export function hasParts(source: SourceInstance): source is SourceInstance & PartsCapability {
+  return typeof source.expand === 'function';
 }
 
 /** One part of an expanding source: its own sub-job, named after the part. */

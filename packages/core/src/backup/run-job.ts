@@ -44,6 +44,12 @@ export interface RunJobOptions {
    * when this job started.
    */
   nameTime?: Date;
+  /**
+   * The job cannot run (its source could not list its parts): once its
+   * stages exist it fails with this, as any failing job does (logged, its
+   * onError hooks run), without asking the source for anything.
+   */
+  failWith?: BackupctlError;
 }
 
 /** How far a job's stream has come; for progress lines. */
@@ -117,6 +123,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       now: startedAt,
     };
 
+    if (options.failWith) throw options.failWith;
     const exclusive = await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
     if (exclusive?.skip) {
       logger.info(`${job.title} backup skipped: ${exclusive.reason}`, { event: 'skipped' });

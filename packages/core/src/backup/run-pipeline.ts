@@ -1,7 +1,7 @@
 import type { Logger } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import type { LoadedJob } from '../plugins/loaded-job.js';
 import type { Secrets } from '@backupctl/plugin-api';
-import { ErrorCodes } from '@backupctl/plugin-api';
+import { ErrorCodes, type BackupctlError } from '@backupctl/plugin-api';
 import { expandJob } from '../parts/expand-job.js';
 import { runJob, type JobProgress, type JobResult } from './run-job.js';
 import { wrapError } from '@backupctl/plugin-api';
@@ -34,11 +34,11 @@ export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipeli
   const results: JobResult[] = [];
   for (const job of jobs) {
     // Whole servers (expand-job.ts): a job whose source stands for several databases runs as one sub-job each.
-    const expanded = await expandForRun(job, options);
+    const { parts, failWith } = await expandForRun(job, options);
     // Sub-jobs share the time in their objects' names, so one run's set is recognisable.
-    const nameTime = expanded[0] === job ? undefined : (options.now ?? (() => new Date()))();
-    for (const part of expanded) {
-      const result = await runJob(part, { ...options, nameTime });
+    const nameTime = parts[0] === job ? undefined : (options.now ?? (() => new Date()))();
+    for (const part of parts) {
+      const result = await runJob(part, { ...options, nameTime, failWith });
       options.onJobResult?.(result);
       results.push(result);
     }
@@ -56,19 +56,16 @@ export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipeli
 
 /**
  * The jobs to run for `job`: its sub-jobs when its source expands, else
- * itself. When expanding fails (the server is down), the job itself with a
- * source that fails with that error, so it fails as any job does: logged,
- * and its onError hooks (alerts) run.
+ * itself. When expanding fails (the server is down), the job itself, to be
+ * failed with that error (RunJobOptions.failWith), so it fails as any job
+ * does: logged, and its onError hooks (alerts) run.
  */
-async function expandForRun(job: LoadedJob, options: RunPipelineOptions): Promise<LoadedJob[]> {
+async function expandForRun(job: LoadedJob, options: RunPipelineOptions): Promise<{ parts: LoadedJob[]; failWith?: BackupctlError }> {
   try {
     const parts = await expandJob(job, { logger: options.logger, secrets: options.secrets, signal: options.signal ?? new AbortController().signal });
     if (parts) options.logger.info(`${job.title}: backing up ${parts.length} parts: ${parts.map((part) => part.name).join(', ')}`, { job: job.name, event: 'expanded' });
-    return parts ?? [job];
+    return { parts: parts ?? [job] };
   } catch (error) {
-    const failure = wrapError(error, { code: ErrorCodes.SOURCE_FAILED, job: job.name, plugin: job.source?.use, hook: 'expand' });
-    const step = job.source!;
-    const failing = { ...step, plugin: { ...step.plugin, create: () => ({ open: () => Promise.reject(failure) }) } } as LoadedStep;
-    return [{ ...job, source: failing }];
+    return { parts: [job], failWith: wrapError(error, { code: ErrorCodes.SOURCE_FAILED, job: job.name, plugin: job.source?.use, hook: 'expand' }) };
   }
 }

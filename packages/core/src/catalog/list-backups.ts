@@ -1,6 +1,6 @@
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { listDatedBackups, newestFirst } from './backup-selection.js';
-import { expandStoredJob } from '../parts/expand-job.js';
+import { storedJobs } from '../parts/expand-job.js';
 import type { InstanceEnvironment } from '../plugins/create-instance.js';
 import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
@@ -39,9 +39,7 @@ export async function listBackups(
   environment: Omit<InstanceEnvironment, 'artifact'>,
 ): Promise<JobBackups[]> {
   // Whole servers (expand-job.ts): a job whose source stands for several databases is listed per database.
-  const expanded: LoadedJob[] = [];
-  for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
-  return listBackupsOf(expanded, environment);
+  return listBackupsOf(await storedJobs(jobs, environment), environment);
 }
 
 /** The same for jobs already expanded: each job as it is, one listing of its store each. */

@@ -1,6 +1,6 @@
 import type { Logger } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
-import { expandStoredJob } from '../parts/expand-job.js';
+import { storedJobs } from '../parts/expand-job.js';
 import { withInstances } from '../plugins/lifecycle.js';
 import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
@@ -40,9 +40,7 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
   const environment = { logger, secrets: options.secrets, signal };
   const results: PruneResult[] = [];
   // Whole servers (expand-job.ts): a job whose source stands for several databases is pruned per database.
-  const expanded: LoadedJob[] = [];
-  for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
-  for (const job of expanded) {
+  for (const job of await storedJobs(jobs, environment)) {
     const skip = job.skipReason ?? (job.hooks.length ? undefined : 'it has no hooks');
     if (skip) {
       results.push(skipped(job, skip, logger));

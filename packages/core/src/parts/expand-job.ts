@@ -1,5 +1,5 @@
 import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes, hasParts } from '@backupctl/plugin-api';
 import type { SourcePart } from '@backupctl/plugin-api';
 import { checkSchema } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
@@ -45,8 +45,8 @@ async function askSource(job: LoadedJob, environment: ExpandEnvironment, use: (e
   const source = await createInstance(job, sourceStep, 'source', { ...environment, artifact: emptyArtifactInfo() });
   let failure: unknown;
   try {
-    if (typeof source.expand !== 'function') return undefined;
-    return await use((known) => source.expand!(environment.signal, known));
+    if (!hasParts(source)) return undefined;
+    return await use((known) => source.expand(environment.signal, known));
   } catch (error) {
     failure = wrapError(error, { code: ErrorCodes.SOURCE_FAILED, job: job.name, plugin: sourceStep.use, hook: 'expand' });
     throw failure;
@@ -116,6 +116,13 @@ export async function expandStoredJob(job: LoadedJob, environment: ExpandEnviron
     return expand(await partsInStore(job, environment));
   });
   return parts?.length ? subJobs(job, parts) : undefined;
+}
+
+/** Each job as the store holds it: its parts (expandStoredJob) where it has them, else the job itself. */
+export async function storedJobs(jobs: readonly LoadedJob[], environment: ExpandEnvironment): Promise<LoadedJob[]> {
+  const expanded: LoadedJob[] = [];
+  for (const job of jobs) expanded.push(...((await expandStoredJob(job, environment)) ?? [job]));
+  return expanded;
 }
 
 /** The `<name>/` folders under the sink's prefix that hold a backup named for that part. */

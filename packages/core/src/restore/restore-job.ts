@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, callPlugin, ErrorCodes } from '@backupctl/plugin-api';
+import { BackupctlError, callPlugin, canRestore, ErrorCodes, type RestoreCapability } from '@backupctl/plugin-api';
 import type { Lifecycle, RestoreResult, RestoreTarget, SinkInstance, SourceInstance, TransformInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { readBackupRecord } from '../catalog/backup-records.js';
@@ -17,7 +17,7 @@ import { abortedError, wrapError } from '@backupctl/plugin-api';
 /** A job's stages as restore and verify use them: the source restores, the transforms decode, the sink is the store. */
 export interface RestoreStages {
   job: LoadedJob;
-  source: SourceInstance & { restore: NonNullable<SourceInstance['restore']> };
+  source: SourceInstance & RestoreCapability;
   transforms: { step: LoadedStep; instance: TransformInstance }[];
   store: SinkInstance;
   /** What the job's stages name its objects with (`.sql.gz`): which of the store's objects are its backups. */
@@ -75,7 +75,7 @@ export async function withRestoreStages<T>(
   try {
     const source = await createInstance(job, job.source, 'source', instanceEnvironment);
     opened.push({ step: job.source, instance: source });
-    if (typeof source.restore !== 'function') {
+    if (!canRestore(source)) {
       throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name}: the "${job.source.use}" source plugin cannot restore`, {
         job: job.name,
         plugin: job.source.use,
@@ -91,7 +91,7 @@ export async function withRestoreStages<T>(
     const store = await createInstance(job, job.sink, 'sink', instanceEnvironment);
     opened.push({ step: job.sink, instance: store });
     const extension = instanceEnvironment.artifact.extension;
-    return await use({ job, source: source as RestoreStages['source'], transforms, store, extension });
+    return await use({ job, source, transforms, store, extension });
   } catch (error) {
     failure = error;
     throw error;

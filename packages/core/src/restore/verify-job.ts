@@ -1,4 +1,4 @@
-import { BackupctlError, callPlugin, ErrorCodes } from '@backupctl/plugin-api';
+import { BackupctlError, callPlugin, canVerify, ErrorCodes, type VerifyCapability } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { chooseBackup, type BackupSelection } from '../catalog/backup-selection.js';
 import { expandStoredJob, refuseKeyForParts } from '../parts/expand-job.js';
@@ -64,7 +64,7 @@ export async function verifyExpandedJob(job: LoadedJob, options: VerifyJobOption
   refuseKeyForParts(job, parts, options.selection);
   const outcome: ExpandedVerifyOutcome = { ok: true, parts: [], skipped: [] };
   for (const part of parts) {
-    const verified = await withRestoreStages(part, environment, async (stages) => (canVerify(stages) ? verifyWithStages(stages, environment) : undefined));
+    const verified = await withRestoreStages(part, environment, async (stages) => (verifiable(stages) ? verifyWithStages(stages, environment) : undefined));
     if (verified === undefined) {
       options.logger.info(`${part.title}: skipped, the "${part.source?.use}" source cannot verify this part (it holds no tables to count)`);
       outcome.skipped.push(part.name);
@@ -104,16 +104,14 @@ async function verifyWithStages(stages: VerifyStages, options: VerifyJobOptions 
   }
 }
 
-type VerifyStages = RestoreStages & {
-  source: Required<Pick<RestoreStages['source'], 'createScratch' | 'countRows'>>;
-};
+type VerifyStages = RestoreStages & { source: RestoreStages['source'] & VerifyCapability };
 
-function canVerify(stages: RestoreStages): stages is VerifyStages {
-  return typeof stages.source.createScratch === 'function' && typeof stages.source.countRows === 'function';
+function verifiable(stages: RestoreStages): stages is VerifyStages {
+  return canVerify(stages.source);
 }
 
 function requireVerify(stages: RestoreStages): VerifyStages {
-  if (canVerify(stages)) return stages;
+  if (verifiable(stages)) return stages;
   const { job } = stages;
   throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name}: the "${job.source?.use}" source plugin can restore but not verify (no scratch database or row counts)`, {
     job: job.name,

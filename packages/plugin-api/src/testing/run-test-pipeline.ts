@@ -20,7 +20,7 @@ import {
 } from '../plugin.js';
 import type { StoredObject } from '../store.js';
 import { Secrets } from '../secrets.js';
-import { abortedError, wrapError } from '../wrap-error.js';
+import { abortedError, callPlugin, wrapError } from '../wrap-error.js';
 import { checkedOptions } from './create-test-instance.js';
 import { createMemoryStore } from './memory-store.js';
 import { testContext } from './test-context.js';
@@ -138,13 +138,8 @@ export async function runTestPipeline(spec: TestPipeline): Promise<TestPipelineR
     instances.push({ use: step.use, instance: instance as Lifecycle });
     return instance as PluginInstances[K];
   };
-  const call = async <T>(step: TestStep<PluginKind>, hook: string, run: () => T | Promise<T>): Promise<Awaited<T>> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw wrapError(error, { code: FAILURE_CODE[step.kind], job, plugin: step.use, hook });
-    }
-  };
+  const call = <T>(step: TestStep<PluginKind>, hook: string, run: () => T | Promise<T>): Promise<Awaited<T>> =>
+    callPlugin({ code: FAILURE_CODE[step.kind], job, plugin: step.use, hook }, run);
   const finish = (status: JobResult['status'], extra: Partial<JobResult> = {}): JobResult => ({
     job,
     title,
