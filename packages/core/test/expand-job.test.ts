@@ -35,16 +35,19 @@ const serverSource = definePlugin({
 const bucket = createMemoryStore();
 const objects = bucket.objects;
 const put = (key: string, text: string) => objects.set(key, { body: Buffer.from(text), lastModified: new Date() });
-function memorySink(withPrefix: boolean) {
-  return definePlugin({
+function memorySink(withParts: boolean) {
+  const sink = definePlugin({
     name: 'memory',
     kind: 'sink',
-    schema: withPrefix ? Type.Object({ prefix: Type.String({ default: '' }) }) : Type.Object({}),
+    schema: Type.Object({ prefix: Type.String({ default: '' }) }),
     create: (options: { prefix?: string }): SinkInstance => {
       const prefix = options.prefix ?? '';
       return { ...bucket, prefix, write: (stream, name, signal) => bucket.write(stream, `${prefix}${name}`, signal) };
     },
+    // A sink keeps parts apart by saying how (partOptions): here, as s3 and file do, under `<prefix><part>/`.
+    partOptions: (options, part) => ({ ...options, prefix: `${options.prefix}${part}/` }),
   });
+  return withParts ? sink : { ...sink, partOptions: undefined };
 }
 
 function step(kind: LoadedStep['kind'], plugin: unknown, options: Record<string, unknown>): LoadedStep {
@@ -96,11 +99,11 @@ describe('whole-server jobs', () => {
     expect([...objects.keys()].filter((key) => key.startsWith('servers/'))).toEqual([expect.stringMatching(/^servers\/main\/main_\d{8}_\d{6}$/)]);
   });
 
-  it('fails the job, naming the sink, when the sink has no prefix to keep the parts apart', async () => {
+  it('fails the job, naming the sink, when the sink cannot keep the parts apart (no partOptions)', async () => {
     const summary = await runPipeline([job({ databases: ['a', 'b'], sinkPrefix: false })], harness());
     expect(summary.ok).toBe(false);
     expect(summary.results).toHaveLength(1);
-    expect(summary.results[0]?.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('the "memory" sink has no prefix option') });
+    expect(summary.results[0]?.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('the "memory" sink cannot keep parts apart') });
   });
 
   it('fails the job as any failed job when the source cannot list its parts: logged, onError hooks run', async () => {

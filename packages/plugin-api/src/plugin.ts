@@ -285,6 +285,13 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, Options = u
   schema: OptionsSchema;
   /** Called once per job, with options already validated and defaults filled in. */
   create(options: Options, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+  /**
+   * Sinks: this sink's options for one part of a whole-server job (a
+   * database), keeping its objects apart from the other parts' and from the
+   * job's own, e.g. under `<prefix><part>/` (the store lists that prefix).
+   * A sink without it cannot hold a job with parts.
+   */
+  partOptions?(options: Options, part: string): Options;
 }
 
 /**
@@ -305,6 +312,7 @@ export function definePlugin<S extends OptionsSchema, K extends PluginKind>(defi
   apiVersion?: number;
   schema: S;
   create(options: Static<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+  partOptions?(options: Static<S>, part: string): Static<S>;
 }): PluginDefinition<K, Static<S>> {
   return { ...definition, apiVersion: definition.apiVersion ?? API_VERSION };
 }

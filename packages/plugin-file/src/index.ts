@@ -16,6 +16,8 @@ export default definePlugin({
   create(options) {
     return createDirectoryStore({ root: path.resolve(options.directory), prefix: options.prefix });
   },
+  // Whole servers: each database's backups under `<prefix><database>/`.
+  partOptions: (options, part) => ({ ...options, prefix: `${options.prefix}${part}/` }),
 });
 
 export { createDirectoryStore, type DirectoryStoreOptions } from './directory-store.js';

@@ -28,4 +28,6 @@ export default definePlugin({
     const { createS3Sink } = await loadSink();
     return createS3Sink(resolved, context);
   },
+  // Whole servers: each database's backups under `<prefix><database>/`.
+  partOptions: (options, part) => ({ ...options, prefix: `${options.prefix}${part}/` }),
 });

@@ -22,14 +22,15 @@ export interface ExpandEnvironment {
  * source that does not expand.
  *
  * A sub-job is the job with the part's name (`<db>`), title `<title> / <db>`,
- * the part's source options and the sink's `prefix` extended by `<db>/`, so
- * its objects are `<prefix><db>/<db>_<timestamp><ext>` and respawn,
+ * the part's source options and the sink's options for the part (its
+ * plugin's partOptions: s3 and file put it under `<prefix><db>/`), so its
+ * objects are `<prefix><db>/<db>_<timestamp><ext>` and respawn,
  * retention, checksums and restore work per database unchanged.
  *
  * `known`: the part names found in the store (restore), see SourceInstance.expand.
  *
  * @throws BackupctlError when the source cannot list its parts, a part's
- *   options do not fit the plugin's schema, or the sink has no `prefix` option.
+ *   options do not fit the plugin's schema, or the sink cannot keep parts apart (no partOptions).
  */
 export async function expandJob(job: LoadedJob, environment: ExpandEnvironment, known?: readonly string[]): Promise<LoadedJob[] | undefined> {
   if (job.skipReason || !job.source || !job.sink) return undefined;
@@ -55,16 +56,16 @@ async function askSource(job: LoadedJob, environment: ExpandEnvironment, use: (e
   }
 }
 
-/** One sub-job per part: the part's name and source options, the sink's prefix extended by `<part>/`. */
+/** One sub-job per part: the part's name and source options, the sink's options for that part (its partOptions). */
 function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
   const sourceStep = job.source!;
   const sinkStep = job.sink!;
-  const sinkProperties = (sinkStep.plugin.schema as { properties?: Record<string, unknown> }).properties ?? {};
-  if (!('prefix' in sinkProperties)) {
-    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its source backs up ${parts.length} parts, but the "${sinkStep.use}" sink has no prefix option to keep them apart`, {
+  const partOptions = sinkStep.plugin.partOptions;
+  if (!partOptions) {
+    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its source backs up ${parts.length} parts, but the "${sinkStep.use}" sink cannot keep parts apart`, {
       job: job.name,
       plugin: sinkStep.use,
-      hint: 'use a sink with a prefix option (s3, file), or name one database in the source',
+      hint: 'use a sink that can hold several parts (s3, file: each part under <prefix><part>/), or name one database in the source',
     });
   }
   const names = new Set<string>();
@@ -76,13 +77,13 @@ function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
       });
     }
     names.add(part.name);
-    const prefix = `${typeof sinkStep.options.prefix === 'string' ? sinkStep.options.prefix : ''}${part.name}/`;
+
     return {
       ...job,
       name: part.name,
       title: `${job.title} / ${part.name}`,
       source: checkedStep(job, sourceStep, part.options, part.name),
-      sink: checkedStep(job, sinkStep, { ...sinkStep.options, prefix }, part.name),
+      sink: checkedStep(job, sinkStep, partOptions(structuredClone(sinkStep.options) as never, part.name) as Record<string, unknown>, part.name),
     };
   });
 }
