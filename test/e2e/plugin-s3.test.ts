@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LogFields, PluginContext, SinkInstance, StoredObject } from '@backupctl/plugin-api';
+import type { SinkInstance, StoredObject } from '@backupctl/plugin-api';
+import { testContext } from '@backupctl/plugin-api/testing';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import plugin, { type S3Options } from '../../packages/plugin-s3/src/index.js';
@@ -35,32 +36,10 @@ function operationsOn(bucket: string, key: string): string[] {
   return proxy.seen.filter((request) => request.path === `/${bucket}/${key}`).map((request) => request.operation);
 }
 
-interface LogLine {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  fields?: LogFields;
-}
-
-interface TestContext extends PluginContext {
-  logs: LogLine[];
-  secrets: PluginContext['secrets'] & { registered: (string | undefined)[] };
-}
-
-function testContext(): TestContext {
-  const logs: LogLine[] = [];
-  const log = (level: LogLine['level']) => (message: string, fields?: LogFields) => {
-    logs.push({ level, message, ...(fields === undefined ? {} : { fields }) });
-  };
-  const registered: (string | undefined)[] = [];
-  return {
-    job: 'clara',
-    use: 's3',
-    logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    signal: new AbortController().signal,
-    artifact: { extension: '.sql.gz', contentType: 'application/gzip' },
-    secrets: { add: (secret) => void registered.push(secret), registered },
-    logs,
-  };
+/** The kit's context as the s3 tests read it: the job's artifact, the log entries, the registered secrets. */
+function s3TestContext() {
+  const made = testContext({ job: 'clara', use: 's3', artifact: { extension: '.sql.gz', contentType: 'application/gzip' } });
+  return Object.assign(made.context, { logs: made.entries, secrets: Object.assign(made.context.secrets, { registered: made.registered }) });
 }
 
 /** Options as the runner passes them: the pipeline's `with:` plus every schema default, validated. */
@@ -80,7 +59,7 @@ function s3Options(given: Partial<S3Options> & Pick<S3Options, 'bucket'>): S3Opt
 
 const openSinks: SinkInstance[] = [];
 
-async function createSink(given: Partial<S3Options> & Pick<S3Options, 'bucket'>, context = testContext()): Promise<SinkInstance> {
+async function createSink(given: Partial<S3Options> & Pick<S3Options, 'bucket'>, context = s3TestContext()): Promise<SinkInstance> {
   const sink = await plugin.create(s3Options(given), context);
   openSinks.push(sink);
   return sink;
@@ -138,7 +117,7 @@ async function freshBucket(): Promise<string> {
  * for. s3rver answers AbortMultipartUpload with 405 (not implemented); the
  * sink must then log a warning and still reject with the original error.
  */
-function expectAbandonedUpload(bucket: string, key: string, context?: TestContext): void {
+function expectAbandonedUpload(bucket: string, key: string, context?: ReturnType<typeof s3TestContext>): void {
   const operations = operationsOn(bucket, key);
   expect(operations).toContain('CreateMultipartUpload');
   expect(operations).toContain('AbortMultipartUpload');
@@ -211,7 +190,7 @@ describe('s3 sink: write', () => {
 
   it('rejects with the stream’s own error midway and leaves no object', async () => {
     const prefix = 'backups/failing/';
-    const context = testContext();
+    const context = s3TestContext();
     const sink = await createSink({ bucket, prefix }, context);
     const failure = new Error('pg_dump exited with code 1');
 
@@ -365,13 +344,13 @@ describe('s3 sink: clear failures', () => {
   });
 
   it('registers the secret key and session token as secrets', async () => {
-    const context = testContext();
+    const context = s3TestContext();
     await createSink({ bucket, sessionToken: 'session-token-value' }, context);
     expect(context.secrets.registered).toEqual([server.secretAccessKey, 'session-token-value']);
   });
 
   it('refuses an access key without a secret before any request', async () => {
-    await expect(plugin.create(s3Options({ bucket, secretAccessKey: '' }), testContext())).rejects.toMatchObject({
+    await expect(plugin.create(s3Options({ bucket, secretAccessKey: '' }), s3TestContext())).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       message: 's3 accessKeyId is set but secretAccessKey is empty',
     });

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { LogFields, PluginContext } from '@backupctl/plugin-api';
+import { testContext } from '@backupctl/plugin-api/testing';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import plugin, { type S3Options } from '../../packages/plugin-s3/src/index.js';
@@ -57,24 +57,10 @@ describe('the part limit', () => {
 });
 
 describe('the sink', () => {
-  interface LogLine {
-    level: string;
-    message: string;
-    fields?: LogFields;
-  }
-
-  function context(expectedSize: number | undefined): PluginContext & { logs: LogLine[] } {
-    const logs: LogLine[] = [];
-    const log = (level: string) => (message: string, fields?: LogFields) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
-    return {
-      job: 'clara',
-      use: 's3',
-      logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-      signal: new AbortController().signal,
-      artifact: { extension: '.sql.gz', contentType: 'application/gzip', ...(expectedSize === undefined ? {} : { expectedSize }) },
-      secrets: { add() {} },
-      logs,
-    };
+  function context(expectedSize: number | undefined) {
+    const artifact = { extension: '.sql.gz', contentType: 'application/gzip', ...(expectedSize === undefined ? {} : { expectedSize }) };
+    const made = testContext({ job: 'clara', use: 's3', artifact });
+    return Object.assign(made.context, { logs: made.entries });
   }
 
   async function sinkFor(expectedSize: number | undefined) {

@@ -1,32 +1,17 @@
-import type { LogFields, Logger, PluginContext } from '@backupctl/plugin-api';
+import type { Logger } from '@backupctl/plugin-api';
+import { testContext, type LogEntry } from '@backupctl/plugin-api/testing';
 
-/** One line a fake logger received. */
-export interface LoggedLine {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  fields?: LogFields;
-}
+// The postgres tests' names for the kit's testContext(): `logger.lines` are
+// its structured entries, `secrets` what the plugin registered.
 
 /** A logger that keeps what it is told, for assertions. */
-export function recordingLogger(): Logger & { lines: LoggedLine[] } {
-  const lines: LoggedLine[] = [];
-  const log = (level: LoggedLine['level']) => (message: string, fields?: LogFields) => {
-    lines.push({ level, message, fields });
-  };
-  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+export function recordingLogger(): Logger & { lines: LogEntry[] } {
+  const { context, entries } = testContext({ use: 'postgres' });
+  return Object.assign(context.logger, { lines: entries });
 }
 
 /** A PluginContext for calling `create` directly, recording logs and registered secrets. */
 export function fakeContext(signal: AbortSignal = new AbortController().signal) {
-  const logger = recordingLogger();
-  const secrets: string[] = [];
-  const context: PluginContext = {
-    job: 'test',
-    use: 'postgres',
-    logger,
-    signal,
-    artifact: { extension: '', contentType: 'application/octet-stream' },
-    secrets: { add: (secret) => void (secret ? secrets.push(secret) : undefined) },
-  };
-  return { context, logger, secrets };
+  const { context, entries, registered } = testContext({ use: 'postgres', signal });
+  return { context, logger: Object.assign(context.logger, { lines: entries }), secrets: registered };
 }

@@ -16,4 +16,4 @@ export {
 export { runTestPipeline, type JobResult, type PluginStep, type TestPipeline, type TestPipelineRun, type TestStage } from './run-test-pipeline.js';
 export { slowSink, type SlowSink, type SlowSinkOptions } from './slow-sink.js';
 export { createTestInstance, type TestInstance } from './create-test-instance.js';
-export { testContext, type TestContext, type TestContextSetting } from './test-context.js';
+export { testContext, type LogEntry, type TestContext, type TestContextSetting } from './test-context.js';

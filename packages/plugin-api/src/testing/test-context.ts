@@ -8,10 +8,21 @@ export interface TestContext {
   artifact: ArtifactInfo;
   /** Every line logged, debug included, as the CLI prints them (`2026-02-01 03:00:05 - WARN: ...`), secrets masked. */
   logs: string[];
-  /** The secrets the plugin registered. */
+  /** The same lines as logged: level, message (unmasked) and structured fields, for assertions on fields. */
+  entries: LogEntry[];
+  /** Every value the plugin registered as secret, in order (`context.secrets.add`). */
+  registered: (string | undefined)[];
+  /** The secret registry the context carries. */
   secrets: Secrets;
   /** Masks what the plugin registered as secret, as the CLI does. */
   redact(text: string): string;
+}
+
+/** One call of the context's logger. */
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields?: LogFields;
 }
 
 export interface TestContextSetting {
@@ -43,23 +54,33 @@ export interface TestContextSetting {
 export function testContext(setting: TestContextSetting = {}): TestContext {
   const secrets = setting.secrets ?? new Secrets();
   const logs = setting.logs ?? [];
+  const entries: LogEntry[] = [];
+  const registered: (string | undefined)[] = [];
   const artifact = setting.artifact ?? { extension: '', contentType: 'application/octet-stream' };
-  const logger = recordingLogger(logs, secrets, setting);
+  const logger = recordingLogger(logs, entries, secrets, setting);
+  const registry = {
+    add(secret: string | undefined) {
+      registered.push(secret);
+      secrets.add(secret);
+    },
+    redact: (text: string) => secrets.redact(text),
+  };
   const context: PluginContext = {
     job: setting.job ?? 'test',
     use: setting.use ?? 'test',
     logger,
     signal: setting.signal ?? new AbortController().signal,
     artifact,
-    secrets,
+    secrets: registry,
   };
-  return { context, artifact, logs, secrets, redact: (text) => secrets.redact(text) };
+  return { context, artifact, logs, entries, registered, secrets, redact: (text) => secrets.redact(text) };
 }
 
 /** `2026-02-01 03:00:05 - WARN: message`: the CLI's text format, secrets masked, one line per call. */
-function recordingLogger(logs: string[], secrets: Secrets, setting: TestContextSetting): Logger {
+function recordingLogger(logs: string[], entries: LogEntry[], secrets: Secrets, setting: TestContextSetting): Logger {
   const now = setting.now ?? (() => new Date());
-  const emit = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, _fields?: LogFields) => {
+  const emit = (level: LogEntry['level']) => (message: string, fields?: LogFields) => {
+    entries.push({ level, message, ...(fields === undefined ? {} : { fields }) });
     if (level === 'debug' && setting.debug === false) return;
     const time = now().toISOString().slice(0, 19).replace('T', ' ');
     const label = level === 'info' ? '' : `${level.toUpperCase()}: `;
