@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Type, definePlugin } from '@backupctl/plugin-api';
 import { createDirectoryStore } from './directory-store.js';
+import { fileRestoreHelp } from './restore-help.js';
 
 export default definePlugin({
   name: 'file',
@@ -16,6 +17,7 @@ export default definePlugin({
   create(options) {
     return createDirectoryStore({ root: path.resolve(options.directory), prefix: options.prefix });
   },
+  restoreHelp: fileRestoreHelp,
 });
 
 export { createDirectoryStore, type DirectoryStoreOptions } from './directory-store.js';

@@ -1,5 +1,6 @@
 import { definePlugin } from '@backupctl/plugin-api';
 import { resolveS3Options, s3OptionsSchema } from './options.js';
+import { s3RestoreHelp } from './restore-help.js';
 import type * as SinkModule from './sink.js';
 
 export { resolveS3Options, s3OptionsSchema, type ResolvedS3Options, type S3Options } from './options.js';
@@ -28,4 +29,5 @@ export default definePlugin({
     const { createS3Sink } = await loadSink();
     return createS3Sink(resolved, context);
   },
+  restoreHelp: s3RestoreHelp,
 });
