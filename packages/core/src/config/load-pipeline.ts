@@ -31,6 +31,14 @@ export interface LoadedJob {
   /** Set when the job must not run (requiresEnv unmet); the run logs it and moves on. */
   skipReason?: string;
   source?: LoadedStep;
+  /**
+   * A skipped job's source whose options do not pass the plugin's schema
+   * here (their variables are unset, e.g. MEM0_DATABASE_URL): the plugin with
+   * the options as written and interpolated, unchecked. Nothing creates an
+   * instance from it; restore-help asks its plugin how to load the job's
+   * backups by hand, which does not need the database to be configured here.
+   */
+  uncheckedSource?: LoadedStep;
   transforms: LoadedStep[];
   /** Present whenever the sink's options are valid, even for a skipped job (so `ls` can list it). */
   sink?: LoadedStep;
@@ -135,7 +143,8 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
   const templateProblem = checkNameTemplate(nameTemplate);
   if (templateProblem) report([...jobPath, 'name'], templateProblem);
 
-  const sourceStep = await loadStep(job.source, [...jobPath, 'source'], 'source', scoped);
+  const unchecked: { step?: LoadedStep } = {};
+  const sourceStep = await loadStep(job.source, [...jobPath, 'source'], 'source', scoped, skipReason ? unchecked : undefined);
   const transforms: LoadedStep[] = [];
   for (const [index, config] of (job.transforms ?? []).entries()) {
     const loaded = await loadStep(config, [...jobPath, 'transforms', index], 'transform', scoped);
@@ -147,7 +156,17 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
     const loaded = await loadStep(config, [...jobPath, 'sink', 'hooks', index], 'hook', scoped);
     if (loaded) hooks.push(loaded);
   }
-  return { name, title: job.title ?? name, nameTemplate, skipReason, source: sourceStep, transforms, sink: sinkStep, hooks };
+  return {
+    name,
+    title: job.title ?? name,
+    nameTemplate,
+    skipReason,
+    source: sourceStep,
+    ...(unchecked.step ? { uncheckedSource: unchecked.step } : {}),
+    transforms,
+    sink: sinkStep,
+    hooks,
+  };
 }
 
 async function loadStep(
@@ -155,6 +174,8 @@ async function loadStep(
   stepPath: ConfigPath,
   kind: PluginKind,
   context: JobLoadContext,
+  /** Receives the step when its options do not pass the schema (undefined is returned then). */
+  invalid?: { step?: LoadedStep },
 ): Promise<LoadedStep | undefined> {
   let resolved;
   try {
@@ -175,8 +196,10 @@ async function loadStep(
   const options = structuredClone(config.with ?? {});
   const problems = checkSchema(definition.schema, options);
   for (const problem of problems) context.report([...stepPath, 'with', ...problem.path], problem.message);
-  if (problems.length) return undefined;
-  return { use: config.use, kind, plugin: definition, from, options, path: formatPath(stepPath) };
+  const step: LoadedStep = { use: config.use, kind, plugin: definition, from, options, path: formatPath(stepPath) };
+  if (!problems.length) return step;
+  if (invalid) invalid.step = step;
+  return undefined;
 }
 
 /** Picks the jobs named on the command line (all when none), refusing unknown names. */
