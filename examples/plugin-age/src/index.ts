@@ -1,6 +1,7 @@
 import { Decrypter, Encrypter } from 'age-encryption';
 import { BackupctlError, ErrorCodes, Type, definePlugin } from '@backupctl/plugin-api';
 import { ENV, resolveKeys } from './keys.js';
+import { ageRestoreHelp } from './restore-help.js';
 import { webStreamDuplex } from './web-stream-duplex.js';
 
 const listOf = (description: string) =>
@@ -86,6 +87,7 @@ export default definePlugin({
         }),
     };
   },
+  restoreHelp: ageRestoreHelp,
 });
 
 /** age's header errors, said in terms of what the user has to change. */

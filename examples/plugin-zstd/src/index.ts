@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BackupctlError, ErrorCodes, Type, definePlugin } from '@backupctl/plugin-api';
 import { programStream } from './program-stream.js';
+import { zstdRestoreHelp } from './restore-help.js';
 
 const run = promisify(execFile);
 
@@ -61,4 +62,5 @@ export default definePlugin({
       },
     };
   },
+  restoreHelp: zstdRestoreHelp,
 });

@@ -161,6 +161,10 @@ jobs:
     const mem0 = pipeline.jobs.find((job) => job.name === 'mem0');
     expect(mem0?.skipReason).toBe('MEM0_DATABASE_URL is not set');
     expect(mem0?.sink?.options).toMatchObject({ prefix: 'backups/mem0/' });
+    // Its source is not loaded, but its plugin is kept for restore-help, with the options as written.
+    expect(mem0?.source).toBeUndefined();
+    expect(mem0?.uncheckedSource).toMatchObject({ use: './fake-source.mjs', kind: 'source', path: 'jobs.mem0.source', options: { rows: '${MEM0_DATABASE_URL}' } });
+    expect(pipeline.jobs.find((job) => job.name !== 'mem0')?.uncheckedSource).toBeUndefined();
   });
 
   it('finds backupctl.yml from a subdirectory, and package.json#backupctl', async () => {

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPipeline, type LoadedJob } from '../../core/src/index.js';
+import { Type, definePlugin, shellWord } from '@backupctl/plugin-api';
+import { loadPipeline, type LoadedJob, type PipelineHost } from '../../core/src/index.js';
 import { cliHost, defaultPipelinePath } from '../src/host.js';
 import { findPipeline } from '../../core/src/config/find-pipeline.js';
 import type { JobBackups } from '../../core/src/catalog/list-backups.js';
@@ -14,8 +15,8 @@ const SECRET_KEY = 'wJalrXUtnFEMI-secret';
 const ACCESS_KEY = 'AKIAEXAMPLEKEY';
 
 /** The pipeline loaded as the CLI loads it, and the file as written (before ${VAR} were filled in). */
-async function load(file: string, env: Record<string, string>): Promise<{ jobs: LoadedJob[]; raw: unknown }> {
-  const pipeline = await loadPipeline({ host: cliHost(), file, env });
+async function load(file: string, env: Record<string, string>, host: PipelineHost = cliHost()): Promise<{ jobs: LoadedJob[]; raw: unknown }> {
+  const pipeline = await loadPipeline({ host, file, env });
   const { source } = await findPipeline(file, process.cwd());
   return { jobs: pipeline.jobs, raw: source.value };
 }
@@ -230,5 +231,133 @@ describe('formatWholeServerRestoreHelp', () => {
     const { jobs } = await load(defaultPipelinePath(), referenceEnv);
     const [job] = jobs as [LoadedJob];
     expect(formatWholeServerRestoreHelp(job, [], [])).toBe('Clara DB (job clara): no backups in its store yet.');
+  });
+});
+
+describe('restore-help from third-party plugins', () => {
+  const notCreated = () => {
+    throw new Error('restore-help creates no instance');
+  };
+  // A sink and a transform as a third party writes them: their steps come from their restoreHelp.
+  const tape = definePlugin({
+    name: 'tape',
+    kind: 'sink',
+    schema: Type.Object({ drive: Type.String(), token: Type.String({ default: '' }) }, { additionalProperties: false }),
+    create: notCreated,
+    restoreHelp: {
+      download: ({ key, file }, context) => ({
+        text: `Using tape-get, from drive ${context.options.drive}`,
+        env: { TAPE_AUTH: context.variable('token') ?? 'TAPE_AUTH' },
+        commands: [`tape-get --drive ${shellWord(context.options.drive)} \\\n  ${shellWord(key)} ./${shellWord(file)}`],
+      }),
+    },
+  });
+  const rot = definePlugin({
+    name: 'rot',
+    kind: 'transform',
+    schema: Type.Object({ key: Type.String() }, { additionalProperties: false }),
+    create: notCreated,
+    restoreHelp: {
+      title: 'Unscramble',
+      undo: (file, context) => ({
+        text: `The key is in $${context.variable('key') ?? '?'}`,
+        commands: [`unrot -k "$${context.variable('key') ?? 'ROT_KEY'}" ${shellWord(file)}`],
+        file: file.replace(/\.rot$/, ''),
+      }),
+    },
+  });
+  // Without restoreHelp, or with one that throws: the generic lines.
+  const opaque = definePlugin({ name: 'opaque', kind: 'transform', schema: Type.Object({}), create: notCreated });
+  const broken = definePlugin({
+    name: 'broken',
+    kind: 'sink',
+    schema: Type.Object({ secret: Type.String() }),
+    create: notCreated,
+    restoreHelp: {
+      download: (_, context) => {
+        throw new Error(`cannot: ${context.options.secret}`);
+      },
+    },
+  });
+  const blob = definePlugin({ name: 'blob', kind: 'source', schema: Type.Object({}), create: notCreated });
+  const host = (): PipelineHost => {
+    const cli = cliHost();
+    const extra = { tape, rot, opaque, broken, blob };
+    return { ...cli, builtins: { ...cli.builtins, ...Object.fromEntries(Object.entries(extra).map(([name, plugin]) => [name, async () => plugin])) } };
+  };
+
+  it("prints a third-party sink's download and transform's undo, numbered with the official plugins' steps, naming variables only", async () => {
+    const file = path.join(dir, 'third-party.yml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'jobs:',
+        '  clara:',
+        '    source: { use: postgres, with: { url: "${DATABASE_URL}" } }',
+        '    transforms: [{ use: gzip }, { use: rot, with: { key: "${ROT_KEY}" } }]',
+        '    sink: { use: tape, with: { drive: /dev/st0, token: "${TAPE_TOKEN}" } }',
+        '',
+      ].join('\n'),
+    );
+    const { jobs, raw } = await load(file, { DATABASE_URL: referenceEnv.DATABASE_URL, ROT_KEY: 'rot-Secret-13', TAPE_TOKEN: 'tape-Secret-7' }, host());
+    const key = 'clara/clara_20260201_030000.sql.gz.rot';
+    const text = formatRestoreHelp(jobs, [newest('tape:/dev/st0', 'clara', 'clara', key, 1024)], { raw });
+    expect(text.split('\n').slice(0, 16)).toEqual([
+      `clara (job clara): newest backup ${key} in tape:/dev/st0 (1.0 KB, 2026-02-01 03:00:00 UTC)`,
+      '',
+      '1. Download backup',
+      '  # Using tape-get, from drive /dev/st0',
+      '  TAPE_AUTH="$TAPE_TOKEN" \\',
+      '  tape-get --drive /dev/st0 \\',
+      `    ${key} ./clara_20260201_030000.sql.gz.rot`,
+      '',
+      '2. Unscramble, then decompress',
+      '  # The key is in $ROT_KEY',
+      '  unrot -k "$ROT_KEY" clara_20260201_030000.sql.gz.rot',
+      '  gunzip clara_20260201_030000.sql.gz',
+      '',
+      '3. Restore',
+      '  # Full restore (the database must be empty: this dump does not drop existing objects)',
+      '  psql -v ON_ERROR_STOP=1 --single-transaction "$DATABASE_URL" < clara_20260201_030000.sql',
+    ]);
+    expect(text).toContain(`  backupctl restore clara --key ${key} --target-url "\${DATABASE_URL%/*}/clara_restore" --create`);
+    for (const secret of ['rot-Secret-13', 'tape-Secret-7', PASSWORD]) expect(text).not.toContain(secret);
+  });
+
+  it('gives the generic lines for stages without restoreHelp, and for one whose restoreHelp throws (without its message)', async () => {
+    const file = path.join(dir, 'generic.yml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'jobs:',
+        '  app:',
+        '    source: { use: blob }',
+        '    transforms: [{ use: opaque }]',
+        '    sink: { use: broken, with: { secret: "${BROKEN_SECRET}" } }',
+        '',
+      ].join('\n'),
+    );
+    const { jobs, raw } = await load(file, { BROKEN_SECRET: 'broken-Secret-1' }, host());
+    const text = formatRestoreHelp(jobs, [newest('somewhere', 'app', 'app', 'app/app_20260201_030000.bin', 10)], { raw });
+    expect(text.split('\n')).toEqual([
+      'app (job app): newest backup app/app_20260201_030000.bin in somewhere (10 B, 2026-02-01 03:00:00 UTC)',
+      '',
+      '1. Download backup',
+      '  # (The "broken" plugin failed to describe this step.)',
+      '  # Copy app/app_20260201_030000.bin from somewhere to ./app_20260201_030000.bin with the tools of the "broken" sink,',
+      '  # or use backupctl restore (below).',
+      '',
+      '2. Undo opaque',
+      '  # Undo the "opaque" transform (jobs.app.transforms[0]) with its own tools, or use backupctl restore (below).',
+      '',
+      '3. Restore',
+      '  # Restore app_20260201_030000.bin with the tools of the "blob" source, or use backupctl restore (below).',
+      '',
+      'Or all of it with backupctl:',
+      '  backupctl restore app --key app/app_20260201_030000.bin',
+    ]);
+    expect(text).not.toContain('broken-Secret-1');
   });
 });

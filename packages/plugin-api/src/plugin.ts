@@ -259,6 +259,126 @@ export interface PruneOutcome {
   kept: number;
 }
 
+// --- restore-help ------------------------------------------------------------
+
+/**
+ * What `backupctl restore-help` tells a plugin about the step it describes
+ * (see {@link RestoreHelpByKind}). Nothing is created or contacted: restore
+ * help works from the pipeline file alone.
+ */
+export interface RestoreHelpContext<Options = Record<string, unknown>> {
+  /**
+   * The step's options, validated with defaults filled in, as `create` gets
+   * them. They may hold secrets (passwords, keys, URLs with credentials):
+   * inspect them, never print them; name them with {@link variable}. For the
+   * source of a job skipped here (`requiresEnv` unmet) they did not pass the
+   * schema, their variables being unset: read them defensively.
+   */
+  options: Options;
+  /** The job, e.g. `clara`; for a part of a whole-server job (SourceInstance.expand), the part's name, e.g. `crm`. */
+  job: string;
+  /** Set for a part of a whole-server job: the name of the job in the file, e.g. `server`. */
+  partOf?: string;
+  /** The plugin as named in `use:`. */
+  use: string;
+  /** The step's path in the pipeline file, for messages, e.g. `jobs.clara.sink`. */
+  path: string;
+  /**
+   * The environment variable an option is read from, when the pipeline file
+   * writes its whole value as `${NAME}` (or `${NAME:-default}`): `url:
+   * "${DATABASE_URL}"` -> `DATABASE_URL`. Commands refer to it (`"$DATABASE_URL"`)
+   * instead of the value. Undefined when the option is written any other
+   * way (a literal, text around the reference, or set by the runner): then
+   * print a placeholder (`"<URL of the clara database>"`), never the value.
+   */
+  variable(option: string): string | undefined;
+}
+
+/**
+ * Shell lines for one thing a person does by hand, with what they are for.
+ * Printed indented under the step's heading: `text` as a `# ` comment, then
+ * the commands, each preceded by the `env` assignments.
+ */
+export interface RestoreHelpCommands {
+  /** One paragraph (no newline) saying what the commands do or need, e.g. `Using the AWS CLI`. Printed as a `# ` comment above them. */
+  text?: string;
+  /**
+   * Variables the commands' program reads, each set from the variable the
+   * pipeline reads the value from: `{ AWS_ACCESS_KEY_ID: 'S3_ACCESS_KEY' }`
+   * prints `AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" \` on the line before each
+   * command. Variable names on both sides (letters, digits, `_`), never
+   * values; entries that are not are left out.
+   */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Shell lines, run in order in the directory the backup is downloaded to.
+   * Quote every word that comes from a key or an option with `shellWord`. A
+   * line starting with `#` is a comment (a warning, a credential note); one
+   * command continued over several lines is one entry with ` \` and a
+   * newline inside: `'aws s3 cp s3://b/k . \\\n  --endpoint-url=...'`.
+   */
+  commands: readonly string[];
+}
+
+/** A sink's part of restore-help: step 1, getting the stored object. */
+export interface SinkRestoreHelp<Options = Record<string, unknown>> {
+  /**
+   * How to copy the stored object `key` into the current directory, as
+   * `file` (the key's last segment), e.g. `aws s3 cp s3://bucket/<key> .`
+   * or `cp /srv/backups/<key> .`. Credentials only as `env` or `$VARIABLE`
+   * references.
+   */
+  download(object: { key: string; file: string }, context: RestoreHelpContext<Options>): RestoreHelpCommands;
+}
+
+/** A transform's part of restore-help: undoing it by hand on the downloaded file (the transforms are undone last first). */
+export interface TransformRestoreHelp<Options = Record<string, unknown>> {
+  /** The step's heading, a verb: `Decompress`, `Decrypt`. */
+  title: string;
+  /**
+   * How to undo the transform on `file` (what the previous step left, e.g.
+   * `clara_20260201_030000.sql.gz`), and the `file` that leaves
+   * (`clara_20260201_030000.sql`), which the next step gets.
+   */
+  undo(file: string, context: RestoreHelpContext<Options>): RestoreHelpCommands & { file: string };
+}
+
+/** What a source says about loading a decoded backup by hand. */
+export interface SourceRestoreSteps {
+  /**
+   * The ways to load the file, printed in order with a blank line between:
+   * the first into the job's own target, saying what it overwrites (`Full
+   * restore (WARNING: ...)`), then, say, into a new target first.
+   */
+  ways: readonly RestoreHelpCommands[];
+  /**
+   * A new target for `backupctl restore <job> --key <key> --target-url <it>
+   * --create`, as one shell word that holds no secret: a variable
+   * reference (`"${DATABASE_URL%/*}/clara_restore"`) or a placeholder
+   * (`"<URL of the new clara_restore database>"`). Without it that line is
+   * left out.
+   */
+  newTarget?: string;
+}
+
+/** A source's part of restore-help: the last step, loading what the transforms' undoing left. */
+export interface SourceRestoreHelp<Options = Record<string, unknown>> {
+  /** How to load `file` (e.g. `clara_20260201_030000.sql`) into the job's target, or a new one. */
+  load(file: string, context: RestoreHelpContext<Options>): SourceRestoreSteps;
+}
+
+/**
+ * `restoreHelp` by kind: what `backupctl restore-help` prints for a step
+ * comes from its plugin, so a third-party sink or transform gets the same
+ * manual steps as the official ones. Hooks have none.
+ */
+export interface RestoreHelpByKind<Options = Record<string, unknown>> {
+  source: SourceRestoreHelp<Options>;
+  transform: TransformRestoreHelp<Options>;
+  sink: SinkRestoreHelp<Options>;
+  hook: never;
+}
+
 export interface PluginInstances {
   source: SourceInstance;
   transform: TransformInstance;
@@ -292,6 +412,15 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, Options = u
    * A sink without it cannot hold a job with parts.
    */
   partOptions?(options: Options, part: string): Options;
+  /**
+   * The step's manual restore steps for `backupctl restore-help`: a sink's
+   * `download`, a transform's `undo`, a source's `load` (see
+   * {@link RestoreHelpByKind}). Plain functions of the options, called
+   * without `create`: keep them free of I/O. Without it, restore-help
+   * prints a generic line for the step ("with the tools of the ... sink",
+   * "or use backupctl restore").
+   */
+  restoreHelp?: RestoreHelpByKind<Options>[K];
 }
 
 /**
@@ -313,6 +442,7 @@ export function definePlugin<S extends OptionsSchema, K extends PluginKind>(defi
   schema: S;
   create(options: Static<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
   partOptions?(options: Static<S>, part: string): Static<S>;
+  restoreHelp?: RestoreHelpByKind<Static<S>>[K];
 }): PluginDefinition<K, Static<S>> {
   return { ...definition, apiVersion: definition.apiVersion ?? API_VERSION };
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Type, definePlugin } from '@backupctl/plugin-api';
 import { createDirectoryStore } from './directory-store.js';
+import { fileRestoreHelp } from './restore-help.js';
 
 export default definePlugin({
   name: 'file',
@@ -18,6 +19,7 @@ export default definePlugin({
   },
   // Whole servers: each database's backups under `<prefix><database>/`.
   partOptions: (options, part) => ({ ...options, prefix: `${options.prefix}${part}/` }),
+  restoreHelp: fileRestoreHelp,
 });
 
 export { createDirectoryStore, type DirectoryStoreOptions } from './directory-store.js';

@@ -3,6 +3,7 @@ import { constants, createGunzip } from 'node:zlib';
 import { Type, definePlugin } from '@backupctl/plugin-api';
 import { GatheredGzip } from './gathered-gzip.js';
 import { ParallelGzip } from './parallel-gzip.js';
+import { gzipRestoreHelp } from './restore-help.js';
 
 export { GatheredGzip, type GatheredGzipOptions } from './gathered-gzip.js';
 export { ParallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
@@ -53,4 +54,5 @@ export default definePlugin({
       decode: () => createGunzip({ chunkSize: CHUNK_SIZE }),
     };
   },
+  restoreHelp: gzipRestoreHelp,
 });

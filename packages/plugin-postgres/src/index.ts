@@ -1,5 +1,6 @@
 import { Type, definePlugin } from '@backupctl/plugin-api';
 import { createPostgresSource } from './postgres-source.js';
+import { postgresRestoreHelp } from './restore-help.js';
 
 export { describeTarget } from './connection-url.js';
 
@@ -78,4 +79,5 @@ export default definePlugin({
     { additionalProperties: false },
   ),
   create: (options, context) => createPostgresSource(options, context),
+  restoreHelp: postgresRestoreHelp,
 });

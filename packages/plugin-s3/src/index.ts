@@ -1,5 +1,6 @@
 import { definePlugin } from '@backupctl/plugin-api';
 import { resolveS3Options, s3OptionsSchema } from './options.js';
+import { s3RestoreHelp } from './restore-help.js';
 import type * as SinkModule from './sink.js';
 
 export { resolveS3Options, s3OptionsSchema, type ResolvedS3Options, type S3Options } from './options.js';
@@ -30,4 +31,5 @@ export default definePlugin({
   },
   // Whole servers: each database's backups under `<prefix><database>/`.
   partOptions: (options, part) => ({ ...options, prefix: `${options.prefix}${part}/` }),
+  restoreHelp: s3RestoreHelp,
 });

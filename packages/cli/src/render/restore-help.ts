@@ -1,5 +1,5 @@
 import type { LoadedJob, LoadedStep } from '@backupctl/core';
-import { formatSize } from '@backupctl/plugin-api';
+import { formatSize, shellWord, type RestoreHelpByKind, type RestoreHelpCommands, type RestoreHelpContext } from '@backupctl/plugin-api';
 import type { BackupEntry, JobBackups } from '@backupctl/core';
 import { formatUtcTime } from '@backupctl/core';
 import { formatTimestamp } from '@backupctl/core';
@@ -15,13 +15,15 @@ export interface RestoreHelpOptions {
 }
 
 /**
- * The restore procedure of the reference service (download, decompress,
- * restore with psql, or into a new database first), for the newest backup
- * of each job, adapted to the job's pipeline (gzip or not, plain SQL or
- * pg_restore's custom format, S3 or a directory), then the same with
- * `backupctl restore`. Names buckets, endpoints and keys, never a password,
- * a key or a connection URL: databases and credentials are referred to by
- * the environment variable the pipeline reads them from.
+ * The restore procedure of the reference service (download, undo the
+ * transforms, load the dump, or into a new target first), for the newest backup
+ * of each job, then the same with `backupctl restore`. Each step comes from
+ * the plugin of its stage (`restoreHelp` in the plugin API): the sink's
+ * download, each transform's undoing (last first), the source's load; a
+ * stage whose plugin has none gets a generic line. This module only numbers,
+ * heads, indents and joins them. Names buckets, endpoints and keys, never a
+ * password, a key or a connection URL: plugins refer to them by the
+ * environment variable the pipeline reads them from (RestoreHelpContext.variable).
  */
 export function formatRestoreHelp(
   jobs: readonly LoadedJob[],
@@ -75,13 +77,12 @@ function jobSection(job: LoadedJob, entry: JobBackups, options: RestoreHelpOptio
   const heading = parent ? `${entry.title} (job ${parent.name}, part ${job.name})` : `${entry.title} (job ${job.name})`;
   if (!newest) return `${heading}: no backups in ${entry.location} yet.`;
 
-  const fileJob = parent ?? job;
-  const globals = parent !== undefined && job.source?.options.dump === 'globals';
-  const database = databaseReference(fileJob, options.raw, parent ? (globals ? 'postgres' : job.name) : undefined);
-  const steps: { title: string; lines: string[] }[] = [{ title: 'Download backup', lines: downloadLines(job, fileJob, entry, newest, options.raw) }];
-  const decoded = decodeLines(job, baseName(newest.key));
-  if (decoded.lines.length) steps.push({ title: 'Decompress', lines: decoded.lines });
-  steps.push({ title: 'Restore', lines: globals ? globalsLines(decoded.file, database) : restoreLines(job, fileJob, decoded.file, database, options.raw) });
+  const describe = (step: LoadedStep): RestoreHelpContext => helpContext(step, job, parent, options.raw);
+  const steps: { title: string; lines: string[] }[] = [{ title: 'Download backup', lines: downloadLines(job, entry, newest, describe) }];
+  const undone = undoLines(job, baseName(newest.key), describe);
+  if (undone.lines.length) steps.push({ title: undone.title, lines: undone.lines });
+  const load = loadLines(job, parent ?? job, undone.file, describe, options.raw);
+  steps.push({ title: 'Restore', lines: load.lines });
 
   const restore = 'backupctl restore';
   const oneStep = `${restore} ${shellWord(job.name)} --key ${shellWord(newest.key)}`;
@@ -89,7 +90,14 @@ function jobSection(job: LoadedJob, entry: JobBackups, options: RestoreHelpOptio
     `${heading}: newest backup ${newest.key} in ${entry.location} (${formatSize(newest.size)}, ${formatUtcTime(newest.time)})`,
     ...steps.flatMap((step, index) => ['', `${index + 1}. ${step.title}`, ...step.lines.map(indent)]),
     // A part is restored with its whole run (above): --key names one object of a single-database job.
-    ...(parent ? [] : ['', 'Or all of it with backupctl:', indent(oneStep), indent(`${oneStep} --target-url ${database.fresh} --create`)]),
+    ...(parent
+      ? []
+      : [
+          '',
+          'Or all of it with backupctl:',
+          indent(oneStep),
+          ...(load.newTarget ? [indent(`${oneStep} --target-url ${load.newTarget} --create`)] : []),
+        ]),
   ].join('\n');
 }
 
@@ -97,172 +105,134 @@ function indent(line: string): string {
   return line ? `  ${line}` : '';
 }
 
-// --- Download ---------------------------------------------------------------
+// --- The stages' steps ------------------------------------------------------
 
-function downloadLines(job: LoadedJob, fileJob: LoadedJob, entry: JobBackups, newest: BackupEntry, raw: unknown): string[] {
+function downloadLines(job: LoadedJob, entry: JobBackups, newest: BackupEntry, describe: (step: LoadedStep) => RestoreHelpContext): string[] {
   const sink = job.sink;
   const file = baseName(newest.key);
-  if (sink?.plugin.name === 's3') return s3Download(fileJob, sink, newest.key, raw);
-  if (sink?.plugin.name === 'file') return [`cp ${shellWord(`${entry.location}/${newest.key}`)} .`];
-  return [`# Copy ${newest.key} from ${entry.location} to ./${file} with the tools of the "${sink?.use ?? '?'}" sink,`, '# or use backupctl restore (below).'];
+  const help = sink && ask(sink, () => helpOf(sink, 'sink')?.download({ key: newest.key, file }, describe(sink)));
+  if (help?.answer) return commandLines(help.answer);
+  return [
+    ...(help?.failed ?? []),
+    `# Copy ${newest.key} from ${entry.location} to ./${file} with the tools of the "${sink?.use ?? '?'}" sink,`,
+    '# or use backupctl restore (below).',
+  ];
 }
 
-function s3Download(job: LoadedJob, sink: LoadedStep, key: string, raw: unknown): string[] {
-  const bucket = stringOption(sink, 'bucket');
-  const endpoint = stringOption(sink, 'endpoint').trim();
-  const region = stringOption(sink, 'region').trim();
-  const lines = ['# Using the AWS CLI'];
-  const credentials = s3Credentials(job, sink, raw);
-  if (credentials) lines.push(credentials);
-  const location = endpoint ? `--endpoint-url=${shellWord(endpoint)}` : `--region ${shellWord(region || 'us-east-1')}`;
-  lines.push(`aws s3 cp ${shellWord(`s3://${bucket}/${key}`)} . \\`, `  ${location}`);
-  return lines;
-}
-
-const AWS_VARIABLES = [
-  ['accessKeyId', 'AWS_ACCESS_KEY_ID'],
-  ['secretAccessKey', 'AWS_SECRET_ACCESS_KEY'],
-  ['sessionToken', 'AWS_SESSION_TOKEN'],
-] as const;
-
-/**
- * The AWS CLI reads its credentials from AWS_*: map the pipeline's
- * variables onto them (`AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" ... \`). Empty
- * credentials mean the default chain, which the AWS CLI shares.
- */
-function s3Credentials(job: LoadedJob, sink: LoadedStep, raw: unknown): string | undefined {
-  const given = AWS_VARIABLES.filter(([option]) => stringOption(sink, option).trim() !== '');
-  if (!given.length) return undefined;
-  const assignments: string[] = [];
-  for (const [option, awsName] of given) {
-    const variable = referencedVariable(rawAt(raw, ['jobs', job.name, 'sink', 'with', option]));
-    if (!variable) return `# Credentials: set ${given.map(([, name]) => name).join(', ')} to the key of ${sink.path} (not shown here)`;
-    assignments.push(`${awsName}="$${variable}"`);
-  }
-  return `${assignments.join(' ')} \\`;
-}
-
-// --- Decompress -------------------------------------------------------------
-
-/** Undoes the transforms, last first; returns the commands and the file they leave. */
-function decodeLines(job: LoadedJob, downloaded: string): { lines: string[]; file: string } {
+/** Undoes the transforms, last first; returns the step's title, its lines and the file they leave. */
+function undoLines(job: LoadedJob, downloaded: string, describe: (step: LoadedStep) => RestoreHelpContext): { title: string; lines: string[]; file: string } {
+  const titles: string[] = [];
   const lines: string[] = [];
   let file = downloaded;
   for (const transform of [...job.transforms].reverse()) {
-    if (transform.plugin.name === 'gzip') {
-      if (file.endsWith('.gz')) {
-        lines.push(`gunzip ${shellWord(file)}`);
-        file = file.slice(0, -'.gz'.length);
-      } else {
-        lines.push(`gzip -dc ${shellWord(file)} > ${shellWord(`${file}.out`)}`);
-        file = `${file}.out`;
-      }
+    const help = helpOf(transform, 'transform');
+    const undone = ask(transform, () => help?.undo(file, describe(transform)));
+    if (help && undone?.answer) {
+      titles.push(help.title);
+      lines.push(...commandLines(undone.answer));
+      file = undone.answer.file;
     } else {
-      lines.push(`# Undo the "${transform.use}" transform (${transform.path}) with its own tools, or use backupctl restore (below).`);
+      titles.push(`Undo ${transform.use}`);
+      lines.push(
+        ...(undone?.failed ?? []),
+        `# Undo the "${transform.use}" transform (${transform.path}) with its own tools, or use backupctl restore (below).`,
+      );
     }
   }
-  return { lines, file };
-}
-
-// --- Restore ----------------------------------------------------------------
-
-/** How the commands name a database: shell words that never hold its URL. */
-interface DatabaseReference {
-  /** The job's database, e.g. `"$DATABASE_URL"`. */
-  current: string;
-  /** A new database on the same server, e.g. `"${DATABASE_URL%/*}/clara_restore"`. */
-  fresh: string;
-  /** Its name, e.g. clara_restore. */
-  freshName: string;
-  /** Why `fresh` may need a manual touch. */
-  note?: string;
+  return { title: joinTitles(titles), lines, file };
 }
 
 /**
- * `database`, for a part of a whole-server job: the database of that name on
- * the server the job's URL points at (`"${URL%/*}/crm"`).
+ * Loads the decoded file. A job skipped for want of its database has no
+ * loaded source: its plugin is still asked, with the options as written
+ * (LoadedJob.uncheckedSource).
  */
-function databaseReference(job: LoadedJob, raw: unknown, database?: string): DatabaseReference {
-  const name = database ?? job.name;
-  const freshName = `${name}_restore`;
-  const variable = referencedVariable(rawAt(raw, ['jobs', job.name, 'source', 'with', 'url']));
-  if (!variable) {
-    return { current: `"<URL of the ${name} database>"`, fresh: `"<URL of the new ${freshName} database>"`, freshName };
+function loadLines(
+  job: LoadedJob,
+  entryJob: LoadedJob,
+  file: string,
+  describe: (step: LoadedStep) => RestoreHelpContext,
+  raw: unknown,
+): { lines: string[]; newTarget?: string } {
+  const source = job.source ?? job.uncheckedSource;
+  const help = source && ask(source, () => helpOf(source, 'source')?.load(file, describe(source)));
+  if (help?.answer?.ways.length) {
+    return {
+      lines: help.answer.ways.flatMap((way, index) => [...(index ? [''] : []), ...commandLines(way)]),
+      newTarget: help.answer.newTarget,
+    };
   }
-  const current = database === undefined ? `"$${variable}"` : `"\${${variable}%/*}/${database}"`;
-  const reference: DatabaseReference = { current, fresh: `"\${${variable}%/*}/${freshName}"`, freshName };
-  // The value itself is only inspected, never printed: `${VAR%/*}` swaps the
-  // database name only in URLs that end with it.
-  const value = job.source ? stringOption(job.source, 'url') : '';
-  const url = parseUrl(value);
-  if (url && (url.pathname === '' || url.pathname === '/')) {
-    return database === undefined
-      ? { ...reference, fresh: `"<URL of the new ${freshName} database>"` }
-      : { current: `"<URL of the ${name} database>"`, fresh: `"<URL of the new ${freshName} database>"`, freshName };
-  }
-  if (url?.search) return { ...reference, note: `# \${${variable}%/*} drops the ?parameters of ${variable}: add them back (e.g. sslmode) if needed.` };
-  return reference;
+  const use = source?.use ?? String(rawAt(raw, ['jobs', entryJob.name, 'source', 'use']) ?? '?');
+  return { lines: [...(help?.failed ?? []), `# Restore ${file} with the tools of the "${use}" source, or use backupctl restore (below).`] };
 }
 
-/** The globals part of a whole server: roles and tablespaces, before any database; not one transaction, so existing roles are reported and skipped. */
-function globalsLines(file: string, database: DatabaseReference): string[] {
-  return ['# Roles and tablespaces first; those that exist already fail with "already exists" and are kept', `psql ${database.current} < ${shellWord(file)}`];
+type HelpedKind = Exclude<keyof RestoreHelpByKind, 'hook'>;
+
+/** The step's restoreHelp for its kind, when its plugin has one. */
+function helpOf<K extends HelpedKind>(step: LoadedStep, kind: K): RestoreHelpByKind[K] | undefined {
+  return step.kind === kind ? (step.plugin.restoreHelp as RestoreHelpByKind[K] | undefined) : undefined;
 }
 
-function restoreLines(job: LoadedJob, fileJob: LoadedJob, file: string, database: DatabaseReference, raw: unknown): string[] {
-  // A job skipped for want of its database (MEM0_DATABASE_URL unset) has no
-  // loaded source: read its plugin and options from the file as written.
-  const use = job.source?.use ?? String(rawAt(raw, ['jobs', fileJob.name, 'source', 'use']) ?? '?');
-  const isPostgres = job.source ? job.source.plugin.name === 'postgres' : ['postgres', '@backupctl/plugin-postgres'].includes(use);
-  if (!isPostgres) {
-    return [`# Restore ${file} with the tools of the "${use}" source, or use backupctl restore (below).`];
+/**
+ * What a plugin's restoreHelp answered; a plugin that throws gets the
+ * generic line, after a note (not its message, which could hold an option's value).
+ */
+function ask<T>(step: LoadedStep, call: () => T | undefined): { answer?: T; failed?: string[] } {
+  try {
+    return { answer: call() };
+  } catch {
+    return { failed: [`# (The "${step.use}" plugin failed to describe this step.)`] };
   }
-  const sourceOptions = job.source?.options ?? ((rawAt(raw, ['jobs', fileJob.name, 'source', 'with']) ?? {}) as Record<string, unknown>);
-  const createdb = `createdb --maintenance-db=${database.current} ${database.freshName}`;
-  const extraArgs = Array.isArray(sourceOptions.args) ? sourceOptions.args.map(String) : [];
-  if (sourceOptions.format === 'custom') {
-    return [
-      '# Full restore (WARNING: drops and recreates the objects in the backup)',
-      `pg_restore --clean --if-exists --exit-on-error --single-transaction --dbname=${database.current} ${shellWord(file)}`,
-      '',
-      '# Or restore to a new database first',
-      createdb,
-      ...(database.note ? [database.note] : []),
-      `pg_restore --exit-on-error --single-transaction --dbname=${database.fresh} ${shellWord(file)}`,
-    ];
+}
+
+/**
+ * What a stage's plugin is told: its options, and the variable each option
+ * is read from in the file as written (the file's job entry: a part's is its
+ * parent's).
+ */
+function helpContext(step: LoadedStep, job: LoadedJob, parent: LoadedJob | undefined, raw: unknown): RestoreHelpContext {
+  const at = ['jobs', (parent ?? job).name, ...stepAt(step), 'with'];
+  return {
+    options: step.options,
+    job: job.name,
+    ...(parent ? { partOf: parent.name } : {}),
+    use: step.use,
+    path: step.path,
+    variable: (option) => referencedVariable(rawAt(raw, [...at, option])),
+  };
+}
+
+/** Where a step is in its job's entry: `source`, `sink`, `transforms`, `<index>`. */
+function stepAt(step: LoadedStep): string[] {
+  if (step.kind !== 'transform') return [step.kind];
+  return ['transforms', /\[(\d+)\]$/.exec(step.path)?.[1] ?? '-1'];
+}
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `# text`, then each command (its lines), each preceded by the env assignments (variable references only). */
+function commandLines(help: RestoreHelpCommands): string[] {
+  const lines = help.text ? [`# ${help.text.replace(/\s*\n\s*/g, ' ')}`] : [];
+  const env = Object.entries(help.env ?? {})
+    .filter(([name, variable]) => VARIABLE_NAME.test(name) && VARIABLE_NAME.test(variable))
+    .map(([name, variable]) => `${name}="$${variable}"`);
+  for (const command of help.commands) {
+    if (env.length && !command.startsWith('#')) lines.push(`${env.join(' ')} \\`);
+    lines.push(...command.split('\n'));
   }
-  const psql = 'psql -v ON_ERROR_STOP=1 --single-transaction';
-  const dropsFirst = extraArgs.some((arg) => arg === '-c' || arg === '--clean');
-  return [
-    dropsFirst
-      ? '# Full restore (WARNING: the dump drops and recreates its objects)'
-      : '# Full restore (the database must be empty: this dump does not drop existing objects)',
-    `${psql} ${database.current} < ${shellWord(file)}`,
-    '',
-    '# Or restore to a new database first',
-    createdb,
-    ...(database.note ? [database.note] : []),
-    `${psql} ${database.fresh} < ${shellWord(file)}`,
-  ];
+  return lines;
+}
+
+/** `Decrypt, then decompress`. */
+function joinTitles(titles: readonly string[]): string {
+  const distinct = [...new Set(titles)];
+  return distinct.map((title, index) => (index ? title.charAt(0).toLowerCase() + title.slice(1) : title)).join(', then ');
 }
 
 // --- Helpers ----------------------------------------------------------------
 
 function baseName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
-}
-
-function stringOption(step: LoadedStep, name: string): string {
-  const value = step.options[name];
-  return typeof value === 'string' ? value : '';
-}
-
-function parseUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
 }
 
 const WHOLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$/;
@@ -279,11 +249,4 @@ function rawAt(raw: unknown, path: readonly string[]): unknown {
     node = (node as Record<string, unknown>)[part];
   }
   return node;
-}
-
-const PLAIN_WORD = /^[\w@%+=:,./-]+$/;
-
-/** A value as one shell word: as is when safe, else single-quoted. */
-function shellWord(value: string): string {
-  return PLAIN_WORD.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -112,7 +112,8 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
   const templateProblem = checkNameTemplate(nameTemplate);
   if (templateProblem) report([...jobPath, 'name'], templateProblem);
 
-  const sourceStep = await loadStep(job.source, [...jobPath, 'source'], 'source', scoped);
+  const unchecked: { step?: LoadedStep } = {};
+  const sourceStep = await loadStep(job.source, [...jobPath, 'source'], 'source', scoped, skipReason ? unchecked : undefined);
   const transforms: LoadedStep[] = [];
   for (const [index, config] of (job.transforms ?? []).entries()) {
     const loaded = await loadStep(config, [...jobPath, 'transforms', index], 'transform', scoped);
@@ -124,7 +125,17 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
     const loaded = await loadStep(config, [...jobPath, 'sink', 'hooks', index], 'hook', scoped);
     if (loaded) hooks.push(loaded);
   }
-  return { name, title: job.title ?? name, nameTemplate, skipReason, source: sourceStep, transforms, sink: sinkStep, hooks };
+  return {
+    name,
+    title: job.title ?? name,
+    nameTemplate,
+    skipReason,
+    source: sourceStep,
+    ...(unchecked.step ? { uncheckedSource: unchecked.step } : {}),
+    transforms,
+    sink: sinkStep,
+    hooks,
+  };
 }
 
 async function loadStep(
@@ -132,6 +143,8 @@ async function loadStep(
   stepPath: ConfigPath,
   kind: PluginKind,
   context: JobLoadContext,
+  /** Receives the step when its options do not pass the schema (undefined is returned then). */
+  invalid?: { step?: LoadedStep },
 ): Promise<LoadedStep | undefined> {
   let resolved;
   try {
@@ -152,8 +165,10 @@ async function loadStep(
   const options = structuredClone(config.with ?? {});
   const problems = checkSchema(definition.schema, options);
   for (const problem of problems) context.report([...stepPath, 'with', ...problem.path], problem.message);
-  if (problems.length) return undefined;
-  return { use: config.use, kind, plugin: definition, from, options, path: formatPath(stepPath) };
+  const step: LoadedStep = { use: config.use, kind, plugin: definition, from, options, path: formatPath(stepPath) };
+  if (!problems.length) return step;
+  if (invalid) invalid.step = step;
+  return undefined;
 }
 
 /** Picks the jobs named on the command line (all when none), refusing unknown names. */

@@ -21,6 +21,14 @@ export interface LoadedJob {
   /** Set when the job must not run (requiresEnv unmet); the run logs it and moves on. */
   skipReason?: string;
   source?: LoadedStep;
+  /**
+   * A skipped job's source whose options do not pass the plugin's schema
+   * here (their variables are unset, e.g. MEM0_DATABASE_URL): the plugin with
+   * the options as written and interpolated, unchecked. Nothing creates an
+   * instance from it; restore-help asks its plugin how to load the job's
+   * backups by hand, which does not need the database to be configured here.
+   */
+  uncheckedSource?: LoadedStep;
   transforms: LoadedStep[];
   /** Present whenever the sink's options are valid, even for a skipped job (so `ls` can list it). */
   sink?: LoadedStep;

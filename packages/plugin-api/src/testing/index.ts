@@ -17,3 +17,4 @@ export { runTestPipeline, type JobResult, type PluginStep, type TestPipeline, ty
 export { slowSink, type SlowSink, type SlowSinkOptions } from './slow-sink.js';
 export { createTestInstance, type TestInstance } from './create-test-instance.js';
 export { testContext, type LogEntry, type TestContext, type TestContextSetting } from './test-context.js';
+export { restoreHelpContext, type RestoreHelpContextSetting } from './restore-help-context.js';
