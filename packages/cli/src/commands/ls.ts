@@ -31,7 +31,8 @@ export default class Ls extends BaseCommand {
     const cancel = abortOnSignals();
     try {
       const listing = await listBackups(jobs, { logger, secrets: this.secrets, signal: cancel.signal });
-      this.print(flags.json ? JSON.stringify(backupListItems(listing), null, 2) : formatBackupList(listing));
+      if (flags.json) this.printJson(backupListItems(listing));
+      else this.print(formatBackupList(listing));
     } finally {
       cancel.dispose();
     }

@@ -36,11 +36,13 @@ export default class Plugins extends BaseCommand {
     if (flags.schema !== undefined) {
       const baseDir = args.file ? path.dirname(path.resolve(cwd, args.file)) : cwd;
       const { definition } = await resolvePlugin(flags.schema, baseDir, cliHost());
-      this.print(flags.json ? JSON.stringify(definition.schema, null, 2) : formatOptionsTable(definition.name, definition.schema));
+      if (flags.json) this.printJson(definition.schema);
+      else this.print(formatOptionsTable(definition.name, definition.schema));
       return;
     }
     const listing = await listPipelinePlugins({ host: cliHost(), file: args.file, cwd });
-    this.print(flags.json ? JSON.stringify(listing, null, 2) : formatPluginList(listing, cwd));
+    if (flags.json) this.printJson(listing);
+    else this.print(formatPluginList(listing, cwd));
     if (!pluginsAreUsable(listing)) this.exit(EXIT_BAD_INPUT);
   }
 }

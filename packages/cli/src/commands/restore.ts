@@ -61,7 +61,7 @@ export default class Restore extends BaseCommand {
     } finally {
       cancel.dispose();
     }
-    if (flags.json) this.print(JSON.stringify(Array.isArray(restored) ? restored.map(restoredJson) : restoredJson(restored), null, 2));
+    if (flags.json) this.printJson(Array.isArray(restored) ? restored.map(restoredJson) : restoredJson(restored));
   }
 }
 

@@ -58,7 +58,7 @@ export default class Run extends BaseCommand {
     }
     // service.run answers undefined only when another run is going, which cannot be in a one-shot run.
     if (!summary) throw new Error('the run did not start');
-    if (flags.json) this.print(JSON.stringify(toJson(summary), null, 2));
+    if (flags.json) this.printJson(toJson(summary));
     if (!summary.ok) this.exit(EXIT_FAILED);
   }
 }

@@ -53,7 +53,7 @@ export default class Verify extends BaseCommand {
       outcome = (await verifyExpandedJob(job!, options)) ?? (await verifyJob(job!, options));
     } catch (error) {
       if (flags.json && isBackupctlError(error)) {
-        this.print(JSON.stringify({ ok: false, job: job!.name, error: { code: error.code, message: error.message } }, null, 2));
+        this.printJson({ ok: false, job: job!.name, error: { code: error.code, message: error.message } });
       }
       throw error;
     } finally {
@@ -61,13 +61,11 @@ export default class Verify extends BaseCommand {
     }
     if ('parts' in outcome) {
       const { parts, skipped } = outcome;
-      this.print(
-        flags.json
-          ? JSON.stringify({ ok: outcome.ok, job: job!.name, parts: parts.map(verifyJson), skipped }, null, 2)
-          : [...parts.map(formatOutcome), ...(skipped.length ? [`Skipped (nothing to count): ${skipped.join(', ')}`] : [])].join('\n\n'),
-      );
+      if (flags.json) this.printJson({ ok: outcome.ok, job: job!.name, parts: parts.map(verifyJson), skipped });
+      else this.print([...parts.map(formatOutcome), ...(skipped.length ? [`Skipped (nothing to count): ${skipped.join(', ')}`] : [])].join('\n\n'));
     } else {
-      this.print(flags.json ? JSON.stringify(verifyJson(outcome), null, 2) : formatOutcome(outcome));
+      if (flags.json) this.printJson(verifyJson(outcome));
+      else this.print(formatOutcome(outcome));
     }
     if (!outcome.ok) this.exit(EXIT_FAILED);
   }

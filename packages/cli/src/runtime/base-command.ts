@@ -69,6 +69,11 @@ export abstract class BaseCommand extends Command {
     process.stdout.write(`${this.secrets.redact(text)}\n`);
   }
 
+  /** `--json`: every command prints its result the same way, indented, secrets masked. */
+  protected printJson(value: unknown): void {
+    this.print(JSON.stringify(value, null, 2));
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     const { text, exitCode } = reportError(error, this.secrets, this.debugEnabled);
