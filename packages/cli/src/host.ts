@@ -1,27 +1,8 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { PipelineHost } from '@backupctl/core';
+import { findPackage, type PipelineHost } from '@backupctl/core';
 import { builtinPlugins } from './builtins.js';
 
-let cached: { dir: string; version: string } | undefined;
-
-// Walks up from this module (dist/ when built, src/ under tests) to the CLI's package.json.
-function cliPackage(): { dir: string; version: string } {
-  if (cached) return cached;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'backupctl') return (cached = { dir, version: manifest.version ?? '0.0.0' });
-    } catch {
-      // no package.json here; keep walking up
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the backupctl package directory');
-    dir = parent;
-  }
-}
+const cliPackage = () => findPackage('backupctl', import.meta.url);
 
 /** backupctl's version (`--version`, /health, metrics). */
 export function cliVersion(): string {

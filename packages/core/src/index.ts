@@ -11,7 +11,7 @@ export { runPipeline, type RunPipelineOptions, type RunSummary } from './backup/
 export { runJob, type JobProgress, type JobResult, type JobStatus } from './backup/run-job.js';
 export { createLogger, formatLogTime, formatUtcTime, withLogFields, type LogFormat, type LoggerOptions } from './log/logger.js';
 export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './naming/object-name.js';
-export { coreVersion } from './catalog/package-info.js';
+export { coreVersion, findPackage, type PackageInfo } from './catalog/package-info.js';
 export { setYoungGenerationCollector } from './backup/buffer-reclaimer.js';
 export { resolvePlugin, type ResolvedPlugin } from './plugins/resolve-plugin.js';
 export { checkJob } from './plugins/check-job.js';

@@ -65,7 +65,7 @@ export default definePlugin({
       ),
       dump: Type.Optional(
         Type.Union([Type.Literal('database'), Type.Literal('globals')], {
-          description: 'Internal: set by the runner on each part of a whole-server job (databases, globals). Do not set it in a pipeline file.',
+          description: 'Internal: set by backupctl on each part of a whole-server job (databases, globals). Do not set it in a pipeline file.',
         }),
       ),
       lock: Type.Optional(
