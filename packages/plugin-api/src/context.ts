@@ -33,8 +33,8 @@ export interface ArtifactInfo {
 export interface SecretRegistry {
   add(secret: string | undefined): void;
   /**
-   * Masks every registered secret (and any URL's password) in `text`. The
-   * runner's registry has it; use it before text leaves the process other
+   * Masks every registered secret (and any URL's password) in `text`.
+   * backupctl's registry has it; use it before text leaves the process other
    * than through the logger (a webhook, a notification).
    */
   redact?(text: string): string;

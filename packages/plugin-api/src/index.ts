@@ -1,7 +1,7 @@
 /**
  * @backupctl/plugin-api: the contract every backupctl plugin is written
  * against (definePlugin, the four kinds, the store, the context, errors),
- * and how the runner checks a plugin's options and masks its secrets. It
+ * and how backupctl checks a plugin's options and masks its secrets. It
  * depends on nothing but the schema libraries (TypeBox to write a schema,
  * Ajv to check options against it), so a plugin pulls in nothing heavier.
  * The test kit is `@backupctl/plugin-api/testing`.
@@ -17,6 +17,6 @@ export { abortedError, callPlugin, wrapError, type ErrorOrigin } from './wrap-er
 export { Secrets } from './secrets.js';
 export { checkSchema, refuseInvalidSchema, schemaDefectOf, type ConfigPath, type SchemaProblem } from './check-schema.js';
 export { formatOptionsReference, type OptionsReferenceSection } from './options-reference.js';
-// One TypeBox for the runner and every plugin, so schemas built by a plugin
-// are the same kind of object the runner validates.
+// One TypeBox for backupctl and every plugin, so schemas built by a plugin
+// are the same kind of object backupctl validates.
 export { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';

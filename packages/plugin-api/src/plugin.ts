@@ -3,7 +3,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import type { Logger, PluginContext } from './context.js';
 import type { Store } from './store.js';
 
-/** The plugin API this runner serves. A plugin declaring another version is refused. */
+/** The plugin API this backupctl serves. A plugin declaring another version is refused. */
 export const API_VERSION = 1;
 
 export type PluginKind = 'source' | 'transform' | 'sink' | 'hook';
@@ -22,7 +22,7 @@ export interface SourceStream {
   stream: Readable;
   /**
    * Settles when the producer has really finished: resolves on success
-   * (e.g. pg_dump exited 0), rejects otherwise. The runner commits nothing
+   * (e.g. pg_dump exited 0), rejects otherwise. backupctl commits nothing
    * before it resolves, so a stream that merely ended is never taken as a
    * whole backup.
    */
@@ -55,7 +55,7 @@ export interface RestoreCapability {
    * one fails it errors instead. So commit nothing before `input` ended, and
    * on an error or an aborted signal roll back, leave the target as it was
    * and reject. A source without it cannot be restored by backupctl.
-   * The runner calls it only once the backup was found and its record read
+   * backupctl calls it only once the backup was found and its record read
    * (the object already being fetched), so a missing backup never reaches
    * the target: ready the target here (create it, check what it holds),
    * e.g. while the first bytes arrive.
@@ -84,7 +84,7 @@ export interface PartsCapability {
   /**
    * Whole servers: a source that stands for several databases (the postgres
    * source's `databases: all`) returns one part per database, and one for
-   * what the server holds outside them (`globals`). The runner then runs
+   * what the server holds outside them (`globals`). backupctl then runs
    * each part as its own sub-job, in the order returned (so globals come
    * first), and `restore` restores them in that order. `undefined` or `[]`:
    * no expansion, the job runs as it is.
@@ -92,7 +92,7 @@ export interface PartsCapability {
    * `known` (restore, ls): the part names found in the store. Return the
    * parts for exactly those names without checking the source: the
    * databases may be gone, which is why one restores. A source that does
-   * not expand returns `undefined` whatever `known` holds, so the runner
+   * not expand returns `undefined` whatever `known` holds, so backupctl
    * asks with `[]` first and reads the store only for one that does.
    */
   expand(signal: AbortSignal, known?: readonly string[]): Promise<SourcePart[] | undefined>;
@@ -204,18 +204,18 @@ export interface Artifact {
 /** What every hook call receives. */
 export interface HookRun {
   job: string;
-  /** The job's label (`title:` in the file, e.g. `Clara DB`); the runner always sets it. */
+  /** The job's label (`title:` in the file, e.g. `Clara DB`); backupctl always sets it. */
   title?: string;
   /**
    * How the job names its objects (`name:` in the file, default
    * `{job}_{timestamp}{ext}`), so hooks can tell its backups from other
-   * objects; see backupNameMatcher. The runner always sets it.
+   * objects; see backupNameMatcher. backupctl always sets it.
    */
   nameTemplate?: string;
   /**
    * What fills `{ext}` in this pipeline (`.sql.gz`): an object named by the
    * template with another extension is the job's only when backupctl
-   * recorded writing it (see listJobBackups). The runner always sets it.
+   * recorded writing it (see listJobBackups). backupctl always sets it.
    */
   extension?: string;
   /** The job's sink, as a store. */
@@ -288,7 +288,7 @@ export interface RestoreHelpContext<Options = Record<string, unknown>> {
    * writes its whole value as `${NAME}` (or `${NAME:-default}`): `url:
    * "${DATABASE_URL}"` -> `DATABASE_URL`. Commands refer to it (`"$DATABASE_URL"`)
    * instead of the value. Undefined when the option is written any other
-   * way (a literal, text around the reference, or set by the runner): then
+   * way (a literal, text around the reference, or set by backupctl): then
    * print a placeholder (`"<URL of the clara database>"`), never the value.
    */
   variable(option: string): string | undefined;

@@ -105,7 +105,7 @@ export function createRestoreCapability(
   /**
    * Restores `input` into `target`: first readies it (creates it with
    * `create`, refuses one holding tables without `replace`, finds psql),
-   * then streams into psql in one transaction. The runner calls this only
+   * then streams into psql in one transaction. backupctl calls this only
    * once the backup was found and its record read. What it creates, a
    * failed restore drops again: such a database holds nothing worth keeping.
    */
@@ -157,7 +157,7 @@ export function createRestoreCapability(
       return { server, psql, tables, schemas };
     };
     const { server, psql, tables, schemas } = await ready().catch(async (error: unknown) => {
-      // Aborted: the runner says why (a cancel).
+      // Aborted: backupctl says why (a cancel).
       await dropCreated(signal.aborted && signal.reason instanceof Error ? signal.reason.message : 'the restore could not start');
       throw error;
     });

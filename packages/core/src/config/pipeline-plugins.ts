@@ -23,7 +23,7 @@ export interface PipelinePlugin {
     apiVersion: number;
     /** How `use:` resolved: `builtin`, the package name, or the path. */
     from: string;
-    /** The file it was imported from (absent for hooks built into the runner). */
+    /** The file it was imported from (absent for hooks built into backupctl). */
     entry?: string;
     /** The package that holds it, read from the package.json nearest to `entry`. */
     package?: { name: string; version: string };

@@ -1,5 +1,5 @@
 import { Type, definePlugin, type HookRun, type SkipDecision } from '@backupctl/plugin-api';
-// A public helper of @backupctl/runner (exported from src/index.ts).
+// A public helper of @backupctl/core (exported from src/index.ts).
 import { formatUtcTime } from '../log/logger.js';
 import { flagSchema, parseFlag } from './flag.js';
 import { namingOf } from './job-backups.js';

@@ -1,5 +1,5 @@
 import { Type, definePlugin, type Logger, type Static, type Store } from '@backupctl/plugin-api';
-// A public helper of @backupctl/runner (exported from src/index.ts).
+// A public helper of @backupctl/core (exported from src/index.ts).
 import { checksumDocument } from '../catalog/backup-records.js';
 import { listJobBackups } from '../catalog/job-backups.js';
 import { namingOf } from './job-backups.js';

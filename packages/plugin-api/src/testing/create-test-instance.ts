@@ -4,7 +4,7 @@ import type { PluginDefinition, PluginInstances, PluginKind } from '../plugin.js
 import { checkSchema, refuseInvalidSchema } from '../check-schema.js';
 import { testContext } from './test-context.js';
 
-/** A plugin instance made as the runner makes it, with what its context collected. */
+/** A plugin instance made as backupctl makes it, with what its context collected. */
 export interface TestInstance<K extends PluginKind> {
   instance: PluginInstances[K];
   /** The context `create` received. */
@@ -18,7 +18,7 @@ export interface TestInstance<K extends PluginKind> {
 }
 
 /**
- * Calls a plugin's `create` the way the runner does: options validated
+ * Calls a plugin's `create` the way backupctl does: options validated
  * against its schema, defaults filled in and env-style strings coerced
  * ("6" -> 6), with a real logger and secret registry (testContext). Throws
  * a CONFIG_INVALID BackupctlError listing every option problem.

@@ -98,12 +98,12 @@ export interface TestPipelineRun {
 
 /**
  * Runs one job in-process under backupctl's rules, without the CLI: stages
- * created in pipeline order with their options checked as the runner checks
+ * created in pipeline order with their options checked as backupctl checks
  * them; the source's and hooks' `beforeRun` (a skip wins); source ->
  * transforms -> sink as one stream whose end reaches the sink only after
  * the source's `done` resolved (nothing is committed before); `afterCommit`
  * or `onError`; every `close` in reverse order; errors stamped with job,
- * plugin and hook as the runner stamps them; secrets masked in the logs.
+ * plugin and hook as backupctl stamps them; secrets masked in the logs.
  * The way to test a plugin in a whole pipeline. Never throws for a failed
  * job; look at `result.status` and `result.error`.
  *
@@ -114,7 +114,7 @@ export interface TestPipelineRun {
 export async function runTestPipeline(spec: TestPipeline): Promise<TestPipelineRun> {
   const job = spec.job ?? 'test';
   const title = spec.title ?? job;
-  // Options are checked before anything runs, as the runner checks the whole file first.
+  // Options are checked before anything runs, as backupctl checks the whole file first.
   const steps = {
     source: toStep(spec.source, 'source'),
     transforms: (spec.transforms ?? []).map((stage) => toStep(stage, 'transform')),

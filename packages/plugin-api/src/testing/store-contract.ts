@@ -26,7 +26,7 @@ export interface StoreContractOptions {
  *
  *   for (const check of storeContract()) it(check.name, () => check.run(makeStore()));
  *
- * Give each case a fresh, empty store. The cases cover what the runner's
+ * Give each case a fresh, empty store. The cases cover what backupctl's
  * hooks and commands rely on (retention, respawn, ls, restore, verify):
  * list() gives exactly the committed keys under a prefix (a string prefix,
  * not a folder), in full and with their sizes; a failed or aborted write
