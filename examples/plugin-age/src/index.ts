@@ -41,7 +41,7 @@ export default definePlugin({
   ),
   async create(options, context) {
     const keys = await resolveKeys(options, process.env);
-    // The runner masks registered secrets in every log line and error message.
+    // backupctl masks registered secrets in every log line and error message.
     context.secrets.add(keys.passphrase);
     for (const identity of keys.identities) context.secrets.add(identity);
 

@@ -17,7 +17,7 @@ const STDERR_KEPT = 2048;
  * Runs a program as a stream: what is written goes to its stdin, its stdout
  * comes out. The readable side ends only after the program exited 0, so a
  * program that fails at the last byte (a corrupt frame, a full disk) makes
- * the stream error instead of ending cleanly, and the runner never commits
+ * the stream error instead of ending cleanly, and backupctl never commits
  * its output. Backpressure holds both ways through the pipes; destroying the
  * stream kills the program.
  */

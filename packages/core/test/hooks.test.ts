@@ -7,6 +7,7 @@ import { Secrets } from '@backupctl/plugin-api';
 import { parseFlag } from '../src/hooks/flag.js';
 import respawn, { formatAge } from '../src/hooks/respawn.js';
 import retention, { applyRetention } from '../src/hooks/retention.js';
+import { listJobBackups } from '../src/catalog/job-backups.js';
 import { createMemoryStore, type MemoryStore } from '@backupctl/plugin-api/testing';
 
 const now = new Date('2026-02-01T03:00:00Z');
@@ -101,6 +102,15 @@ describe('respawn hook', () => {
     put(store, 'backups/clara/clara_x_20260201_025900.sql.gz'); // job clara_x's, not clara's
     const { decision } = await beforeRun(store, {});
     expect(decision).toMatchObject({ skip: true, reason: expect.stringMatching(/^last backup 2026-02-01 01:00:00 UTC \(2\.0 hours ago\)/) });
+  });
+
+  it('dates the last backup by the names when the recorded one was deleted by hand', async () => {
+    const store = createMemoryStore({ prefix: 'backups/clara/' });
+    await recordAt(store, '2026-02-01T02:00:00Z');
+    put(store, 'backups/clara/clara_20260130_030000.sql.gz');
+    store.objects.delete('backups/clara/clara_20260201_020000.sql.gz');
+    const { decision } = await beforeRun(store, {});
+    expect(decision).toBeUndefined();
   });
 
   it('ignores a record pointing outside the store prefix (another pipeline sharing the bucket) and runs with no backup at all', async () => {
@@ -236,5 +246,14 @@ describe('listJobBackups', () => {
       ['db/nightly-clara-20260101_030000.sql.gz', '2026-01-01T03:00:00.000Z'],
     ]);
     expect(scan.ignored).toEqual(['db/notes.txt']);
+  });
+
+  it('takes every object of a template without {ext} (a copy with anything added does not have its shape)', async () => {
+    const store = createMemoryStore({ prefix: 'db/' });
+    for (const key of ['db/clara-20260101_030000', 'db/clara-20260102_030000.bak', 'db/clara-20260103_030000 (1)']) {
+      store.objects.set(key, { body: Buffer.from('x'), lastModified: new Date() });
+    }
+    const scan = await listJobBackups(store, { name: 'clara', nameTemplate: '{job}-{timestamp}', extension: '.sql.gz' });
+    expect(scan.backups.map((backup) => backup.key)).toEqual(['db/clara-20260101_030000']);
   });
 });

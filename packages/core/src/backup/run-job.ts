@@ -46,8 +46,9 @@ export interface RunJobOptions {
   nameTime?: Date;
   /**
    * The job cannot run (its source could not list its parts): once its
-   * stages exist it fails with this, as any failing job does (logged, its
-   * onError hooks run), without asking the source for anything.
+   * stages exist and its hooks' beforeRun let it run (respawn may still skip
+   * it), it fails with this, as any failing job does (logged, its onError
+   * hooks run), without asking the source for anything.
    */
   failWith?: BackupctlError;
 }
@@ -123,8 +124,8 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       now: startedAt,
     };
 
-    if (options.failWith) throw options.failWith;
-    const exclusive = await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
+    // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
+    const exclusive = options.failWith ? undefined : await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
     if (exclusive?.skip) {
       logger.info(`${job.title} backup skipped: ${exclusive.reason}`, { event: 'skipped' });
       return result('skipped', { reason: exclusive.reason });
@@ -136,6 +137,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
         return result('skipped', { reason: decision.reason });
       }
     }
+    if (options.failWith) throw options.failWith;
 
     const name = renderObjectName(job.nameTemplate, { job: job.name, startedAt: options.nameTime ?? startedAt, ext: artifactInfo.extension });
     logger.debug(`${job.title} backup started: ${name}`, { event: 'started' });

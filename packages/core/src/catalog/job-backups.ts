@@ -38,13 +38,15 @@ export interface JobBackupScan {
 export async function listJobBackups(store: Store, naming: BackupNaming, signal?: AbortSignal): Promise<JobBackupScan> {
   const nameOf = backupNameMatcher(naming, store.prefix);
   const isRecorded = recordedExtensions(store, naming, signal);
+  // A template without {ext} names every backup exactly: a copy with anything added does not match it at all.
+  const anyExtension = !naming.nameTemplate.includes('{ext}');
   const scan: JobBackupScan = { backups: [], ignored: [], foreign: [] };
   for await (const object of store.list(store.prefix, signal)) {
     const name = nameOf(object.key);
     if (!name) {
       const beside = object.key.startsWith(store.prefix) && !object.key.slice(store.prefix.length).includes('/');
       if (beside && !parseObjectTimestamp(object.key)) scan.ignored.push(object.key);
-    } else if (name.extension === naming.extension || (await isRecorded(object.key, name.extension))) {
+    } else if (anyExtension || name.extension === naming.extension || (await isRecorded(object.key, name.extension))) {
       scan.backups.push({ ...object, time: name.time });
     } else {
       scan.foreign.push(object.key);
