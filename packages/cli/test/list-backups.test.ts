@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type SinkInstance } from '@backupctl/plugin-api';
+import { definePlugin, Secrets, Type, type SinkInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../../core/src/config/load-pipeline.js';
 import { backupNameMatcher } from '../../core/src/naming/backup-name-matcher.js';
 import { backupListItems, formatBackupList } from '../src/render/format-backup-list.js';
 import { listBackups, type JobBackups } from '../../core/src/catalog/list-backups.js';
 import { createLogger } from '../../core/src/log/logger.js';
-import { Secrets } from '@backupctl/plugin-api';
 import { createMemoryStore, type MemoryStore } from '@backupctl/plugin-api/testing';
 
 const MB = 1024 * 1024;

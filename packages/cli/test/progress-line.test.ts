@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatElapsed, formatProgress, jobSnapshot, ProgressLine, type ProgressSnapshot } from '../src/render/progress-line.js';
 import type { LoadedJob, LoadedStep } from '../../core/src/config/load-pipeline.js';
-import { definePlugin, Type } from '@backupctl/plugin-api';
-import { Secrets } from '@backupctl/plugin-api';
+import { definePlugin, Secrets, Type } from '@backupctl/plugin-api';
 import { createLogger } from '../../core/src/log/logger.js';
 import { runJob, type JobProgress } from '../../core/src/backup/run-job.js';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
+import { definePlugin, Secrets, Type, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { expandStoredJob } from '../src/parts/expand-job.js';
 import { createLogger } from '../src/log/logger.js';
-import { Secrets } from '@backupctl/plugin-api';
 import { runPipeline } from '../src/backup/run-pipeline.js';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 

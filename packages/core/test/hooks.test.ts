@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { HookInstance, HookRun } from '@backupctl/plugin-api';
-import { checkSchema } from '@backupctl/plugin-api';
+import { checkSchema, Secrets, type HookInstance, type HookRun } from '@backupctl/plugin-api';
 import { recordBackup } from '../src/catalog/backup-records.js';
 import { createLogger } from '../src/log/logger.js';
-import { Secrets } from '@backupctl/plugin-api';
 import { parseFlag } from '../src/hooks/flag.js';
 import respawn, { formatAge } from '../src/hooks/respawn.js';
 import retention, { applyRetention } from '../src/hooks/retention.js';

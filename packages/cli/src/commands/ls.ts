@@ -1,9 +1,8 @@
 import { cliHost } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { loadPipeline, selectJobs } from '@backupctl/core';
+import { listBackups, loadPipeline, selectJobs } from '@backupctl/core';
 import { backupListItems, formatBackupList } from '../render/format-backup-list.js';
-import { listBackups } from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';
 

@@ -5,8 +5,7 @@ import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../runtime/base-command.js';
 import { EXIT_BAD_INPUT } from '../render/report-error.js';
 import { formatOptionsTable, formatPluginList, pluginsAreUsable } from '../render/format-plugin-list.js';
-import { listPipelinePlugins } from '@backupctl/core';
-import { resolvePlugin } from '@backupctl/core';
+import { listPipelinePlugins, resolvePlugin } from '@backupctl/core';
 
 export default class Plugins extends BaseCommand {
   static override summary = 'List the plugins a pipeline uses: kind, package, version and where each was loaded from.';

@@ -1,8 +1,7 @@
 import { cliHost } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { loadPipeline, selectJobs } from '@backupctl/core';
-import { pruneJobs } from '@backupctl/core';
+import { loadPipeline, pruneJobs, selectJobs } from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';
 

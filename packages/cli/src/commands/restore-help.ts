@@ -1,9 +1,7 @@
 import { cliHost } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { loadPipeline, selectJobs } from '@backupctl/core';
-import { listBackupsOf } from '@backupctl/core';
-import { expandStoredJob } from '@backupctl/core';
+import { expandStoredJob, listBackupsOf, loadPipeline, selectJobs } from '@backupctl/core';
 import { formatRestoreHelp, formatWholeServerRestoreHelp } from '../render/restore-help.js';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';

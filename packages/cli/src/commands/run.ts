@@ -1,8 +1,7 @@
 import { cliHost, cliVersion } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { loadPipeline, selectJobs } from '@backupctl/core';
-import { runPipeline, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
+import { loadPipeline, runPipeline, selectJobs, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
 import type { BackupService, BackupServiceOptions } from '../server/backup-service.js';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';

@@ -1,11 +1,10 @@
 import { cliHost } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { loadPipeline, type LoadedJob } from '@backupctl/core';
+import { checkJob, loadPipeline, type LoadedJob } from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';
 import { EXIT_FAILED } from '../render/report-error.js';
-import { checkJob } from '@backupctl/core';
 
 export default class Validate extends BaseCommand {
   static override summary = 'Check a pipeline file and every plugin option, without touching any database or bucket (unless --connect).';

@@ -2,13 +2,18 @@ import { cliHost } from '../host.js';
 import path from 'node:path';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { isBackupctlError } from '@backupctl/plugin-api';
-import { loadPipeline, selectJobs } from '@backupctl/core';
-import { formatSize } from '@backupctl/plugin-api';
-import { formatUtcTime } from '@backupctl/core';
-import { formatSeconds } from '@backupctl/core';
-import { formatComparison } from '@backupctl/core';
-import { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyOutcome } from '@backupctl/core';
+import { formatSize, isBackupctlError } from '@backupctl/plugin-api';
+import {
+  formatComparison,
+  formatSeconds,
+  formatUtcTime,
+  loadPipeline,
+  selectJobs,
+  verifyExpandedJob,
+  verifyJob,
+  type ExpandedVerifyOutcome,
+  type VerifyOutcome,
+} from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';
 import { EXIT_FAILED } from '../render/report-error.js';

@@ -1,6 +1,4 @@
-import type { BackupctlError} from '@backupctl/plugin-api';
-import { isBackupctlError, isUserInputError } from '@backupctl/plugin-api';
-import type { Secrets } from '@backupctl/plugin-api';
+import { isBackupctlError, isUserInputError, type BackupctlError, type Secrets } from '@backupctl/plugin-api';
 
 /** Exit codes: 0 all good, 1 a job or an operation failed, 2 bad input or config. */
 export const EXIT_FAILED = 1;

@@ -1,8 +1,5 @@
-import type { LoadedJob, LoadedStep } from '@backupctl/core';
+import { formatTimestamp, formatUtcTime, type BackupEntry, type JobBackups, type LoadedJob, type LoadedStep } from '@backupctl/core';
 import { formatSize, shellWord, type RestoreHelpByKind, type RestoreHelpCommands, type RestoreHelpContext } from '@backupctl/plugin-api';
-import type { BackupEntry, JobBackups } from '@backupctl/core';
-import { formatUtcTime } from '@backupctl/core';
-import { formatTimestamp } from '@backupctl/core';
 
 /** What {@link formatRestoreHelp} needs besides the jobs and their backups. */
 export interface RestoreHelpOptions {

@@ -1,8 +1,7 @@
 import { Command } from '@oclif/core/command';
 import * as Errors from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
-import { setYoungGenerationCollector } from '@backupctl/core';
-import { createLogger, type LogFormat } from '@backupctl/core';
+import { createLogger, setYoungGenerationCollector, type LogFormat } from '@backupctl/core';
 import { Secrets } from '@backupctl/plugin-api';
 import { ProgressLine } from '../render/progress-line.js';
 import { reportError } from '../render/report-error.js';

@@ -1,5 +1,4 @@
-import type { LoadedJob } from '@backupctl/core';
-import { runPipeline, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
+import { runPipeline, type LoadedJob, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
 import { HealthState } from './health-state.js';
 import { startHealthServer } from './http-server.js';
 import { createMetricsRegistry } from './metrics.js';

@@ -1,6 +1,5 @@
 import { Cron } from 'croner';
-import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes, type Logger } from '@backupctl/plugin-api';
 
 export interface ScheduleOptions {
   /** Cron syntax, read in UTC: `0 3 * * *`; six fields add seconds (`* * * * * *`). */

@@ -1,18 +1,31 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream';
-import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, callPlugin, ErrorCodes } from '@backupctl/plugin-api';
-import type { Artifact, HookInstance, HookRun, Lifecycle, PluginInstances, PluginKind, SinkInstance, SourceInstance, TransformInstance } from '@backupctl/plugin-api';
+import {
+  abortedError,
+  BackupctlError,
+  callPlugin,
+  ErrorCodes,
+  formatSize,
+  wrapError,
+  type Artifact,
+  type HookInstance,
+  type HookRun,
+  type Lifecycle,
+  type Logger,
+  type PluginInstances,
+  type PluginKind,
+  type Secrets,
+  type SinkInstance,
+  type SourceInstance,
+  type TransformInstance,
+} from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { recordBackup } from '../catalog/backup-records.js';
 import { createInstance, emptyArtifactInfo, FAILURE_CODE } from '../plugins/create-instance.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { CommitGate } from './commit-gate.js';
-import { formatSize } from '@backupctl/plugin-api';
 import { withLogFields } from '../log/logger.js';
 import { renderObjectName } from '../naming/object-name.js';
-import type { Secrets } from '@backupctl/plugin-api';
-import { abortedError, wrapError } from '@backupctl/plugin-api';
 import { bufferReclaimer } from './buffer-reclaimer.js';
 
 export type JobStatus = 'succeeded' | 'skipped' | 'failed';

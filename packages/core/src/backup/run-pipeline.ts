@@ -1,10 +1,7 @@
-import type { Logger } from '@backupctl/plugin-api';
+import { ErrorCodes, wrapError, type BackupctlError, type Logger, type Secrets } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
-import type { Secrets } from '@backupctl/plugin-api';
-import { ErrorCodes, type BackupctlError } from '@backupctl/plugin-api';
 import { expandJob } from '../parts/expand-job.js';
 import { runJob, type JobProgress, type JobResult } from './run-job.js';
-import { wrapError } from '@backupctl/plugin-api';
 
 export interface RunSummary {
   /** True when every job succeeded or was skipped. */

@@ -1,6 +1,4 @@
-import type { Logger } from '@backupctl/plugin-api';
-import type { Artifact } from '@backupctl/plugin-api';
-import type { Store } from '@backupctl/plugin-api';
+import type { Artifact, Logger, Store } from '@backupctl/plugin-api';
 import { coreVersion } from './package-info.js';
 
 /**

@@ -1,5 +1,4 @@
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
-import type { Store, StoredObject } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes, type Store, type StoredObject } from '@backupctl/plugin-api';
 import { backupNameMatcher, type BackupNaming } from '../naming/backup-name-matcher.js';
 import { listJobBackups, type DatedBackup } from './job-backups.js';
 import { formatUtcTime } from '../log/logger.js';

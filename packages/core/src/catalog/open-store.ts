@@ -1,5 +1,4 @@
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
-import type { SinkInstance } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes, type SinkInstance } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from '../plugins/create-instance.js';

@@ -1,10 +1,9 @@
-import type { Logger } from '@backupctl/plugin-api';
+import type { Logger, Secrets } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { storedJobs } from '../parts/expand-job.js';
 import { withInstances } from '../plugins/lifecycle.js';
 import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
-import type { Secrets } from '@backupctl/plugin-api';
 
 export interface PruneOptions {
   logger: Logger;

@@ -1,10 +1,8 @@
-import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/plugin-api';
-import type { PluginKind } from '@backupctl/plugin-api';
+import { BackupctlError, checkSchema, ErrorCodes, isBackupctlError, type PluginKind } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { BARE_HOST, type PipelineHost } from '../plugins/pipeline-host.js';
 import { resolvePlugin, type ResolvedPlugin } from '../plugins/resolve-plugin.js';
 import { checkNameTemplate } from '../naming/object-name.js';
-import { checkSchema } from '@backupctl/plugin-api';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { findPipeline } from './find-pipeline.js';
 import { interpolate } from './interpolate.js';

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isBackupctlError } from '@backupctl/plugin-api';
-import type { PluginKind } from '@backupctl/plugin-api';
+import { isBackupctlError, type PluginKind } from '@backupctl/plugin-api';
 import { findPipeline } from './find-pipeline.js';
 import { BARE_HOST, type PipelineHost } from '../plugins/pipeline-host.js';
 import { builtinEntry, resolvePlugin } from '../plugins/resolve-plugin.js';

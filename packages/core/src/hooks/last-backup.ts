@@ -1,5 +1,4 @@
-import type { Logger } from '@backupctl/plugin-api';
-import type { Store } from '@backupctl/plugin-api';
+import type { Logger, Store } from '@backupctl/plugin-api';
 // Public helpers of @backupctl/core (exported from src/index.ts).
 import { jobRecordDocument, readJobRecord } from '../catalog/backup-records.js';
 import type { BackupNaming } from '../naming/backup-name-matcher.js';

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackupctlError, ErrorCodes, Type, definePlugin, isBackupctlError, type Logger } from '@backupctl/plugin-api';
+import { BackupctlError, definePlugin, ErrorCodes, formatSize, isBackupctlError, Type, type Logger } from '@backupctl/plugin-api';
 // A public helper of @backupctl/core (exported from src/index.ts).
-import { formatSize } from '@backupctl/plugin-api';
 
 /** The webhook hook's options. */
 export const webhookSchema = Type.Object(

@@ -1,5 +1,4 @@
-import type { LogFields, Logger } from '@backupctl/plugin-api';
-import type { Secrets } from '@backupctl/plugin-api';
+import type { LogFields, Logger, Secrets } from '@backupctl/plugin-api';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

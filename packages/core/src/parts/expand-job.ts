@@ -1,13 +1,17 @@
-import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, ErrorCodes, hasParts } from '@backupctl/plugin-api';
-import type { SourcePart } from '@backupctl/plugin-api';
-import { checkSchema } from '@backupctl/plugin-api';
+import {
+  BackupctlError,
+  checkSchema,
+  ErrorCodes,
+  hasParts,
+  wrapError,
+  type Logger,
+  type Secrets,
+  type SourcePart,
+} from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { backupNameMatcher } from '../naming/backup-name-matcher.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
-import type { Secrets } from '@backupctl/plugin-api';
-import { wrapError } from '@backupctl/plugin-api';
 
 export interface ExpandEnvironment {
   logger: Logger;

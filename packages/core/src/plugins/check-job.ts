@@ -1,9 +1,7 @@
-import { ErrorCodes } from '@backupctl/plugin-api';
-import type { PluginKind } from '@backupctl/plugin-api';
+import { ErrorCodes, wrapError, type PluginKind } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from './loaded-job.js';
 import { closeInReverse } from './lifecycle.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './create-instance.js';
-import { wrapError } from '@backupctl/plugin-api';
 
 /** One step's answer to `check()`. */
 export interface StepCheck {

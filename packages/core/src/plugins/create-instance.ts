@@ -1,9 +1,15 @@
-import type { ArtifactInfo, Logger, PluginContext } from '@backupctl/plugin-api';
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
-import type { PluginInstances, PluginKind } from '@backupctl/plugin-api';
+import {
+  BackupctlError,
+  ErrorCodes,
+  wrapError,
+  type ArtifactInfo,
+  type Logger,
+  type PluginContext,
+  type PluginInstances,
+  type PluginKind,
+  type Secrets,
+} from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from './loaded-job.js';
-import type { Secrets } from '@backupctl/plugin-api';
-import { wrapError } from '@backupctl/plugin-api';
 
 export interface InstanceEnvironment {
   logger: Logger;

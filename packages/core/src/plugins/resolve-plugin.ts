@@ -1,9 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
-import { API_VERSION, type PluginDefinition, type PluginKind } from '@backupctl/plugin-api';
-import { refuseInvalidSchema } from '@backupctl/plugin-api';
+import {
+  API_VERSION,
+  BackupctlError,
+  ErrorCodes,
+  refuseInvalidSchema,
+  type PluginDefinition,
+  type PluginKind,
+} from '@backupctl/plugin-api';
 import type { PipelineHost } from './pipeline-host.js';
 
 /** A plugin definition and where it came from (for `backupctl plugins` and errors). */

@@ -1,9 +1,8 @@
 import { PassThrough, pipeline, Transform, type Duplex, type Readable } from 'node:stream';
-import { BackupctlError, ErrorCodes, isBackupctlError } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes, isBackupctlError, wrapError } from '@backupctl/plugin-api';
 import type { LoadedStep } from '../plugins/loaded-job.js';
 import { bufferReclaimer } from '../backup/buffer-reclaimer.js';
 import { ChecksumVerifier, type ExpectedChecksum } from './checksum-verifier.js';
-import { wrapError } from '@backupctl/plugin-api';
 
 export interface DecodeOptions {
   key: string;

@@ -1,18 +1,30 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Logger } from '@backupctl/plugin-api';
-import { BackupctlError, callPlugin, canRestore, ErrorCodes, type RestoreCapability } from '@backupctl/plugin-api';
-import type { Lifecycle, RestoreResult, RestoreTarget, SinkInstance, SourceInstance, TransformInstance } from '@backupctl/plugin-api';
+import {
+  abortedError,
+  BackupctlError,
+  callPlugin,
+  canRestore,
+  ErrorCodes,
+  formatSize,
+  wrapError,
+  type Lifecycle,
+  type Logger,
+  type RestoreCapability,
+  type RestoreResult,
+  type RestoreTarget,
+  type Secrets,
+  type SinkInstance,
+  type SourceInstance,
+  type TransformInstance,
+} from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { readBackupRecord } from '../catalog/backup-records.js';
 import { chooseBackup, type BackupSelection, type ChosenBackup } from '../catalog/backup-selection.js';
 import { decodeStored, type DecodedBackup } from './decode-stored.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
-import { formatSize } from '@backupctl/plugin-api';
 import { formatUtcTime } from '../log/logger.js';
-import type { Secrets } from '@backupctl/plugin-api';
-import { abortedError, wrapError } from '@backupctl/plugin-api';
 
 /** A job's stages as restore and verify use them: the source restores, the transforms decode, the sink is the store. */
 export interface RestoreStages {
