@@ -13,7 +13,7 @@ export * from './store.js';
 export { formatSize } from './format-size.js';
 export { formatTimestamp } from './format-timestamp.js';
 export { shellWord } from './shell-word.js';
-export { abortedError, callPlugin, wrapError, type ErrorOrigin } from './wrap-error.js';
+export { abortedError, callPlugin, FAILURE_CODE, wrapError, type ErrorOrigin } from './wrap-error.js';
 export { Secrets } from './secrets.js';
 export { checkSchema, refuseInvalidSchema, schemaDefectOf, type ConfigPath, type SchemaProblem } from './check-schema.js';
 export { formatOptionsReference, type OptionsReferenceSection } from './options-reference.js';

@@ -1,4 +1,13 @@
 import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode } from './errors.js';
+import type { PluginKind } from './plugin.js';
+
+/** The code of a failure inside a stage of each kind, as errors from its plugin are stamped. */
+export const FAILURE_CODE: Readonly<Record<PluginKind, ErrorCode>> = {
+  source: ErrorCodes.SOURCE_FAILED,
+  transform: ErrorCodes.TRANSFORM_FAILED,
+  sink: ErrorCodes.SINK_FAILED,
+  hook: ErrorCodes.HOOK_FAILED,
+};
 
 export interface ErrorOrigin {
   code: ErrorCode;

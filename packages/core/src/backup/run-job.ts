@@ -5,6 +5,7 @@ import {
   BackupctlError,
   callPlugin,
   ErrorCodes,
+  FAILURE_CODE,
   formatSize,
   wrapError,
   type Artifact,
@@ -21,7 +22,7 @@ import {
 } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { recordBackup } from '../catalog/backup-records.js';
-import { createInstance, emptyArtifactInfo, FAILURE_CODE } from '../plugins/create-instance.js';
+import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { CommitGate } from './commit-gate.js';
 import { withLogFields } from '../log/logger.js';

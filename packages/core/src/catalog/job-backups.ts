@@ -1,5 +1,5 @@
 import type { Store, StoredObject } from '@backupctl/plugin-api';
-import { backupNameMatcher, type BackupNaming } from '../naming/backup-name-matcher.js';
+import { backupNameMatcher, type BackupName, type BackupNaming } from '../naming/backup-name-matcher.js';
 import { readBackupRecord, readJobRecord } from './backup-records.js';
 import { parseObjectTimestamp } from '../naming/object-name.js';
 
@@ -37,7 +37,7 @@ export interface JobBackupScan {
  */
 export async function listJobBackups(store: Store, naming: BackupNaming, signal?: AbortSignal): Promise<JobBackupScan> {
   const nameOf = backupNameMatcher(naming, store.prefix);
-  const isRecorded = recordedExtensions(store, naming, signal);
+  const isRecorded = recordedExtensions(store, naming.name, nameOf, signal);
   // A template without {ext} names every backup exactly: a copy with anything added does not match it at all.
   const anyExtension = !naming.nameTemplate.includes('{ext}');
   const scan: JobBackupScan = { backups: [], ignored: [], foreign: [] };
@@ -61,11 +61,15 @@ export async function listJobBackups(store: Store, naming: BackupNaming, signal?
  * on the first such key), else the key's own checksum document (one read
  * each: such keys are rare). A record that cannot be read proves nothing.
  */
-function recordedExtensions(store: Store, naming: BackupNaming, signal?: AbortSignal): (key: string, extension: string) => Promise<boolean> {
+function recordedExtensions(
+  store: Store,
+  job: string,
+  nameOf: (key: string) => BackupName | undefined,
+  signal?: AbortSignal,
+): (key: string, extension: string) => Promise<boolean> {
   let lastExtension: Promise<string | undefined> | undefined;
-  const nameOf = backupNameMatcher(naming, store.prefix);
   return async (key, extension) => {
-    lastExtension ??= readJobRecord(store, naming.name, signal).then(
+    lastExtension ??= readJobRecord(store, job, signal).then(
       (record) => (record ? nameOf(record.key)?.extension : undefined),
       () => undefined,
     );

@@ -1,7 +1,8 @@
 import {
   BackupctlError,
+  callPlugin,
   ErrorCodes,
-  wrapError,
+  FAILURE_CODE,
   type ArtifactInfo,
   type Logger,
   type PluginContext,
@@ -19,13 +20,6 @@ export interface InstanceEnvironment {
   artifact: ArtifactInfo;
 }
 
-export const FAILURE_CODE: Record<PluginKind, BackupctlError['code']> = {
-  source: ErrorCodes.SOURCE_FAILED,
-  transform: ErrorCodes.TRANSFORM_FAILED,
-  sink: ErrorCodes.SINK_FAILED,
-  hook: ErrorCodes.HOOK_FAILED,
-};
-
 /** Calls a step's plugin `create` with its validated options; whatever it throws is wrapped with the plugin's name. */
 export async function createInstance<K extends PluginKind>(
   job: LoadedJob,
@@ -42,11 +36,10 @@ export async function createInstance<K extends PluginKind>(
     artifact: environment.artifact,
     secrets: environment.secrets,
   };
-  try {
-    return (await step.plugin.create(step.options as never, context)) as PluginInstances[K];
-  } catch (error) {
-    throw wrapError(error, { code: FAILURE_CODE[kind], job: job.name, plugin: step.use, hook: 'create' });
-  }
+  const instance = await callPlugin({ code: FAILURE_CODE[kind], job: job.name, plugin: step.use, hook: 'create' }, () =>
+    step.plugin.create(step.options as never, context),
+  );
+  return instance as PluginInstances[K];
 }
 
 /** A fresh artifact bag: what a job's stages fill in. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { BackupctlError, ErrorCodes, type ErrorCode } from '../errors.js';
+import { BackupctlError, ErrorCodes } from '../errors.js';
 import { formatSize } from '../format-size.js';
 import { formatTimestamp } from '../format-timestamp.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from '../plugin.js';
 import type { StoredObject } from '../store.js';
 import { Secrets } from '../secrets.js';
-import { abortedError, callPlugin, wrapError } from '../wrap-error.js';
+import { abortedError, callPlugin, FAILURE_CODE, wrapError } from '../wrap-error.js';
 import { checkedOptions } from './create-test-instance.js';
 import { createMemoryStore } from './memory-store.js';
 import { testContext } from './test-context.js';
@@ -225,13 +225,6 @@ export async function runTestPipeline(spec: TestPipeline): Promise<TestPipelineR
 }
 
 const DEFAULT_TEMPLATE = '{job}_{timestamp}{ext}';
-
-const FAILURE_CODE: Record<PluginKind, ErrorCode> = {
-  source: ErrorCodes.SOURCE_FAILED,
-  transform: ErrorCodes.TRANSFORM_FAILED,
-  sink: ErrorCodes.SINK_FAILED,
-  hook: ErrorCodes.HOOK_FAILED,
-};
 
 /** A stage ready to create: its plugin, checked options and `use:` name. */
 interface TestStep<K extends PluginKind> {
