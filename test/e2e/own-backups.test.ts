@@ -1,6 +1,9 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { referenceEnv, runCli, uniqueName, useReferenceDatabases, usePostgres, useS3, type CliResult } from '../harness/index.js';
+import { referenceEnv, runCli, testTempDir, uniqueName, useReferenceDatabases, usePostgres, useS3, type CliResult } from '../harness/index.js';
 
 // A backup tool deletes, lists, restores and dates only what it wrote:
 // objects named by the job's template with the extension its stages produce,
@@ -118,5 +121,44 @@ describe("only the job's own backups", () => {
     const name = key.split('/').pop()!;
     expect(logLines(restored)).toContainEqual(expect.stringMatching(new RegExp(`^Clara DB: restoring ${name.replaceAll('.', '\\.')} `)));
     expect(restored.stderr).not.toContain('.bak');
+  });
+
+  it('respawn runs when the recorded last backup was deleted by hand (to get a fresh one)', async () => {
+    const bucket = await freshBucket();
+    const first = await runCli(['run', '--job', 'clara', '--json'], { env: claraEnv(bucket) });
+    expect(first.code, first.stderr).toBe(0);
+    const { key } = (JSON.parse(first.stdout) as { jobs: { key: string }[] }).jobs[0]!;
+    await s3.client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+
+    await sleep(1100); // a new second, so the next backup gets a name of its own
+    const second = await runCli(['run', '--job', 'clara'], { env: claraEnv(bucket) });
+    expect(second.code, second.stderr).toBe(0);
+    expect(logLines(second)).toContainEqual(expect.stringMatching(/^Clara DB backup complete: clara_\d{8}_\d{6}\.sql\.gz /));
+    expect(await s3.listKeys(bucket, 'backups/clara/')).toHaveLength(1);
+  });
+
+  it('a name template without {ext}: ls lists every object of its exact shape, recorded or not', async () => {
+    const bucket = await freshBucket();
+    const file = path.join(await testTempDir('backupctl-own-'), 'backupctl.yml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'jobs:',
+        '  plain:',
+        '    name: "{job}-{timestamp}"',
+        '    source: { use: postgres, with: { url: "${DATABASE_URL}", retryAttempts: 1 } }',
+        '    sink:',
+        '      use: s3',
+        '      with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: S3RVER, secretAccessKey: "${S3_SECRET_KEY}", prefix: nightly/ }',
+        '',
+      ].join('\n'),
+    );
+    // As an older tool left them: no record of any kind.
+    await s3.putObject(bucket, 'nightly/plain-20200101_000000', 'made before backupctl');
+    await s3.putObject(bucket, 'nightly/plain-20200101_000000.bak', 'a copy made by hand');
+    const result = await runCli(['ls', file, '--json'], { env: claraEnv(bucket) });
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { key: string }[]).map((entry) => entry.key)).toEqual(['nightly/plain-20200101_000000']);
   });
 });
