@@ -31,6 +31,8 @@ export const ErrorCodes = {
   CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
   /** Restoring into the target failed (psql, pg_restore, creating the database). Exit 1. */
   RESTORE_FAILED: 'RESTORE_FAILED',
+  /** The backup restored, but what it holds differs from its manifest (or the live database, with --against-source). Exit 1. */
+  VERIFY_FAILED: 'VERIFY_FAILED',
   /** The run was aborted (signal). Exit 1. */
   ABORTED: 'ABORTED',
   /** Anything else. Exit 1. */

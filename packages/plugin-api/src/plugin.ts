@@ -27,6 +27,48 @@ export interface SourceStream {
    * whole backup.
    */
   done: Promise<void>;
+  /**
+   * What the backup holds, as the source saw it while producing it: called
+   * once `done` resolved, before anything is recorded. backupctl stores it as
+   * `metadata/manifests/<key>.json`, `verify` compares a restore with it and
+   * the anomaly guard compares it with the previous backup's. Optional: a
+   * source without it still backs up; `verify` then compares with the live
+   * database.
+   */
+  manifest?(): Promise<SourceManifest>;
+}
+
+/**
+ * What a backup holds (a source's `SourceStream.manifest`). Row counts are
+ * of the backup itself (counted as the bytes streamed past, or in the dump's
+ * own snapshot), never of the database a moment later.
+ */
+export interface SourceManifest {
+  /** The engine, e.g. `PostgreSQL`. */
+  engine: string;
+  /** The server's version, e.g. `15.8`. */
+  serverVersion?: string;
+  /** The dump tool and its version, e.g. `pg_dump 15.8`. */
+  dumpTool?: string;
+  /** The database's size on the server when the dump started, in bytes. */
+  databaseSize?: number;
+  /** The backup's format, e.g. `plain SQL`. */
+  format?: string;
+  /**
+   * Rows of every table the backup holds, by qualified name (`public.users`),
+   * as `countRows` names them after a restore, so the two compare. A table
+   * the backup holds without rows is listed with 0. Undefined when the
+   * source cannot tell.
+   */
+  tables?: RowCounts;
+  /**
+   * How exact `tables` is: `exact` (counted from the backup's own bytes or
+   * in the dump's snapshot: any difference after a restore is a defect) or
+   * `estimated` (statistics: verify does not fail on them).
+   */
+  rowCounts?: 'exact' | 'estimated';
+  /** How the counts were taken, one line for `inspect`, e.g. `counted in the dump's COPY blocks`. */
+  countedBy?: string;
 }
 
 /**
@@ -199,6 +241,43 @@ export interface Artifact {
   sha256: string;
   startedAt: Date;
   finishedAt: Date;
+  /** What the backup holds, when the source provides it (SourceStream.manifest). */
+  manifest?: SourceManifest;
+  /** Set when the anomaly guard flagged this backup against the previous one. */
+  anomaly?: Anomaly;
+}
+
+/** Why the anomaly guard flagged a backup (see the job's `anomaly:` settings). */
+export interface Anomaly {
+  /** The backup it was compared with. */
+  previousKey: string;
+  /** One line each, e.g. `stored size shrank by 62% (1.2 GiB -> 460 MiB)`, `public.orders: 10400 rows -> empty`. */
+  reasons: string[];
+  /** True when older backups are held by retention until someone accepts it (`backupctl accept`). */
+  held: boolean;
+}
+
+/** What a verification found: restored, counted, compared (`metadata/verified/<key>.json`). */
+export interface Verification {
+  key: string;
+  job: string;
+  /** `passed`: every table as expected; `failed`: a difference, or the backup did not restore. */
+  result: 'passed' | 'failed';
+  /** What the restore was compared with: the backup's manifest, or the live database (no manifest, or --against-source). */
+  against: 'manifest' | 'source';
+  /** When it ended (ISO 8601). */
+  verifiedAt: string;
+  /** Where it was restored (`host:port/database`, never credentials). */
+  where?: string;
+  /** The whole verification, and the restore alone (what a real recovery of this backup takes). */
+  durationMs: number;
+  restoreMs?: number;
+  /** Tables that differ (all of them in the record; the first few in messages). */
+  differences: { table: string; expected?: number; restored?: number }[];
+  /** How many tables were compared. */
+  tables: number;
+  /** Why it failed when it did not get as far as comparing (a checksum mismatch, a restore error). */
+  error?: { code: string; message: string };
 }
 
 /** What every hook call receives. */
@@ -224,6 +303,14 @@ export interface HookRun {
   signal: AbortSignal;
   /** When the run started; hooks use it instead of the clock so a run is consistent. */
   now: Date;
+  /**
+   * Verifies one of the job's backups now (as `backupctl verify --key`):
+   * restores it into a scratch database (on `scratchUrl`'s server, or the
+   * source's), compares it with its manifest, records the result and
+   * resolves with it (a failed comparison resolves with `result: failed`).
+   * Set when the job's source can verify.
+   */
+  verify?(key: string, options?: { scratchUrl?: string; againstSource?: boolean }): Promise<Verification>;
 }
 
 /** `beforeRun` may answer this to skip the job (exit 0). */
@@ -249,6 +336,12 @@ export interface HookInstance extends Lifecycle {
    * deletes nothing. A hook without it has nothing to prune.
    */
   prune?(run: HookRun & { dryRun: boolean }): Promise<PruneOutcome>;
+  /**
+   * After a verification outside a run (`backupctl verify`, `serve
+   * --verify-schedule`), passed or failed: notifiers report it. Inside a
+   * run, a failed verification fails the job and reaches `onError` instead.
+   */
+  afterVerify?(run: HookRun & { verification: Verification }): Promise<void>;
 }
 
 /** What a hook's `prune` did. */
