@@ -1,5 +1,5 @@
 import type { PluginDefinition } from '@backupctl/plugin-api';
-import { respawnHook, retentionHook, webhookHook, type BuiltinLoader } from '@backupctl/core';
+import { respawnHook, retentionHook, verifyHook, webhookHook, type BuiltinLoader } from '@backupctl/core';
 
 // The one module that lists the official plugins. They ship as their own
 // packages, written against @backupctl/plugin-api like any third-party
@@ -16,6 +16,8 @@ export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   // Hooks over the store interface, from the core; written against the plugin API like any third-party hook.
   respawn: async () => respawnHook,
   retention: async () => retentionHook,
+  // Proven backups: restore each new backup into a scratch database and compare it with its manifest.
+  verify: async () => verifyHook,
   // Notifications (Slack/Discord-compatible).
   webhook: async () => webhookHook,
 };

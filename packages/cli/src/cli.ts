@@ -1,6 +1,8 @@
 // The CLI's command table (oclif's explicit strategy: one bundle, no
 // directory scan at start-up). Commands are thin: they parse flags and call
 // the library in src/config and src/engine.
+import Accept from './commands/accept.js';
+import Inspect from './commands/inspect.js';
 import Ls from './commands/ls.js';
 import Plugins from './commands/plugins.js';
 import Prune from './commands/prune.js';
@@ -12,6 +14,8 @@ import Validate from './commands/validate.js';
 import Verify from './commands/verify.js';
 
 export const commands = {
+  accept: Accept,
+  inspect: Inspect,
   ls: Ls,
   plugins: Plugins,
   prune: Prune,

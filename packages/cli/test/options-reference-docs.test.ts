@@ -20,6 +20,7 @@ describe('docs/reference.md', () => {
       'file (sink)',
       'respawn (hook)',
       'retention (hook)',
+      'verify (hook)',
       'webhook (hook)',
       'age (transform)',
       'zstd (transform)',

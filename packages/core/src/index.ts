@@ -12,7 +12,7 @@ export { runJob, type JobProgress, type JobResult, type JobStatus } from './back
 export { createLogger, formatLogTime, formatUtcTime, withLogFields, type LogFormat, type LoggerOptions } from './log/logger.js';
 export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './naming/object-name.js';
 export { coreVersion, findPackage, type PackageInfo } from './catalog/package-info.js';
-export { setYoungGenerationCollector } from './backup/buffer-reclaimer.js';
+export { setYoungGenerationCollector } from './streams/buffer-reclaimer.js';
 export { resolvePlugin, type ResolvedPlugin } from './plugins/resolve-plugin.js';
 export { checkJob } from './plugins/check-job.js';
 export { openStore, withStore } from './catalog/open-store.js';
@@ -20,6 +20,7 @@ export { listBackups, listBackupsOf, type BackupEntry, type JobBackups } from '.
 export { backupNameMatcher, type BackupNaming } from './naming/backup-name-matcher.js';
 export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './plugins/create-instance.js';
 export {
+  backupDocuments,
   checksumDocument,
   jobRecordDocument,
   LAST_BACKUP,
@@ -59,6 +60,16 @@ export { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyJo
 // Whole servers: a source standing for several databases runs, restores and lists as one sub-job per part.
 export { expandJob, expandStoredJob, type ExpandEnvironment } from './parts/expand-job.js';
 export { restoreExpandedJob } from './restore/restore-expanded.js';
-export { compareRowCounts, formatComparison, type TableComparison } from './restore/row-count-comparison.js';
-export { default as webhookHook, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
+export { compareRowCounts, formatComparison, type ComparedWith, type TableComparison } from './restore/row-count-comparison.js';
+// Proven backups: manifests, verifications, the anomaly guard and what retention holds for them.
+export { manifestDocument, readManifest, type ManifestRecord } from './catalog/manifest-records.js';
+export { readJobVerifications, readVerification, verifiedDocument, type VerificationEntry } from './catalog/verification-records.js';
+export { acceptAnomaly, readAnomaly, readOpenAnomalies, type AnomalyRecord } from './catalog/anomaly-records.js';
+export { inspectBackups, type InspectedBackup } from './catalog/inspect-backups.js';
+export { acceptJobAnomaly } from './catalog/accept-anomaly.js';
+export { DEFAULT_ANOMALY, findAnomalies, type GuardedBackup } from './backup/anomaly-guard.js';
+export { AnomalySchema } from './config/pipeline-schema.js';
+export type { AnomalySettings } from './plugins/loaded-job.js';
+export { default as verifyHook, verifySchema } from './hooks/verify.js';
+export { default as webhookHook, describeFailure, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
 export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './config/pipeline-plugins.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { bufferReclaimer, RECLAIM_EVERY_BYTES, setYoungGenerationCollector } from '../src/backup/buffer-reclaimer.js';
+import { bufferReclaimer, RECLAIM_EVERY_BYTES, setYoungGenerationCollector } from '../src/streams/buffer-reclaimer.js';
 
 describe('bufferReclaimer', () => {
   afterEach(() => setYoungGenerationCollector(undefined));

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { definePlugin, Secrets, Type, type PluginContext, type RestoreTarget, type SourceInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { checksumDocument } from '../src/catalog/backup-records.js';
-import { RECLAIM_EVERY_BYTES, setYoungGenerationCollector } from '../src/backup/buffer-reclaimer.js';
+import { RECLAIM_EVERY_BYTES, setYoungGenerationCollector } from '../src/streams/buffer-reclaimer.js';
 import { createLogger } from '../src/log/logger.js';
 import { restoreJob } from '../src/restore/restore-job.js';
 import { compareRowCounts, formatComparison } from '../src/restore/row-count-comparison.js';
@@ -339,17 +339,27 @@ describe('compareRowCounts and formatComparison', () => {
   it('lists every table of either side with its status, by name', () => {
     const rows = compareRowCounts({ 'public.users': 300, 'public.new': 0, 'audit.events': 490 }, { 'public.users': 300, 'audit.events': 500, 'public.old': 4 });
     expect(rows).toEqual([
-      { table: 'audit.events', sourceRows: 490, backupRows: 500, status: 'differs' },
-      { table: 'public.new', sourceRows: 0, backupRows: undefined, status: 'missing in backup' },
-      { table: 'public.old', sourceRows: undefined, backupRows: 4, status: 'not in source' },
-      { table: 'public.users', sourceRows: 300, backupRows: 300, status: 'ok' },
+      { table: 'audit.events', expectedRows: 490, restoredRows: 500, status: 'differs' },
+      { table: 'public.new', expectedRows: 0, restoredRows: undefined, status: 'missing in backup' },
+      { table: 'public.old', expectedRows: undefined, restoredRows: 4, status: 'not in source' },
+      { table: 'public.users', expectedRows: 300, restoredRows: 300, status: 'ok' },
     ]);
     expect(formatComparison(rows).split('\n')).toEqual([
-      'table         source rows  backup rows  status',
-      'audit.events          490          500  differs (+10 in backup)',
-      'public.new              0            -  missing in backup',
-      'public.old              -            4  not in source',
-      'public.users          300          300  ok',
+      'table         source rows  restored rows  status',
+      'audit.events          490            500  differs (+10 in backup)',
+      'public.new              0              -  missing in backup',
+      'public.old              -              4  not in source',
+      'public.users          300            300  ok',
     ]);
+  });
+
+  it('against a manifest, a restored table the manifest does not list is fine only when empty', () => {
+    const rows = compareRowCounts({ 'public.users': 300 }, { 'public.users': 300, 'public.skipped': 0, 'public.extra': 2 }, 'manifest');
+    expect(rows.map((row) => [row.table, row.status])).toEqual([
+      ['public.extra', 'not in manifest'],
+      ['public.skipped', 'ok'],
+      ['public.users', 'ok'],
+    ]);
+    expect(formatComparison(rows, 'manifest').split('\n')[0]).toBe('table           manifest rows  restored rows  status');
   });
 });

@@ -78,9 +78,9 @@ describe('retention on the S3 store with 10,500 backups', () => {
     expect(requests.filter((request) => request.startsWith('list'))).toEqual(
       ['list', ...Array.from({ length: 10 }, (_, page) => `list ${(page + 1) * PAGE}`)],
     );
-    // The objects, then their checksum documents: 10,331 keys each, 1000 a request.
+    // The 10,331 objects, then their four records each (checksum, manifest, verification, anomaly flag), 1000 a request.
     const deletes = requests.filter((request) => request.startsWith('delete'));
-    expect(deletes).toEqual([...Array(10).fill('delete 1000'), 'delete 331', ...Array(10).fill('delete 1000'), 'delete 331']);
+    expect(deletes).toEqual([...Array(10).fill('delete 1000'), 'delete 331', ...Array(41).fill('delete 1000'), 'delete 324']);
     expect(lines.at(-1)).toBe('Cleanup: removed 10331 expired backups');
   });
 });

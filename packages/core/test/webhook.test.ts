@@ -36,7 +36,7 @@ async function receiver(statuses: number[] = [200]) {
   return { received, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const payload: WebhookPayload = { text: 'Clara DB backup failed: x', content: 'Clara DB backup failed: x', job: 'clara', title: 'Clara DB', result: 'failed', at: '2026-02-01T03:00:00.000Z' };
+const payload: WebhookPayload = { text: 'Clara DB backup failed: x', content: 'Clara DB backup failed: x', job: 'clara', title: 'Clara DB', result: 'failed', event: 'backup', at: '2026-02-01T03:00:00.000Z' };
 
 describe('postWebhook', () => {
   it('retries on 5xx and 429, then succeeds', async () => {
@@ -90,10 +90,10 @@ describe('webhook hook', () => {
     return { result, lines };
   };
 
-  it('fills defaults: on [error], 10 s, 2 retries; refuses a URL that is not http(s)', () => {
+  it('fills defaults: on [error, anomaly], 10 s, 2 retries; refuses a URL that is not http(s)', () => {
     const options: Record<string, unknown> = { url: 'https://hooks.example/x' };
     expect(checkSchema(webhookSchema, options)).toEqual([]);
-    expect(options).toEqual({ url: 'https://hooks.example/x', on: ['error'], timeoutSeconds: 10, retries: 2 });
+    expect(options).toEqual({ url: 'https://hooks.example/x', on: ['error', 'anomaly'], timeoutSeconds: 10, retries: 2 });
     expect(checkSchema(webhookSchema, { url: 'ftp://x' })).not.toEqual([]);
     expect(checkSchema(webhookSchema, { url: 'https://x', on: ['sometimes'] })).not.toEqual([]);
   });
@@ -116,6 +116,7 @@ describe('webhook hook', () => {
       job: 'clara',
       title: 'Clara DB',
       result: 'failed',
+      event: 'backup',
       at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       error: { code: 'SOURCE_FAILED', message: 'fake done: pg_dump: password authentication failed for ***' },
     });

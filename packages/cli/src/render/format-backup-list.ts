@@ -28,8 +28,17 @@ export function formatBackupList(listing: readonly JobBackups[]): string {
 }
 
 function formatJob(job: JobBackups): string[] {
-  const lines = job.backups.map((backup) => `  - ${backup.key} (${formatSize(backup.size)})`);
+  const lines = job.backups.map((backup) => `  - ${backup.key} (${formatSize(backup.size)})${marks(backup)}`);
   return [`${job.title} backups:`, ...(lines.length ? lines : [NO_BACKUPS])];
+}
+
+/** ` [verified]`, ` [verify FAILED]`, ` [anomaly: not accepted]`, after the size. */
+function marks(backup: JobBackups['backups'][number]): string {
+  const shown = [
+    ...(backup.verified === 'passed' ? ['verified'] : backup.verified === 'failed' ? ['verify FAILED'] : []),
+    ...(backup.anomaly ? ['anomaly: not accepted'] : []),
+  ];
+  return shown.map((mark) => ` [${mark}]`).join('');
 }
 
 /** One backup as `ls --json` prints it. */
@@ -40,6 +49,10 @@ export interface BackupListItem {
   size: number;
   /** ISO 8601 UTC, from the backup's name. */
   time: string;
+  /** Its last verification's result, when it was verified. */
+  verified?: 'passed' | 'failed';
+  /** True while an anomaly flag on it is not accepted. */
+  anomaly?: boolean;
 }
 
 /** The listing flattened for `ls --json`: every backup, job by job, newest first. */
@@ -51,6 +64,8 @@ export function backupListItems(listing: readonly JobBackups[]): BackupListItem[
       key: backup.key,
       size: backup.size,
       time: backup.time.toISOString(),
+      ...(backup.verified ? { verified: backup.verified } : {}),
+      ...(backup.anomaly ? { anomaly: true } : {}),
     })),
   );
 }

@@ -1,5 +1,5 @@
 import type { TransformCallback } from 'node:stream';
-import { HashingPassThrough } from './hashing-pass-through.js';
+import { HashingPassThrough } from '../streams/hashing-pass-through.js';
 
 /**
  * The last stage before the sink: a pass-through whose end waits for the

@@ -4,6 +4,7 @@ import {
   abortedError,
   BackupctlError,
   callPlugin,
+  canVerify,
   ErrorCodes,
   FAILURE_CODE,
   formatSize,
@@ -18,16 +19,21 @@ import {
   type Secrets,
   type SinkInstance,
   type SourceInstance,
+  type SourceManifest,
+  type SourceStream,
   type TransformInstance,
+  type Verification,
 } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
-import { recordBackup } from '../catalog/backup-records.js';
+import { readJobRecord, recordBackup } from '../catalog/backup-records.js';
+import { DEFAULT_ANOMALY, guardBackup } from './anomaly-guard.js';
+import { verifyBackupInRun } from '../restore/verify-job.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { CommitGate } from './commit-gate.js';
 import { withLogFields } from '../log/logger.js';
 import { renderObjectName } from '../naming/object-name.js';
-import { bufferReclaimer } from './buffer-reclaimer.js';
+import { bufferReclaimer } from '../streams/buffer-reclaimer.js';
 
 export type JobStatus = 'succeeded' | 'skipped' | 'failed';
 
@@ -41,6 +47,8 @@ export interface JobResult {
   reason?: string;
   error?: BackupctlError;
   durationMs: number;
+  /** Verifications hooks ran in this run (the verify hook), passed or failed. */
+  verifications?: Verification[];
 }
 
 export interface RunJobOptions {
@@ -127,6 +135,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const sink: SinkInstance = await create(job.sink, 'sink');
     const hooks: { step: LoadedStep; instance: HookInstance }[] = [];
     for (const step of job.hooks) hooks.push({ step, instance: await create(step, 'hook') });
+    const verifications: Verification[] = [];
     const hookRun: HookRun = {
       job: job.name,
       title: job.title,
@@ -136,6 +145,16 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       logger,
       signal: controller.signal,
       now: startedAt,
+      // The verify hook: restores with fresh instances of the job's stages, as `backupctl verify --key` does.
+      ...(canVerify(source)
+        ? {
+            verify: async (key: string, verifyOptions: { scratchUrl?: string; againstSource?: boolean } = {}) => {
+              const verification = await verifyBackupInRun(job, key, { ...verifyOptions, logger, secrets: options.secrets, signal: controller.signal, now });
+              verifications.push(verification);
+              return verification;
+            },
+          }
+        : {}),
     };
 
     // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
@@ -158,7 +177,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const onProgress = options.onProgress;
     const progress = onProgress && ((sourceBytes: number, storedBytes: number, done: boolean) =>
       onProgress({ job: job.name, title: job.title, sourceBytes, storedBytes, elapsedMs: elapsed(), done }));
-    const artifact = await streamToSink({ job, source, transforms, sink, name, signal: controller.signal, startedAt, now, onFailure: () => controller.abort(), progress });
+    const artifact = await streamToSink({ job, logger, source, transforms, sink, name, signal: controller.signal, startedAt, now, onFailure: () => controller.abort(), progress });
     logger.info(`${job.title} backup complete: ${path.posix.basename(artifact.key)} (${formatSize(artifact.size)})`, {
       event: 'complete',
       key: artifact.key,
@@ -169,7 +188,12 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     });
 
     try {
+      // Read before this backup replaces it: the anomaly guard compares with it.
+      const previous = await readJobRecord(sink, job.name, controller.signal).catch(() => undefined);
       await callStage(job.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, logger, controller.signal), job.name);
+      const anomaly = await callStage(job.sink, 'sink', 'anomalyGuard', () =>
+        guardBackup({ store: sink, artifact, previous, settings: job.anomaly ?? DEFAULT_ANOMALY, job, logger, now: startedAt, signal: controller.signal }), job.name);
+      if (anomaly) artifact.anomaly = anomaly;
       for (const { step, instance } of hooks) {
         await callStage(step, 'hook', 'afterCommit', () => instance.afterCommit?.({ ...hookRun, artifact }), job.name);
       }
@@ -185,9 +209,9 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       logHint(logger, job, failure);
       // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
       await runOnError(job, opened, failure, logger, startedAt, artifactInfo.extension);
-      return result('failed', { artifact, error: failure });
+      return result('failed', { artifact, error: failure, ...(verifications.length ? { verifications } : {}) });
     }
-    return result('succeeded', { artifact });
+    return result('succeeded', { artifact, ...(verifications.length ? { verifications } : {}) });
   } catch (error) {
     failure = controller.signal.aborted && options.signal?.aborted
       ? abortedError(job.name, options.signal.reason)
@@ -215,6 +239,7 @@ interface StreamJob {
   /** Called on the first failure, so every other stage stops at once. */
   onFailure: () => void;
   progress?: (sourceBytes: number, storedBytes: number, done: boolean) => void;
+  logger: Logger;
 }
 
 /** Streams source -> transforms -> gate -> sink; resolves with the committed artifact or rejects with the first failure. */
@@ -228,7 +253,7 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
     }
   };
 
-  let opened;
+  let opened: SourceStream;
   try {
     opened = await run.source.open(run.signal);
   } catch (error) {
@@ -268,6 +293,7 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
   const rejected = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (rejected) throw wrapError(rejected.reason, { code: ErrorCodes.INTERNAL, job: job.name });
   const object = (settled[2] as PromiseFulfilledResult<Awaited<typeof written>>).value;
+  const manifest = await readSourceManifest(opened, run);
   if (object.size !== gate.bytes) {
     throw new BackupctlError(
       ErrorCodes.SINK_FAILED,
@@ -283,7 +309,23 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
     sha256: gate.sha256(),
     startedAt: run.startedAt,
     finishedAt: run.now(),
+    ...(manifest ? { manifest } : {}),
   };
+}
+
+/**
+ * The source's manifest of the backup just committed. The backup stands
+ * without one, so a source failing to give it is a warning: verify then
+ * compares with the live database.
+ */
+async function readSourceManifest(opened: SourceStream, run: StreamJob): Promise<SourceManifest | undefined> {
+  if (!opened.manifest) return undefined;
+  try {
+    return await callStage(run.job.source, 'source', 'manifest', () => opened.manifest!(), run.job.name);
+  } catch (error) {
+    run.logger.warn(`${run.job.title}: no manifest for this backup (${(error as Error).message}); verify will compare it with the live database`);
+    return undefined;
+  }
 }
 
 /** Calls a stage's or hook's member through callPlugin, stamping its failure with the kind's code, the plugin and the member. */

@@ -1,5 +1,8 @@
 import type { Artifact, Logger, Store } from '@backupctl/plugin-api';
+import { anomalyDocument } from './anomaly-records.js';
+import { manifestDocument, toManifestRecord } from './manifest-records.js';
 import { coreVersion } from './package-info.js';
+import { verifiedDocument } from './verification-records.js';
 
 /**
  * `metadata/last_backup.json`: the newest committed backup of each job
@@ -35,6 +38,11 @@ export function checksumDocument(key: string): string {
   return `checksums/${key}.json`;
 }
 
+/** Every metadata document about one object, deleted with it: checksum, manifest, verification, anomaly flag. */
+export function backupDocuments(key: string): string[] {
+  return [checksumDocument(key), manifestDocument(key), verifiedDocument(key), anomalyDocument(key)];
+}
+
 /**
  * Name of the job's own record of its last backup: `jobs/<prefix><job>.json`
  * (`metadata/jobs/backups/clara/clara.json`). Only that job writes it, whole.
@@ -57,8 +65,9 @@ export function toRecord(artifact: Artifact): BackupRecord {
 
 /**
  * Records a committed backup: its checksum document (read by restore and
- * verify, deleted by retention with the object) and the job's record (read
- * by respawn protection), each written whole; then, for the reference
+ * verify, deleted by retention with the object), its manifest when the
+ * source gave one (read by verify, inspect and the anomaly guard), and the
+ * job's record (read by respawn protection), each written whole; then, for the reference
  * service's readers, the job's entry in last_backup.json, which may only
  * warn. Runs only after the object is committed, so the records never
  * point at a missing backup.
@@ -66,6 +75,7 @@ export function toRecord(artifact: Artifact): BackupRecord {
 export async function recordBackup(store: Store, artifact: Artifact, logger: Logger, signal?: AbortSignal): Promise<void> {
   const record = toRecord(artifact);
   await store.writeMetadata(checksumDocument(artifact.key), record, signal);
+  if (artifact.manifest) await store.writeMetadata(manifestDocument(artifact.key), toManifestRecord({ ...artifact, manifest: artifact.manifest }), signal);
   await store.writeMetadata(jobRecordDocument(store.prefix, artifact.job), record, signal);
   await updateLastBackupJson(store, artifact.job, record, logger, signal);
 }

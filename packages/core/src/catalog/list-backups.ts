@@ -1,9 +1,37 @@
+import type { Store } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { listDatedBackups, newestFirst } from './backup-selection.js';
 import { storedJobs } from '../parts/expand-job.js';
 import type { InstanceEnvironment } from '../plugins/create-instance.js';
 import { jobExtension } from './job-extension.js';
 import { withStore } from './open-store.js';
+import { readJobVerifications } from './verification-records.js';
+import { readOpenAnomalies } from './anomaly-records.js';
+
+/**
+ * What `ls` marks each backup with: verified (passed or failed) and flagged.
+ * Two reads per job, not one per backup; records that cannot be read mark
+ * nothing (with a warning), the listing still stands.
+ */
+async function readMarks(
+  store: Store,
+  job: string,
+  environment: Pick<InstanceEnvironment, 'logger' | 'signal'>,
+): Promise<(key: string) => Pick<BackupEntry, 'verified' | 'anomaly'>> {
+  const unreadable = (what: string) => (error: unknown) => {
+    environment.logger.warn(`${job}: ${what} could not be read (${(error as Error).message}); ls shows no marks for it`);
+    return [];
+  };
+  const verifications = await readJobVerifications(store, job, environment.signal).catch(unreadable('the recent verifications'));
+  const flagged = new Set((await readOpenAnomalies(store, job, environment.signal).catch(unreadable('the anomaly flags'))).map((flag) => flag.key));
+  const results = new Map<string, 'passed' | 'failed'>();
+  // Newest first: the first entry of a key is its last verification.
+  for (const entry of verifications) if (!results.has(entry.key)) results.set(entry.key, entry.result);
+  return (key) => ({
+    ...(results.has(key) ? { verified: results.get(key) } : {}),
+    ...(flagged.has(key) ? { anomaly: true } : {}),
+  });
+}
 
 /** One backup in a store. */
 export interface BackupEntry {
@@ -13,6 +41,10 @@ export interface BackupEntry {
   size: number;
   /** When the backup was taken: the UTC timestamp in its name. */
   time: Date;
+  /** Its last verification's result, when it was verified (from the job's index of recent verifications). */
+  verified?: 'passed' | 'failed';
+  /** Set when the anomaly guard flagged it and nobody accepted the flag yet. */
+  anomaly?: boolean;
 }
 
 /** A job's backups in its store, newest first. */
@@ -55,7 +87,10 @@ export async function listBackupsOf(
     const extension = await jobExtension(job, environment);
     await withStore(job, environment, async (store) => {
       const dated = await listDatedBackups(store, { ...job, extension }, environment.signal);
-      const backups: BackupEntry[] = dated.map(({ key, size, time }) => ({ key, size, time })).sort(newestFirst);
+      const marks = await readMarks(store, job.name, environment);
+      const backups: BackupEntry[] = dated
+        .map(({ key, size, time }) => ({ key, size, time, ...marks(key) }))
+        .sort(newestFirst);
       listing.push({ location: store.location, job: job.name, title: job.title, backups });
     });
   }

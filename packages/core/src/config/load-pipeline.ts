@@ -6,7 +6,7 @@ import { checkNameTemplate } from '../naming/object-name.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { findPipeline } from './find-pipeline.js';
 import { interpolate } from './interpolate.js';
-import { PipelineSchema, type JobConfig, type PipelineFile, type StepConfig } from './pipeline-schema.js';
+import { DEFAULT_ANOMALY, PipelineSchema, type JobConfig, type PipelineFile, type StepConfig } from './pipeline-schema.js';
 import { formatPath, type ConfigPath, type PipelineSource } from './source-text.js';
 
 
@@ -127,6 +127,7 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
     name,
     title: job.title ?? name,
     nameTemplate,
+    anomaly: { ...DEFAULT_ANOMALY, ...job.anomaly },
     skipReason,
     source: sourceStep,
     ...(unchecked.step ? { uncheckedSource: unchecked.step } : {}),

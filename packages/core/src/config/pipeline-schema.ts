@@ -17,6 +17,30 @@ const Sink = Type.Object(
   { additionalProperties: false },
 );
 
+/** The anomaly guard (backup/anomaly-guard.ts): each backup is compared with the job's previous one. */
+export const AnomalySchema = Type.Object(
+  {
+    maxShrinkPercent: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      default: 50,
+      description:
+        'Flag a backup whose stored size, or total rows (from the manifests), shrank by more than this percentage against the previous backup. 100 turns the check off.',
+    }),
+    emptiedTables: Type.Boolean({ default: true, description: 'Flag a backup in which a table that had rows in the previous backup is empty.' }),
+    ignoreTables: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Tables (`schema.table`) that may empty without a flag, e.g. a queue.',
+    }),
+    hold: Type.Boolean({
+      default: true,
+      description:
+        'Retention keeps the flagged backup and every older one until the flag is accepted (`backupctl accept`). false: accept every flag by config (warn and notify only).',
+    }),
+  },
+  { additionalProperties: false, description: 'The anomaly guard: when a backup is flagged against the previous one, and whether retention then holds older backups.' },
+);
+
 /** Job names become object names and log labels: keep them simple. */
 export const JOB_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 
@@ -38,6 +62,7 @@ const Job = Type.Object(
     source: Step,
     transforms: Type.Optional(Type.Array(Step)),
     sink: Sink,
+    anomaly: Type.Optional(AnomalySchema),
   },
   { additionalProperties: false },
 );
@@ -57,4 +82,6 @@ export const PipelineSchema = Type.Object(
 
 export type PipelineFile = Static<typeof PipelineSchema>;
 export type JobConfig = Static<typeof Job>;
+/** The guard's settings for a job without `anomaly:` (the schema's defaults). */
+export const DEFAULT_ANOMALY: Static<typeof AnomalySchema> = { maxShrinkPercent: 50, emptiedTables: true, ignoreTables: [], hold: true };
 export type StepConfig = Static<typeof Step>;

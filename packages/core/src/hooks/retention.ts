@@ -1,6 +1,7 @@
 import { Type, definePlugin, type Logger, type Static, type Store } from '@backupctl/plugin-api';
 // A public helper of @backupctl/core (exported from src/index.ts).
-import { checksumDocument } from '../catalog/backup-records.js';
+import { backupDocuments } from '../catalog/backup-records.js';
+import { findRetentionHolds } from '../catalog/retention-holds.js';
 import { listJobBackups } from '../catalog/job-backups.js';
 import { namingOf } from './job-backups.js';
 import { hasRetentionRule, selectExpired, type RetentionRules } from './retention-policy.js';
@@ -75,7 +76,13 @@ export async function applyRetention(rules: RetentionRules, pass: RetentionPass)
     return { expired: [], kept: backups.length, ignored };
   }
 
-  const expired = selectExpired(backups, rules, pass.now, pass.protect).map((backup) => backup.key);
+  const wanted = selectExpired(backups, rules, pass.now, pass.protect).map((backup) => backup.key);
+  // Verification and the anomaly guard keep what the rules alone would delete; said when it matters.
+  const holds = wanted.length ? await findRetentionHolds(store, pass.job, backups, signal) : { keys: new Set<string>(), reasons: [] };
+  if (wanted.some((key) => holds.keys.has(key))) {
+    for (const reason of holds.reasons) logger.warn(`Cleanup: keeping what the rules would delete: ${reason}`);
+  }
+  const expired = wanted.filter((key) => !holds.keys.has(key));
   const kept = backups.length - expired.length;
   if (pass.dryRun) {
     for (const key of expired) logger.info(`Would remove expired backup ${key}`);
@@ -84,8 +91,8 @@ export async function applyRetention(rules: RetentionRules, pass: RetentionPass)
   }
   if (expired.length) {
     await store.delete(expired, signal);
-    // Objects first: a checksum document without its object is harmless, the reverse is not.
-    await store.deleteMetadata(expired.map(checksumDocument), signal);
+    // Objects first: a record without its object is harmless, the reverse is not.
+    await store.deleteMetadata(expired.flatMap(backupDocuments), signal);
     for (const key of expired) logger.info(`Removed expired backup ${key}`);
   }
   if (expired.length || pass.reportNothing) logger.info(`Cleanup: removed ${expired.length} expired backups`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackupctlError, definePlugin, ErrorCodes, formatSize, isBackupctlError, Type, type Logger } from '@backupctl/plugin-api';
+import { BackupctlError, definePlugin, ErrorCodes, formatSize, isBackupctlError, Type, type Logger, type Verification } from '@backupctl/plugin-api';
 // A public helper of @backupctl/core (exported from src/index.ts).
 
 /** The webhook hook's options. */
@@ -10,11 +10,13 @@ export const webhookSchema = Type.Object(
       pattern: '^(https?://.+)?$',
       description: 'Where to POST the JSON summary (a Slack or Discord incoming webhook, or any URL). Empty: the hook does nothing.',
     }),
-    on: Type.Array(Type.Union([Type.Literal('error'), Type.Literal('success')]), {
+    on: Type.Array(Type.Union([Type.Literal('error'), Type.Literal('success'), Type.Literal('anomaly')]), {
       minItems: 1,
       uniqueItems: true,
-      default: ['error'],
-      description: 'When to post: [error] (a failed backup), or [error, success] (every backup).',
+      default: ['error', 'anomaly'],
+      description:
+        'When to post: error (a failed backup, or a failed verification), anomaly (a backup the anomaly guard flagged), ' +
+        'success (every committed backup, and every passed verification outside a run).',
     }),
     timeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 10, description: 'Time allowed for each attempt.' }),
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Attempts after the first, on network errors, timeouts, 429 and 5xx.' }),
@@ -32,6 +34,12 @@ export interface WebhookPayload {
   job: string;
   title: string;
   result: 'succeeded' | 'failed';
+  /**
+   * What happened: `backup` (committed or failed), `verify-failed` (the backup
+   * does not restore as its manifest says), `verified` (a verification
+   * outside a run passed), `anomaly` (the guard flagged the backup).
+   */
+  event: 'backup' | 'verify-failed' | 'verified' | 'anomaly';
   /** When the hook ran (ISO 8601). */
   at: string;
   key?: string;
@@ -40,6 +48,10 @@ export interface WebhookPayload {
   sha256?: string;
   durationSeconds?: number;
   error?: { code: string; message: string };
+  /** The anomaly guard's reasons (event `anomaly`). */
+  reasons?: string[];
+  /** Tables that differ after the restore (event `verify-failed`). */
+  differences?: { table: string; expected?: number; restored?: number }[];
 }
 
 export interface PostOptions {
@@ -94,6 +106,14 @@ export async function postWebhook(url: string, payload: WebhookPayload, options:
   throw new Error(`${problem} after ${options.retries + 1} attempt${options.retries ? 's' : ''}`);
 }
 
+/** `3 of 12 tables differ: public.orders (expected 10, restored 9), ...`, or the restore's error. */
+export function describeFailure(verification: Verification): string {
+  if (verification.error) return verification.error.message;
+  const shown = verification.differences.slice(0, 5).map((row) => `${row.table} (expected ${row.expected ?? 'no table'}, restored ${row.restored ?? 'no table'})`);
+  const more = verification.differences.length > shown.length ? `, and ${verification.differences.length - shown.length} more` : '';
+  return `${verification.differences.length} of ${verification.tables} tables differ: ${shown.join(', ')}${more}`;
+}
+
 /**
  * `use: webhook`: posts a JSON summary when a backup fails (and, with
  * `on: [error, success]`, when one is committed) — Slack- and
@@ -138,14 +158,19 @@ export default definePlugin({
 
     return {
       async afterCommit(run) {
-        if (!options.on.includes('success')) return;
         const { artifact } = run;
+        if (artifact.anomaly && options.on.includes('anomaly')) {
+          const text = line(`${run.title ?? run.job} backup anomaly in ${path.posix.basename(artifact.key)}: ${artifact.anomaly.reasons.join('; ')}`);
+          await notify(run.logger, { text, content: text, ...base(run.job, run.title), result: 'succeeded', event: 'anomaly', key: artifact.key, reasons: artifact.anomaly.reasons }, run.signal);
+        }
+        if (!options.on.includes('success')) return;
         const text = line(`${run.title ?? run.job} backup complete: ${path.posix.basename(artifact.key)} (${formatSize(artifact.size)})`);
         await notify(run.logger, {
           text,
           content: text,
           ...base(run.job, run.title),
           result: 'succeeded',
+          event: 'backup',
           key: artifact.key,
           bytes: artifact.size,
           sourceBytes: artifact.sourceSize,
@@ -162,7 +187,29 @@ export default definePlugin({
           content: text,
           ...base(run.job, run.title),
           result: 'failed',
+          event: isBackupctlError(run.error) && run.error.code === ErrorCodes.VERIFY_FAILED ? 'verify-failed' : 'backup',
           error: { code: isBackupctlError(run.error) ? run.error.code : 'INTERNAL', message },
+        }, run.signal);
+      },
+      // Verifications outside a run (`backupctl verify`, serve --verify-schedule).
+      async afterVerify(run) {
+        const { verification } = run;
+        const passed = verification.result === 'passed';
+        if (!options.on.includes(passed ? 'success' : 'error')) return;
+        const what = passed
+          ? `verified: ${path.posix.basename(verification.key)} restores, ${verification.tables} tables as its ${verification.against === 'manifest' ? 'manifest' : 'source'} says`
+          : `verification FAILED for ${path.posix.basename(verification.key)}: ${describeFailure(verification)}`;
+        const text = line(`${run.title ?? run.job} ${what}`);
+        await notify(run.logger, {
+          text,
+          content: text,
+          ...base(run.job, run.title),
+          result: passed ? 'succeeded' : 'failed',
+          event: passed ? 'verified' : 'verify-failed',
+          key: verification.key,
+          durationSeconds: verification.durationMs / 1000,
+          ...(verification.error ? { error: { code: verification.error.code, message: redact(verification.error.message) } } : {}),
+          ...(passed ? {} : { differences: verification.differences.slice(0, 20) }),
         }, run.signal);
       },
     };

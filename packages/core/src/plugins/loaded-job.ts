@@ -12,12 +12,22 @@ export interface LoadedStep {
   path: string;
 }
 
+/** The anomaly guard's settings, as `anomaly:` in the pipeline file (config/pipeline-schema.ts) gives them with defaults filled in. */
+export interface AnomalySettings {
+  maxShrinkPercent: number;
+  emptiedTables: boolean;
+  ignoreTables: string[];
+  hold: boolean;
+}
+
 export interface LoadedJob {
   name: string;
   /** Label for logs and `ls` (e.g. "Clara DB"). */
   title: string;
   /** Object name template, e.g. `{job}_{timestamp}{ext}`. */
   nameTemplate: string;
+  /** The anomaly guard's settings (`anomaly:` in the file, defaults filled in); absent: DEFAULT_ANOMALY. */
+  anomaly?: AnomalySettings;
   /** Set when the job must not run (requiresEnv unmet); the run logs it and moves on. */
   skipReason?: string;
   source?: LoadedStep;

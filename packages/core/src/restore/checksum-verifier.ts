@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
 import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
-import { HashingPassThrough } from '../backup/hashing-pass-through.js';
+import { HashingPassThrough } from '../streams/hashing-pass-through.js';
 
 /** What the bytes must be: the record written at backup time. */
 export interface ExpectedChecksum {

@@ -1,7 +1,7 @@
 import { PassThrough, pipeline, Transform, type Duplex, type Readable } from 'node:stream';
 import { BackupctlError, ErrorCodes, isBackupctlError, wrapError } from '@backupctl/plugin-api';
 import type { LoadedStep } from '../plugins/loaded-job.js';
-import { bufferReclaimer } from '../backup/buffer-reclaimer.js';
+import { bufferReclaimer } from '../streams/buffer-reclaimer.js';
 import { ChecksumVerifier, type ExpectedChecksum } from './checksum-verifier.js';
 
 export interface DecodeOptions {

@@ -1,27 +1,49 @@
-import { BackupctlError, callPlugin, canVerify, ErrorCodes, type VerifyCapability } from '@backupctl/plugin-api';
+import {
+  BackupctlError,
+  callPlugin,
+  canVerify,
+  ErrorCodes,
+  isBackupctlError,
+  type RowCounts,
+  type Verification,
+  type VerifyCapability,
+} from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { chooseBackup, type BackupSelection } from '../catalog/backup-selection.js';
+import { readManifest, type ManifestRecord } from '../catalog/manifest-records.js';
+import { recordVerification } from '../catalog/verification-records.js';
 import { expandStoredJob, refuseKeyForParts } from '../parts/expand-job.js';
 import { restoreBackup, withRestoreStages, type RestoreEnvironment, type RestoredBackup, type RestoreStages } from './restore-job.js';
-import { compareRowCounts, type TableComparison } from './row-count-comparison.js';
+import { compareRowCounts, type ComparedWith, type TableComparison } from './row-count-comparison.js';
+import { notifyVerification } from './notify-verification.js';
 
 export interface VerifyJobOptions extends RestoreEnvironment {
   selection: BackupSelection;
   /** Where to create the scratch database instead of the source's own server (a connection URL). */
   scratchUrl?: string;
+  /** Compare with the live source database instead of the backup's manifest (which changes as the database does). */
+  againstSource?: boolean;
+  /** A verification outside a run (`backupctl verify`, the schedule): the job's hooks' afterVerify report it. */
+  notify?: boolean;
 }
 
 /** What `verify` found. */
 export interface VerifyOutcome {
-  /** True when the checksum held and every table has as many rows as in the source. */
+  /** True when the checksum held and every table has the rows expected. */
   ok: boolean;
   restored: RestoredBackup;
+  /** What the restore was compared with: the manifest when the backup has one (and --against-source was not asked), else the live database. */
+  against: ComparedWith;
+  /** The backup's manifest, when it has one. */
+  manifest?: ManifestRecord;
   /** The scratch database the backup was restored into (dropped since). */
   scratch: string;
   tables: TableComparison[];
   /** Tables whose status is not `ok`. */
   differences: number;
   durationMs: number;
+  /** What was recorded in the store (`metadata/verified/<key>.json`). */
+  verification: Verification;
 }
 
 /** How long dropping the scratch database may take once the verify was cancelled or failed. */
@@ -29,14 +51,37 @@ const DROP_TIMEOUT_MS = 60_000;
 
 /**
  * `backupctl verify`: restores the chosen backup into a new scratch database
- * (checking its SHA-256 on the way), counts every table's rows there and in
- * the source database, and drops the scratch database again, whatever
- * happened. A damaged object is an error (CHECKSUM_MISMATCH or the decoder's);
- * differing row counts are a result with `ok: false`.
+ * (checking its SHA-256 on the way), counts every table's rows there,
+ * compares them with the backup's manifest (exact: any difference is a
+ * defect of the backup) or, without one or with `againstSource`, with the
+ * live database, drops the scratch database again whatever happened, and
+ * records the result in the store. A backup that does not restore (damaged
+ * object, restore error) is recorded as failed and rethrown; differing row
+ * counts are a result with `ok: false`.
  */
 export async function verifyJob(job: LoadedJob, options: VerifyJobOptions): Promise<VerifyOutcome> {
   const environment = { ...options, signal: options.signal ?? new AbortController().signal };
   return withRestoreStages(job, environment, (stages) => verifyWithStages(requireVerify(stages), environment));
+}
+
+/**
+ * HookRun.verify: verifies the backup `key` just written, with fresh
+ * instances of the job's stages, and resolves with the recorded result,
+ * also when it did not restore (a damaged object is a failed verification,
+ * not a broken hook).
+ */
+export async function verifyBackupInRun(
+  job: LoadedJob,
+  key: string,
+  options: Omit<VerifyJobOptions, 'selection'>,
+): Promise<Verification> {
+  try {
+    return (await verifyJob(job, { ...options, selection: { key } })).verification;
+  } catch (error) {
+    const failed = recordedFailure(error);
+    if (failed) return failed;
+    throw error;
+  }
 }
 
 /** What `verify` found for each part of a whole-server job. */
@@ -77,31 +122,102 @@ export async function verifyExpandedJob(job: LoadedJob, options: VerifyJobOption
 }
 
 async function verifyWithStages(stages: VerifyStages, options: VerifyJobOptions & { signal: AbortSignal }): Promise<VerifyOutcome> {
-  const { job, source } = stages;
-  const { signal } = options;
+  const { job, source, store } = stages;
+  const { signal, logger } = options;
   const now = options.now ?? (() => new Date());
   const started = now();
-  const backup = await chooseBackup(stages.store, { ...job, extension: stages.extension }, options.selection, signal);
-  const scratch = await call(() => source.createScratch({ url: options.scratchUrl }, signal), job, 'createScratch');
-  options.logger.info(`${job.title}: verifying in scratch database ${scratch.target}`);
-  try {
-    // exactDatabase: a whole-server part would otherwise go to the database of its own name.
-    const restored = await restoreBackup(stages, backup, { url: scratch.url, create: false, replace: false, exactDatabase: true }, options);
-    const backupRows = await call(() => source.countRows({ url: scratch.url }, signal), job, 'countRows');
-    const sourceRows = await call(() => source.countRows({}, signal), job, 'countRows');
-    const tables = compareRowCounts(sourceRows, backupRows);
-    const differences = tables.filter((table) => table.status !== 'ok').length;
-    return { ok: differences === 0, restored, scratch: scratch.target, tables, differences, durationMs: now().getTime() - started.getTime() };
-  } finally {
-    // Also after a failure or a cancel: a verify must leave no database behind.
-    await Promise.race([
-      scratch.drop(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${DROP_TIMEOUT_MS / 1000} s`)), DROP_TIMEOUT_MS).unref()),
-    ]).then(
-      () => options.logger.debug(`Dropped scratch database ${scratch.target}`),
-      (error: unknown) => options.logger.warn(`Could not drop the scratch database ${scratch.target}: ${(error as Error).message}; drop it by hand`),
-    );
+  const backup = await call(() => chooseBackup(store, { ...job, extension: stages.extension }, options.selection, signal), job, ErrorCodes.STORE_FAILED, 'list');
+  // A manifest that cannot be read is none: the live database is then the reference, as for an older backup.
+  const manifest = await readManifest(store, backup.key, signal).catch((error: unknown) => {
+    logger.warn(`${job.title}: the manifest of ${backup.key} could not be read (${(error as Error).message})`);
+    return undefined;
+  });
+  const against: ComparedWith = manifest?.tables && !options.againstSource ? 'manifest' : 'source';
+  if (against === 'source' && !options.againstSource) {
+    logger.info(`${job.title}: ${backup.key} has no manifest (written before backupctl recorded them, or by a source without one): comparing with the live database`);
   }
+  const scratch = await call(() => source.createScratch({ url: options.scratchUrl }, signal), job, ErrorCodes.RESTORE_FAILED, 'createScratch');
+  logger.info(`${job.title}: verifying ${backup.key} in scratch database ${scratch.target} against ${against === 'manifest' ? 'its manifest' : 'the live database'}`);
+  const finish = (result: Omit<Verification, 'key' | 'job' | 'verifiedAt' | 'where' | 'durationMs' | 'against'>): Verification => ({
+    key: backup.key,
+    job: job.name,
+    against,
+    verifiedAt: now().toISOString(),
+    where: scratch.target,
+    durationMs: now().getTime() - started.getTime(),
+    ...result,
+  });
+  let outcome: VerifyOutcome;
+  try {
+    let restored: RestoredBackup;
+    try {
+      // exactDatabase: a whole-server part would otherwise go to the database of its own name.
+      restored = await restoreBackup(stages, backup, { url: scratch.url, create: false, replace: false, exactDatabase: true }, options);
+    } catch (error) {
+      if (!isBackupctlError(error) || !FAILS_VERIFICATION.has(error.code)) throw error;
+      const verification = finish({ result: 'failed', differences: [], tables: 0, error: { code: error.code, message: error.message } });
+      await keep(stages, verification, options);
+      throw new RecordedVerifyFailure(error, verification);
+    }
+    const restoredRows = await call(() => source.countRows({ url: scratch.url }, signal), job, ErrorCodes.RESTORE_FAILED, 'countRows');
+    const expected: RowCounts =
+      against === 'manifest' ? manifest!.tables! : await call(() => source.countRows({}, signal), job, ErrorCodes.RESTORE_FAILED, 'countRows');
+    const tables = compareRowCounts(expected, restoredRows, against);
+    const differing = tables.filter((table) => table.status !== 'ok');
+    // Estimated counts (statistics) cannot prove a difference: only a table missing from the restore fails then.
+    const failing = manifest?.rowCounts === 'estimated' && against === 'manifest' ? differing.filter((table) => table.status === 'missing in backup') : differing;
+    const verification = finish({
+      result: failing.length === 0 ? 'passed' : 'failed',
+      restoreMs: restored.durationMs,
+      tables: tables.length,
+      differences: differing.map(({ table, expectedRows, restoredRows: rows }) => ({ table, expected: expectedRows, restored: rows })),
+    });
+    outcome = { ok: failing.length === 0, restored, against, manifest, scratch: scratch.target, tables, differences: differing.length, durationMs: verification.durationMs, verification };
+  } finally {
+    await dropScratch(scratch, logger);
+  }
+  await keep(stages, outcome.verification, options);
+  return outcome;
+}
+
+/** Records the verification in the store (a failure to record is a warning: the result stands) and, outside a run, tells the job's hooks. */
+async function keep(stages: VerifyStages, verification: Verification, options: VerifyJobOptions & { signal: AbortSignal }): Promise<void> {
+  const { job } = stages;
+  try {
+    await recordVerification(stages.store, verification, options.signal);
+  } catch (error) {
+    options.logger.warn(`${job.title}: the verification of ${verification.key} could not be recorded: ${(error as Error).message}`);
+  }
+  if (options.notify) await notifyVerification(job, stages.store, stages.extension, verification, options);
+}
+
+async function dropScratch(scratch: { target: string; drop(): Promise<void> }, logger: VerifyJobOptions['logger']): Promise<void> {
+  // Also after a failure or a cancel: a verify must leave no database behind.
+  await Promise.race([
+    scratch.drop(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${DROP_TIMEOUT_MS / 1000} s`)), DROP_TIMEOUT_MS).unref()),
+  ]).then(
+    () => logger.debug(`Dropped scratch database ${scratch.target}`),
+    (error: unknown) => logger.warn(`Could not drop the scratch database ${scratch.target}: ${(error as Error).message}; drop it by hand`),
+  );
+}
+
+/** Errors that say the backup itself is bad: a verification that fails, recorded as such. Others (the store is down, a cancel) prove nothing. */
+const FAILS_VERIFICATION = new Set<string>([ErrorCodes.CHECKSUM_MISMATCH, ErrorCodes.RESTORE_FAILED, ErrorCodes.TRANSFORM_FAILED]);
+
+/** The restore's own error, carrying the failed verification that was recorded for it. */
+class RecordedVerifyFailure extends BackupctlError {
+  constructor(
+    error: BackupctlError,
+    readonly verification: Verification,
+  ) {
+    super(error.code, error.message, { job: error.job, plugin: error.plugin, hook: error.hook, hint: error.hint, cause: error.cause });
+  }
+}
+
+/** The failed verification recorded for a backup that did not restore, if that is what `error` is. */
+export function recordedFailure(error: unknown): Verification | undefined {
+  return error instanceof RecordedVerifyFailure ? error.verification : undefined;
 }
 
 type VerifyStages = RestoreStages & { source: RestoreStages['source'] & VerifyCapability };
@@ -120,6 +236,7 @@ function requireVerify(stages: RestoreStages): VerifyStages {
   });
 }
 
-function call<T>(run: () => Promise<T>, job: LoadedJob, hook: string): Promise<T> {
-  return callPlugin({ code: ErrorCodes.RESTORE_FAILED, job: job.name, plugin: job.source?.use, hook }, run);
+function call<T>(run: () => Promise<T>, job: LoadedJob, code: BackupctlError['code'], hook: string): Promise<T> {
+  return callPlugin({ code, job: job.name, plugin: job.source?.use, hook }, run);
 }
+

@@ -1,0 +1,52 @@
+import type { HookInstance, Lifecycle, Verification, Store } from '@backupctl/plugin-api';
+import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
+import { closeInReverse } from '../plugins/lifecycle.js';
+import type { RestoreEnvironment } from './restore-job.js';
+
+/** How long one hook may take to report a verification. */
+const NOTIFY_TIMEOUT_MS = 30_000;
+
+/**
+ * A verification outside a run (`backupctl verify`, `serve
+ * --verify-schedule`) reaches the job's hooks' afterVerify, as a run's
+ * result reaches afterCommit or onError: notifiers report it. A hook that
+ * fails or hangs is a warning; the verification's result stands.
+ */
+export async function notifyVerification(
+  job: LoadedJob,
+  store: Store,
+  extension: string,
+  verification: Verification,
+  environment: RestoreEnvironment & { signal: AbortSignal },
+): Promise<void> {
+  const { logger } = environment;
+  const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
+  const signal = AbortSignal.timeout(NOTIFY_TIMEOUT_MS);
+  try {
+    for (const step of job.hooks) {
+      const instance: HookInstance = await createInstance(job, step, 'hook', { ...environment, signal, artifact: emptyArtifactInfo() });
+      opened.push({ step, instance });
+      if (!instance.afterVerify) continue;
+      try {
+        await instance.afterVerify({
+          job: job.name,
+          title: job.title,
+          nameTemplate: job.nameTemplate,
+          extension,
+          store,
+          logger,
+          signal,
+          now: new Date(verification.verifiedAt),
+          verification,
+        });
+      } catch (error) {
+        logger.warn(`${step.use} afterVerify failed: ${(error as Error).message}`);
+      }
+    }
+  } catch (error) {
+    logger.warn(`${job.title}: the hooks could not be told about the verification of ${verification.key}: ${(error as Error).message}`);
+  } finally {
+    await closeInReverse(opened, undefined, logger);
+  }
+}
