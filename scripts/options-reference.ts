@@ -16,6 +16,7 @@ import { formatOptionsReference, type PluginDefinition } from '@backupctl/plugin
 // The CLI's list of built-in names (name -> lazy loader): every plugin a
 // pipeline can `use:` by its short name is in the reference.
 import { builtinPlugins } from 'backupctl';
+import { AnomalySchema } from '@backupctl/core';
 
 /** Where the reference is committed. */
 export const referencePath = fileURLToPath(new URL('../docs/reference.md', import.meta.url));
@@ -73,6 +74,12 @@ export async function renderReference(): Promise<string> {
       title: 'Built-in hooks',
       description: "Hooks that ship with backupctl, attached to a job's sink (`sink.hooks`); `use:` them by their short name.",
       plugins: builtins.filter((plugin) => plugin.kind === 'hook'),
+    },
+    {
+      title: 'Job settings',
+      description: 'Settings of a job itself, beside `source:`, `transforms:` and `sink:` ([pipeline.md](pipeline.md#a-job)).',
+      plugins: [],
+      settings: [{ name: 'anomaly', description: AnomalySchema.description, schema: AnomalySchema }],
     },
     {
       title: 'Example third-party plugins',

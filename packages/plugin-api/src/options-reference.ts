@@ -7,6 +7,8 @@ export interface OptionsReferenceSection {
   /** A paragraph under the heading (Markdown). */
   description?: string;
   plugins: readonly PluginDefinition[];
+  /** Option groups that are not a plugin's (a job's `anomaly:`), each under a `### name` heading. */
+  settings?: readonly { name: string; description?: string; schema: PluginDefinition['schema'] }[];
 }
 
 /**
@@ -26,6 +28,7 @@ export function formatOptionsReference(sections: readonly OptionsReferenceSectio
     blocks.push(`## ${oneLine(section.title)}`);
     if (section.description) blocks.push(section.description.trim());
     for (const plugin of section.plugins) blocks.push(...pluginBlocks(plugin));
+    for (const group of section.settings ?? []) blocks.push(...optionBlocks(`### ${oneLine(group.name)}`, group.description, group.schema));
   }
   return `${blocks.join('\n\n')}\n`;
 }
@@ -53,10 +56,14 @@ interface OptionSchema {
 }
 
 function pluginBlocks(plugin: PluginDefinition): string[] {
-  const blocks = [`### ${oneLine(plugin.name)} (${plugin.kind})`];
-  if (plugin.description) blocks.push(oneLine(plugin.description));
-  const properties = (plugin.schema.properties ?? {}) as Record<string, OptionSchema>;
-  const required = new Set<string>(plugin.schema.required ?? []);
+  return optionBlocks(`### ${oneLine(plugin.name)} (${plugin.kind})`, plugin.description, plugin.schema);
+}
+
+function optionBlocks(heading: string, description: string | undefined, schema: PluginDefinition['schema']): string[] {
+  const blocks = [heading];
+  if (description) blocks.push(oneLine(description));
+  const properties = (schema.properties ?? {}) as Record<string, OptionSchema>;
+  const required = new Set<string>(schema.required ?? []);
   const names = Object.keys(properties);
   if (!names.length) {
     blocks.push('No options.');
