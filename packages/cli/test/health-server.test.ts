@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
+import { BackupctlError, ErrorCodes, type Verification } from '@backupctl/plugin-api';
 import type { JobResult } from '../../core/src/backup/run-job.js';
 import { HealthState } from '../src/server/health-state.js';
 import { startHealthServer, type HealthServer } from '../src/server/http-server.js';
@@ -39,6 +39,20 @@ const failed = (job: string): JobResult => ({
   status: 'failed',
   durationMs: 1500,
   error: new BackupctlError(ErrorCodes.SOURCE_FAILED, 'pg_dump: connection to postgresql://app:hunter22@db:5432/clara_main failed', { job }),
+});
+
+const verification = (job: string, result: Verification['result'], verifiedAt: string, extra: Partial<Verification> = {}): Verification => ({
+  key: `backups/${job}/${job}_20260201_030000.sql.gz`,
+  job,
+  result,
+  against: 'manifest',
+  verifiedAt,
+  where: '10.0.0.5:5432/clara_main_verify_20260201_040000_ab12',
+  durationMs: 9000,
+  restoreMs: 6500,
+  tables: 5,
+  differences: result === 'failed' ? [{ table: 'public.users', expected: 300, restored: 299 }] : [],
+  ...extra,
 });
 
 describe('health server', () => {
@@ -83,12 +97,14 @@ describe('health server', () => {
           lastRun: { result: 'succeeded', at: '2026-02-01T03:00:05.000Z', durationSeconds: 5 },
           lastSuccess: { at: '2026-02-01T03:00:05.000Z', sizeBytes: 2_500_000, sourceBytes: 10_000_000, durationSeconds: 5 },
           lastFailure: null,
+          lastVerification: null,
         },
         mem0: {
           runs: { succeeded: 0, skipped: 0, failed: 1 },
           lastRun: { result: 'failed', at: '2026-02-01T03:00:07.000Z', durationSeconds: 1.5 },
           lastSuccess: null,
           lastFailure: { at: '2026-02-01T03:00:07.000Z', code: 'SOURCE_FAILED', durationSeconds: 1.5 },
+          lastVerification: null,
         },
       },
     });
@@ -142,5 +158,67 @@ describe('health server', () => {
     await expect(startHealthServer({ state, metrics: createMetricsRegistry(state), port: first.port, host: '127.0.0.1' })).rejects.toThrow(
       `health server cannot listen on 127.0.0.1:${first.port}: the port is in use`,
     );
+  });
+
+  it('/health shows each job\'s last verification, from the schedule and from runs, without its key or where it was restored', async () => {
+    let now = new Date('2026-02-01T03:00:00Z');
+    const state = new HealthState('1.2.3', () => now);
+    const server = await serve(state);
+    state.markReady(['clara', 'mem0', 'all']);
+    now = new Date('2026-02-01T03:00:05Z');
+    // A run whose verify hook verified its backup.
+    state.recordJob({ ...succeeded('clara', 2_500_000, 5000), verifications: [verification('clara', 'passed', '2026-02-01T03:00:05Z')] });
+    // The schedule: a backup that did not restore (no restore time), then one whose tables differ.
+    state.recordVerification({ job: 'mem0', result: 'failed', verifiedAt: '2026-02-01T04:00:01Z', durationMs: 1200 });
+    // A whole-server job's part, under its own name as its run results are.
+    state.recordVerification(verification('app_db', 'failed', '2026-02-01T04:00:30Z'));
+
+    const text = await (await server.get('/health')).text();
+    const report = JSON.parse(text) as { status: string; jobs: Record<string, { lastVerification: unknown }> };
+    expect(report.status).toBe('ok');
+    expect(report.jobs.clara!.lastVerification).toEqual({ result: 'passed', at: '2026-02-01T03:00:05.000Z', durationSeconds: 9, restoreSeconds: 6.5 });
+    expect(report.jobs.mem0!.lastVerification).toEqual({ result: 'failed', at: '2026-02-01T04:00:01.000Z', durationSeconds: 1.2, restoreSeconds: null });
+    expect(report.jobs.app_db!.lastVerification).toMatchObject({ result: 'failed', restoreSeconds: 6.5 });
+    expect(report.jobs.all!.lastVerification).toBeNull();
+    // The report names no object and no server (see JobHealth).
+    expect(text).not.toContain('backups/');
+    expect(text).not.toContain('10.0.0.5');
+    expect(text).not.toContain('public.users');
+  });
+
+  it('/metrics: last verify success and duration (the restore time), verifications by result, anomalies', async () => {
+    const state = new HealthState('1.2.3', () => new Date('2026-02-01T03:00:05Z'));
+    const server = await serve(state);
+    state.markReady(['clara', 'mem0']);
+    let metrics = await (await server.get('/metrics')).text();
+    expect(metrics).toContain('backupctl_verify_runs_total{job="clara",result="passed"} 0');
+    expect(metrics).toContain('backupctl_verify_runs_total{job="clara",result="failed"} 0');
+    expect(metrics).toContain('backupctl_anomalies_total{job="clara"} 0');
+    expect(metrics).not.toMatch(/^backupctl_last_verify_(success_timestamp|duration)_seconds\{/m);
+
+    const flagged = succeeded('clara', 2_500_000, 5000);
+    flagged.artifact!.anomaly = { previousKey: 'backups/clara/clara_20260131_030000.sql.gz', reasons: ['public.users: 300 rows -> empty'], held: true };
+    state.recordJob({ ...flagged, verifications: [verification('clara', 'passed', '2026-02-01T03:00:05Z')] });
+    state.recordJob(succeeded('clara', 2_500_000, 5000));
+    state.recordVerification(verification('clara', 'failed', '2026-02-01T04:00:00Z', { restoreMs: 7250 }));
+    state.recordVerification(verification('mem0', 'passed', '2026-02-01T04:10:00Z'));
+    state.recordVerification({ job: 'mem0', result: 'failed', verifiedAt: '2026-02-01T04:20:00Z', durationMs: 800 });
+
+    metrics = await (await server.get('/metrics')).text();
+    expect(metrics).toContain('# TYPE backupctl_verify_runs_total counter');
+    expect(metrics).toContain('backupctl_verify_runs_total{job="clara",result="passed"} 1');
+    expect(metrics).toContain('backupctl_verify_runs_total{job="clara",result="failed"} 1');
+    expect(metrics).toContain('backupctl_verify_runs_total{job="mem0",result="passed"} 1');
+    expect(metrics).toContain('backupctl_verify_runs_total{job="mem0",result="failed"} 1');
+    // The last one that passed, also when a failed one came after it.
+    expect(metrics).toContain('# TYPE backupctl_last_verify_success_timestamp_seconds gauge');
+    expect(metrics).toContain(`backupctl_last_verify_success_timestamp_seconds{job="clara"} ${Date.parse('2026-02-01T03:00:05Z') / 1000}`);
+    expect(metrics).toContain(`backupctl_last_verify_success_timestamp_seconds{job="mem0"} ${Date.parse('2026-02-01T04:10:00Z') / 1000}`);
+    // The restore time of the last verification; its whole time when it did not get as far.
+    expect(metrics).toContain('backupctl_last_verify_duration_seconds{job="clara"} 7.25');
+    expect(metrics).toContain('backupctl_last_verify_duration_seconds{job="mem0"} 0.8');
+    expect(metrics).toContain('# TYPE backupctl_anomalies_total counter');
+    expect(metrics).toContain('backupctl_anomalies_total{job="clara"} 1');
+    expect(metrics).toContain('backupctl_anomalies_total{job="mem0"} 0');
   });
 });

@@ -59,5 +59,19 @@ describe('startSchedule', () => {
     expect(() => checkSchedulePattern('0 3 * *')).toThrow(/^invalid --schedule "0 3 \* \*": /);
     expect(() => checkSchedulePattern('61 * * * *')).toThrow(expect.objectContaining({ code: 'USAGE' }));
     expect(() => checkSchedulePattern('*/5 * * * *')).not.toThrow();
+    expect(() => checkSchedulePattern('0 3 * *', 'verify')).toThrow(/^invalid --verify-schedule "0 3 \* \*": /);
   });
+
+  it('names verifications in its log lines when it runs them', async () => {
+    const log = logger();
+    const schedule = startSchedule({ pattern: '* * * * * *', kind: 'verify', logger: log.logger, run: () => sleep(1300) });
+    try {
+      await sleep(2600);
+    } finally {
+      schedule.stop();
+    }
+    expect(log.lines.some((line) => line.includes('WARN: Scheduled verification skipped: the previous run (started '))).toBe(true);
+    expect(log.lines.some((line) => / - Next verification at \d{4}-/.test(line))).toBe(true);
+    expect(log.lines.join('\n')).not.toContain('backup');
+  }, 10_000);
 });

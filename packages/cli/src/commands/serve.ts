@@ -8,17 +8,21 @@ import { EXIT_FAILED } from '../render/report-error.js';
 import { serverFlags } from '../runtime/server-flags.js';
 
 export default class Serve extends BaseCommand {
-  static override summary = 'Serve /health, /ready, /live and /metrics; with --schedule, run the backups on a cron schedule.';
+  static override summary = 'Serve /health, /ready, /live and /metrics; with --schedule, run the backups on a cron schedule; with --verify-schedule, verify them.';
   static override description =
     'Starts the health server (the reference service\'s --server), loads and validates the pipeline (/ready answers 200 ' +
     'from then on) and, with --schedule, runs every job on that cron schedule (UTC) for hosts without a cron service. ' +
     'A run never overlaps the previous one: a run due while the last is still going is skipped with a warning. ' +
-    'SIGTERM or SIGINT stops the schedule, aborts a running backup (nothing partial is left) and exits. ' +
+    'With --verify-schedule, verifies the newest backup of every job on that cron schedule (UTC), one job after another, as ' +
+    '`backupctl verify` does (the result recorded in the store, the hooks told); a verification never runs at the same time ' +
+    'as a backup: each waits for the other. /health and /metrics show each job\'s last verification. ' +
+    'SIGTERM or SIGINT stops the schedules, aborts a running backup (nothing partial is left) or verification and exits. ' +
     'Finds FILE as run does.';
   static override examples = [
     '<%= config.bin %> serve',
     '<%= config.bin %> serve --schedule "0 3 * * *"',
     '<%= config.bin %> serve backupctl.yml --schedule "*/30 * * * *" --port 9090 --log-format json',
+    '<%= config.bin %> serve --schedule "0 3 * * *" --verify-schedule "0 5 * * 0"',
   ];
   static override args = {
     file: Args.string({ description: 'Pipeline file.' }),
@@ -29,7 +33,16 @@ export default class Serve extends BaseCommand {
       description: 'Run the backups on this cron schedule, in UTC ("0 3 * * *" = 03:00 daily; six fields add seconds).',
       env: 'BACKUP_SCHEDULE',
     }),
-    job: Flags.string({ char: 'j', multiple: true, description: 'Schedule only this job (repeatable).' }),
+    'verify-schedule': Flags.string({
+      description: 'Verify the newest backup of each job on this cron schedule, in UTC (restore into a scratch database, compare every table).',
+      env: 'VERIFY_SCHEDULE',
+    }),
+    'scratch-url': Flags.string({
+      env: 'VERIFY_SCRATCH_URL',
+      description:
+        "For --verify-schedule: a server to create the scratch databases on (postgresql://user:pass@host/db; db is only used to connect). Default: each job's own server.",
+    }),
+    job: Flags.string({ char: 'j', multiple: true, description: 'Schedule only this job, its backups and verifications (repeatable).' }),
   };
 
   async run(): Promise<void> {
@@ -37,6 +50,8 @@ export default class Serve extends BaseCommand {
     // Imported here, not at the top: cli.js loads every command, and only serve needs prom-client and croner.
     const { checkSchedulePattern, startBackupService } = await import('../server/index.js');
     if (flags.schedule) checkSchedulePattern(flags.schedule);
+    if (flags['verify-schedule']) checkSchedulePattern(flags['verify-schedule'], 'verify');
+    this.secrets.add(flags['scratch-url']);
     const logger = this.createLogger();
     const cancel = abortOnSignals();
     const service = await startBackupService({
@@ -59,12 +74,19 @@ export default class Serve extends BaseCommand {
         const next = service.state.schedule?.nextRun();
         logger.info(`Backups scheduled: "${flags.schedule}" (UTC), next at ${next?.toISOString() ?? 'never'}`, { event: 'scheduled' });
       }
+      const verifySchedule = flags['verify-schedule'];
+      if (verifySchedule) {
+        service.scheduleVerify(verifySchedule, jobs, { scratchUrl: flags['scratch-url'] });
+        const next = service.state.verifySchedule?.nextRun();
+        logger.info(`Verifications scheduled: "${verifySchedule}" (UTC), next at ${next?.toISOString() ?? 'never'}`, { event: 'verify-scheduled' });
+      }
       await new Promise<void>((resolve) => {
         if (cancel.signal.aborted) resolve();
         else cancel.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       const reason = cancel.signal.reason instanceof Error ? cancel.signal.reason.message : 'stopping';
-      logger.info(`Shutting down (${reason})${service.state.running ? ': aborting the running backup' : ''}`, { event: 'shutdown' });
+      const aborting = service.state.running ? ': aborting the running backup' : service.verifying ? ': aborting the running verification' : '';
+      logger.info(`Shutting down (${reason})${aborting}`, { event: 'shutdown' });
     } finally {
       interrupted = await service.stop();
       cancel.dispose();

@@ -2,6 +2,7 @@ import { runPipeline, type LoadedJob, type RunPipelineOptions, type RunSummary }
 import { HealthState } from './health-state.js';
 import { startHealthServer } from './http-server.js';
 import { createMetricsRegistry } from './metrics.js';
+import { verifyNewestBackup } from './scheduled-verify.js';
 import { startSchedule, type Schedule } from './scheduler.js';
 
 export interface BackupServiceOptions extends Omit<RunPipelineOptions, 'onJobResult'> {
@@ -16,57 +17,113 @@ export interface BackupService {
   /** Where the server listens, e.g. `http://0.0.0.0:8080`. */
   readonly url: string;
   readonly state: HealthState;
+  /** True while a scheduled verification runs. */
+  readonly verifying: boolean;
   /** The pipeline is loaded and valid: /ready answers 200 from now on. */
   markReady(jobs: readonly LoadedJob[]): void;
   /**
    * Runs the jobs once, recording each result as it ends. Resolves with
    * undefined instead when a run is already going (runs never overlap).
+   * Waits for a running verification first.
    */
   run(jobs: readonly LoadedJob[]): Promise<RunSummary | undefined>;
   /** Runs the jobs on a cron schedule (UTC) until `stop`. */
   schedule(pattern: string, jobs: readonly LoadedJob[]): void;
   /**
-   * Stops the schedule, waits for a running backup to end (abort it first
-   * through the options' `signal`, as SIGTERM does), then closes the server.
-   * Resolves with the summary of the run it waited for, if one was going.
+   * Verifies the newest backup of each job, one after another, on a cron
+   * schedule (UTC) until `stop`; never while a backup runs.
+   */
+  scheduleVerify(pattern: string, jobs: readonly LoadedJob[], options?: { scratchUrl?: string }): void;
+  /**
+   * Stops the schedules, waits for a running backup or verification to end
+   * (abort it first through the options' `signal`, as SIGTERM does), then
+   * closes the server. Resolves with the summary of the run it waited for,
+   * if one was going.
    */
   stop(): Promise<RunSummary | undefined>;
 }
 
 /**
  * Starts the health server (/live, /ready, /health, /metrics) and returns
- * the service that runs backups and feeds their results to it. The server
- * answers before the pipeline is loaded: /live at once, /ready once
- * `markReady` is called.
+ * the service that runs backups and verifications and feeds their results
+ * to it. The server answers before the pipeline is loaded: /live at once,
+ * /ready once `markReady` is called.
  */
 export async function startBackupService(options: BackupServiceOptions): Promise<BackupService> {
+  const { logger } = options;
   const state = new HealthState(options.version);
   const server = await startHealthServer({ state, metrics: createMetricsRegistry(state), port: options.port, host: options.host });
-  let current: Promise<RunSummary> | undefined;
+  const turns = takeTurns();
+  let current: Promise<RunSummary | undefined> | undefined;
+  let verifyRound: Promise<void> | undefined;
+  let verifying = false;
   let cron: Schedule | undefined;
+  let verifyCron: Schedule | undefined;
 
+  // Backups and verifications take turns, first come first served: a
+  // verification restores into a scratch database, by default on the server
+  // pg_dump reads from, and the service does one thing at a time, as a run
+  // backs up one database at a time. Each waits for the other rather than
+  // being skipped: a verification skipped whenever a backup runs would never
+  // run with both schedules at the same minute (a common "0 3 * * *"), and
+  // waiting verifies the backup just taken; a backup is never given up for a
+  // verification, only delayed by one job's verification at most.
   const run = async (jobs: readonly LoadedJob[]): Promise<RunSummary | undefined> => {
     if (current) return undefined;
-    state.running = true;
-    current = runPipeline(jobs, { ...options, onJobResult: (result) => state.recordJob(result) });
+    const waited = verifying;
+    if (waited) logger.info('Backup waits for the running verification to end', { event: 'run-waiting' });
+    current = turns.next(async () => {
+      // Stopped while it waited: it never started, so it did not fail.
+      if (waited && options.signal?.aborted) return undefined;
+      state.running = true;
+      try {
+        return await runPipeline(jobs, { ...options, onJobResult: (result) => state.recordJob(result) });
+      } finally {
+        state.running = false;
+      }
+    });
     try {
       return await current;
     } finally {
       current = undefined;
-      state.running = false;
+    }
+  };
+
+  const verifyAll = async (jobs: readonly LoadedJob[], scratchUrl: string | undefined): Promise<void> => {
+    for (const job of jobs) {
+      if (current) logger.info(`${job.title}: verification waits for the backup run to end`, { job: job.name, event: 'verify-waiting' });
+      await turns.next(async () => {
+        if (options.signal?.aborted) return;
+        verifying = true;
+        try {
+          await verifyNewestBackup(job, {
+            logger,
+            secrets: options.secrets,
+            signal: options.signal ?? new AbortController().signal,
+            now: options.now,
+            scratchUrl,
+            record: (verification) => state.recordVerification(verification),
+          });
+        } finally {
+          verifying = false;
+        }
+      });
     }
   };
 
   return {
     url: server.url,
     state,
+    get verifying() {
+      return verifying;
+    },
     markReady: (jobs) => state.markReady(jobs.map((job) => job.name)),
     run,
     schedule(pattern, jobs) {
       cron?.stop();
       cron = startSchedule({
         pattern,
-        logger: options.logger,
+        logger,
         run: async () => {
           // A tick that fires while shutting down starts nothing.
           if (!options.signal?.aborted) await run(jobs);
@@ -74,12 +131,44 @@ export async function startBackupService(options: BackupServiceOptions): Promise
       });
       state.schedule = cron;
     },
+    scheduleVerify(pattern, jobs, verifyOptions = {}) {
+      verifyCron?.stop();
+      verifyCron = startSchedule({
+        pattern,
+        logger,
+        kind: 'verify',
+        run: async () => {
+          if (options.signal?.aborted) return;
+          verifyRound = verifyAll(jobs, verifyOptions.scratchUrl);
+          try {
+            await verifyRound;
+          } finally {
+            verifyRound = undefined;
+          }
+        },
+      });
+      state.verifySchedule = verifyCron;
+    },
     async stop() {
       cron?.stop();
+      verifyCron?.stop();
       state.ready = false;
       const interrupted = await current?.catch(() => undefined);
+      await verifyRound?.catch(() => undefined);
       await server.close();
       return interrupted;
+    },
+  };
+}
+
+/** A first-come-first-served queue: each task starts when the one before it settled. */
+function takeTurns(): { next<T>(task: () => Promise<T>): Promise<T> } {
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    next(task) {
+      const result = last.then(task);
+      last = result.catch(() => undefined);
+      return result;
     },
   };
 }

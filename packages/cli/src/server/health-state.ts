@@ -1,4 +1,10 @@
 import type { JobResult, JobStatus } from '@backupctl/core';
+import type { Verification } from '@backupctl/plugin-api';
+
+export type VerifyResult = Verification['result'];
+
+/** What the health state keeps of a verification: a recorded Verification has it, and so does one that failed before recording. */
+export type VerificationSummary = Pick<Verification, 'job' | 'result' | 'verifiedAt' | 'durationMs' | 'restoreMs'>;
 
 /** What is known about one job since the process started. Numbers only: never a URL, key or password. */
 export interface JobHealth {
@@ -8,7 +14,16 @@ export interface JobHealth {
   lastSuccess?: { at: Date; sizeBytes: number; sourceBytes: number; durationSeconds: number };
   /** The error's code only: messages may name hosts and databases. */
   lastFailure?: { at: Date; code: string; durationSeconds: number };
+  /** Verifications by result, from the verify schedule and from runs (the verify hook). */
+  verifications: Record<VerifyResult, number>;
+  /** `restoreSeconds`: the restore alone, absent when it failed before the restore ended. */
+  lastVerification?: { result: VerifyResult; at: Date; durationSeconds: number; restoreSeconds?: number };
+  lastVerifiedAt?: Date;
+  /** Runs whose backup the anomaly guard flagged. */
+  anomalies: number;
 }
+
+type ScheduleJson = { pattern: string; timezone: 'UTC'; nextRun: string | null };
 
 /** `/health`'s body. */
 export interface HealthReport {
@@ -19,7 +34,8 @@ export interface HealthReport {
   running: boolean;
   uptimeSeconds: number;
   version: string;
-  schedule?: { pattern: string; timezone: 'UTC'; nextRun: string | null };
+  schedule?: ScheduleJson;
+  verifySchedule?: ScheduleJson;
   jobs: Record<string, JobHealthJson>;
 }
 
@@ -28,17 +44,21 @@ interface JobHealthJson {
   lastRun: { result: JobStatus; at: string; durationSeconds: number } | null;
   lastSuccess: { at: string; sizeBytes: number; sourceBytes: number; durationSeconds: number } | null;
   lastFailure: { at: string; code: string; durationSeconds: number } | null;
+  /** No key: the report names no object (see JobHealth). */
+  lastVerification: { result: VerifyResult; at: string; durationSeconds: number; restoreSeconds: number | null } | null;
 }
 
 /**
  * The service's state as the health endpoints and metrics see it: whether
  * the pipeline is loaded (ready), whether a run is going, and each job's
- * last results. Fed from the engine's RunSummary; holds nothing secret.
+ * last results and verifications. Fed from the engine's RunSummary and the
+ * verify schedule; holds nothing secret.
  */
 export class HealthState {
   ready = false;
   running = false;
   schedule?: { pattern: string; nextRun(): Date | null };
+  verifySchedule?: { pattern: string; nextRun(): Date | null };
   readonly jobs = new Map<string, JobHealth>();
   private readonly startedAt: Date;
 
@@ -55,6 +75,7 @@ export class HealthState {
     this.ready = true;
   }
 
+  /** A run's result, with the verifications the verify hook ran in it. */
   recordJob(result: JobResult): void {
     const job = this.job(result.job);
     const at = this.now();
@@ -66,6 +87,22 @@ export class HealthState {
     } else if (result.status === 'failed') {
       job.lastFailure = { at, code: result.error?.code ?? 'INTERNAL', durationSeconds };
     }
+    if (result.artifact?.anomaly) job.anomalies += 1;
+    for (const verification of result.verifications ?? []) this.recordVerification(verification);
+  }
+
+  /** One verification, under its job's name (a whole-server job's part: the part's name, as its run results). */
+  recordVerification(verification: VerificationSummary): void {
+    const job = this.job(verification.job);
+    const at = new Date(verification.verifiedAt);
+    job.verifications[verification.result] += 1;
+    job.lastVerification = {
+      result: verification.result,
+      at,
+      durationSeconds: verification.durationMs / 1000,
+      ...(verification.restoreMs !== undefined && { restoreSeconds: verification.restoreMs / 1000 }),
+    };
+    if (verification.result === 'passed') job.lastVerifiedAt = at;
   }
 
   report(): HealthReport {
@@ -73,11 +110,20 @@ export class HealthState {
     let failing = false;
     for (const [name, job] of this.jobs) {
       failing ||= job.lastRun?.result === 'failed';
+      const { lastVerification } = job;
       jobs[name] = {
         runs: { ...job.runs },
         lastRun: job.lastRun ? { ...job.lastRun, at: job.lastRun.at.toISOString() } : null,
         lastSuccess: job.lastSuccess ? { ...job.lastSuccess, at: job.lastSuccess.at.toISOString() } : null,
         lastFailure: job.lastFailure ? { ...job.lastFailure, at: job.lastFailure.at.toISOString() } : null,
+        lastVerification: lastVerification
+          ? {
+              result: lastVerification.result,
+              at: lastVerification.at.toISOString(),
+              durationSeconds: lastVerification.durationSeconds,
+              restoreSeconds: lastVerification.restoreSeconds ?? null,
+            }
+          : null,
       };
     }
     return {
@@ -86,9 +132,8 @@ export class HealthState {
       running: this.running,
       uptimeSeconds: Math.round((this.now().getTime() - this.startedAt.getTime()) / 1000),
       version: this.version,
-      ...(this.schedule && {
-        schedule: { pattern: this.schedule.pattern, timezone: 'UTC' as const, nextRun: this.schedule.nextRun()?.toISOString() ?? null },
-      }),
+      ...(this.schedule && { schedule: scheduleJson(this.schedule) }),
+      ...(this.verifySchedule && { verifySchedule: scheduleJson(this.verifySchedule) }),
       jobs,
     };
   }
@@ -96,9 +141,13 @@ export class HealthState {
   private job(name: string): JobHealth {
     let job = this.jobs.get(name);
     if (!job) {
-      job = { runs: { succeeded: 0, skipped: 0, failed: 0 } };
+      job = { runs: { succeeded: 0, skipped: 0, failed: 0 }, verifications: { passed: 0, failed: 0 }, anomalies: 0 };
       this.jobs.set(name, job);
     }
     return job;
   }
+}
+
+function scheduleJson(schedule: { pattern: string; nextRun(): Date | null }): ScheduleJson {
+  return { pattern: schedule.pattern, timezone: 'UTC', nextRun: schedule.nextRun()?.toISOString() ?? null };
 }

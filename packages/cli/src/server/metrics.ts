@@ -12,6 +12,10 @@ import type { HealthState, JobHealth } from './health-state.js';
  * - `backupctl_last_size_bytes{job}` stored size of the last successful backup
  * - `backupctl_runs_total{job,result}` runs by result (succeeded, failed, skipped)
  * - `backupctl_running` 1 while a backup runs
+ * - `backupctl_last_verify_success_timestamp_seconds{job}` end of the last verification that passed
+ * - `backupctl_last_verify_duration_seconds{job}` restore time of the last verification (its whole time when it did not restore)
+ * - `backupctl_verify_runs_total{job,result}` verifications by result (passed, failed)
+ * - `backupctl_anomalies_total{job}` runs whose backup the anomaly guard flagged
  *
  * plus the Node.js process metrics (`process_*`, `nodejs_*`).
  */
@@ -31,6 +35,21 @@ export function createMetricsRegistry(state: HealthState): Registry {
         }
       },
     });
+  // Counters whose counts live in the state: each scrape sets them from there. With `result`, one series per result.
+  const perJobCounter = (name: string, help: string, count: ((job: JobHealth) => number) | { byResult: (job: JobHealth) => Record<string, number> }) =>
+    new Counter({
+      name,
+      help,
+      labelNames: typeof count === 'function' ? ['job'] : ['job', 'result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [job, health] of state.jobs) {
+          if (typeof count === 'function') this.inc({ job }, count(health));
+          else for (const [result, runs] of Object.entries(count.byResult(health))) this.inc({ job, result }, runs);
+        }
+      },
+    });
 
   perJob('backupctl_last_success_timestamp_seconds', 'Unix time the last successful backup of the job ended.', (job) =>
     job.lastSuccess && seconds(job.lastSuccess.at));
@@ -39,19 +58,7 @@ export function createMetricsRegistry(state: HealthState): Registry {
   perJob('backupctl_last_duration_seconds', 'Duration of the last backup of the job that ran (succeeded or failed).', (job) =>
     lastAttempt(job)?.durationSeconds);
   perJob('backupctl_last_size_bytes', 'Stored size of the last successful backup of the job.', (job) => job.lastSuccess?.sizeBytes);
-
-  new Counter({
-    name: 'backupctl_runs_total',
-    help: 'Backup runs of the job since the process started, by result.',
-    labelNames: ['job', 'result'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [job, health] of state.jobs) {
-        for (const [result, count] of Object.entries(health.runs)) this.inc({ job, result }, count);
-      }
-    },
-  });
+  perJobCounter('backupctl_runs_total', 'Backup runs of the job since the process started, by result.', { byResult: (job) => job.runs });
 
   new Gauge({
     name: 'backupctl_running',
@@ -61,6 +68,18 @@ export function createMetricsRegistry(state: HealthState): Registry {
       this.set(state.running ? 1 : 0);
     },
   });
+
+  perJob('backupctl_last_verify_success_timestamp_seconds', 'Unix time the last verification of the job that passed ended.', (job) =>
+    job.lastVerifiedAt && seconds(job.lastVerifiedAt));
+  perJob(
+    'backupctl_last_verify_duration_seconds',
+    'Restore time of the last verification of the job (what a recovery takes); its whole time when it failed before the restore ended.',
+    (job) => job.lastVerification && (job.lastVerification.restoreSeconds ?? job.lastVerification.durationSeconds),
+  );
+  perJobCounter('backupctl_verify_runs_total', 'Verifications of the job since the process started (schedule and verify hook), by result.', {
+    byResult: (job) => job.verifications,
+  });
+  perJobCounter('backupctl_anomalies_total', 'Runs of the job since the process started whose backup the anomaly guard flagged.', (job) => job.anomalies);
 
   collectDefaultMetrics({ register: registry });
   return registry;
