@@ -108,6 +108,42 @@ export function validateDumpArgs(args: readonly string[]): void {
   }
 }
 
+// The shortest abbreviation getopt_long takes for a long option: a shorter
+// one also fits another of pg_dump's options (15 to 18).
+const SHORTEST_ABBREVIATION = {
+  snapshot: 'sn',
+  'serializable-deferrable': 'ser',
+} as const;
+
+/** True when `arg` is the long option, written whole or abbreviated as getopt_long takes it. */
+function isLongOption(arg: string, option: keyof typeof SHORTEST_ABBREVIATION): { value?: string } | undefined {
+  if (!arg.startsWith('--')) return undefined;
+  const equals = arg.indexOf('=');
+  const name = arg.slice(2, equals < 0 ? undefined : equals);
+  if (name.length < SHORTEST_ABBREVIATION[option].length || !option.startsWith(name)) return undefined;
+  return equals < 0 ? {} : { value: arg.slice(equals + 1) };
+}
+
+/**
+ * What the user's args give a long pg_dump option: its value (`--snapshot=ID`
+ * or `--snapshot ID`, or an abbreviation such as `--snap=ID`), `''` for one
+ * given without a value, undefined when absent. The last one wins, as in pg_dump.
+ */
+export function dumpOption(args: readonly string[], option: keyof typeof SHORTEST_ABBREVIATION): string | undefined {
+  let value: string | undefined;
+  for (let index = 0; index < args.length; index++) {
+    const found = isLongOption(args[index]!, option);
+    if (found === undefined) continue;
+    value = found.value ?? (takesValue(option) ? (args[++index] ?? '') : '');
+  }
+  return value;
+}
+
+/** The args without a long option that takes no value (e.g. --serializable-deferrable), however abbreviated. */
+export function withoutDumpOption(args: readonly string[], option: 'serializable-deferrable'): string[] {
+  return args.filter((arg) => isLongOption(arg, option) === undefined);
+}
+
 /** pg_dump's arguments: never prompt, the format, then the user's (checked) extras. No connection details: they go in the environment. */
 export function buildDumpArgs(format: DumpFormat, extra: readonly string[]): string[] {
   validateDumpArgs(extra);

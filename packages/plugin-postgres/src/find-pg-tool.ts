@@ -83,6 +83,17 @@ function runVersion(binary: string): Promise<string | undefined> {
   return probe;
 }
 
+/**
+ * The program's full version (`15.18`), for the record of what made a
+ * backup: a versioned directory tells only the major release, so the
+ * program is asked (once per process).
+ */
+export async function readToolVersion(tool: FoundTool): Promise<string | undefined> {
+  if (tool.origin !== 'versioned' && tool.version !== undefined) return tool.version.text;
+  const output = await runVersion(tool.path);
+  return (output === undefined ? undefined : parseToolVersion(output)?.text) ?? tool.version?.text;
+}
+
 async function versionedCandidates(tool: PgTool, roots: readonly string[]): Promise<FoundTool[]> {
   const candidates: FoundTool[] = [];
   for (const root of roots) {

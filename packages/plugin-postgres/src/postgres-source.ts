@@ -9,11 +9,14 @@ import {
 import { tryLockJob, type JobLock } from './advisory-lock.js';
 import { connectWithRetry, type Sleep } from './connect-with-retry.js';
 import { describeSettings, parseConnectionUrl } from './connection-url.js';
-import { buildDumpArgs, type DumpFormat } from './dump-args.js';
-import { requirePgTool } from './find-pg-tool.js';
+import { buildDumpArgs, dumpOption, type DumpFormat } from './dump-args.js';
+import { readToolVersion, requirePgTool } from './find-pg-tool.js';
 import { childEnv, toLibpqEnv } from './libpq-env.js';
 import { connectClient } from './pg-client.js';
 import { readDatabaseSize } from './database-size.js';
+import { backupManifest } from './manifest/backup-manifest.js';
+import { shareDumpSnapshot, type DumpSnapshot } from './manifest/dump-snapshot.js';
+import { countInDumpSnapshot, countInPlainDump, type TableCounting } from './manifest/table-counting.js';
 import { spawnPgDump, type RunningDump } from './pg-dump.js';
 import type { PostgresVersion } from './server-version.js';
 import { createRestoreCapability } from './postgres-restore.js';
@@ -47,6 +50,8 @@ const ARTIFACTS: Record<DumpFormat, { extension: string; contentType: string }> 
   custom: { extension: '.dump', contentType: 'application/octet-stream' },
 };
 
+const FORMAT_NAMES: Record<DumpFormat, string> = { plain: 'plain SQL', custom: 'custom archive' };
+
 /**
  * The postgres source: checks the options, registers the password as a
  * secret and names the artifact at once; `open` connects (with retries),
@@ -69,6 +74,7 @@ export function createPostgresSource(
   const { logger } = context;
   let dump: RunningDump | undefined;
   let lock: JobLock | undefined;
+  let counting: TableCounting | undefined;
 
   const connect = (signal: AbortSignal) =>
     connectWithRetry(() => connectClient(settings, signal), {
@@ -94,6 +100,33 @@ export function createPostgresSource(
     } finally {
       await client.end().catch(() => {});
     }
+  }
+
+  /**
+   * How the manifest's tables are counted: a plain dump in its own bytes; a
+   * custom archive (compressed) by count(*) in the snapshot pg_dump dumps,
+   * shared on a connection of our own. Failing to share it leaves the
+   * backup without counts, never without a backup.
+   */
+  async function startTableCounting(signal: AbortSignal): Promise<TableCounting> {
+    if (options.format === 'plain') return countInPlainDump();
+    let snapshot: DumpSnapshot | { failed: unknown };
+    try {
+      const client = await connect(signal);
+      try {
+        snapshot = await shareDumpSnapshot(client, {
+          imported: dumpOption(args, 'snapshot') || undefined,
+          serializableDeferrable: dumpOption(args, 'serializable-deferrable') !== undefined,
+        });
+      } catch (error) {
+        await client.end().catch(() => {});
+        throw error;
+      }
+    } catch (error) {
+      if (signal.aborted) throw error;
+      snapshot = { failed: error };
+    }
+    return countInDumpSnapshot(snapshot, signal);
   }
 
   const restoreContext = {
@@ -159,26 +192,54 @@ export function createPostgresSource(
       const server = await readServerVersion(signal);
       logger.info(`Connected to PostgreSQL ${server.text} at ${target}`);
       // Whole servers: the globals part runs pg_dumpall (found like pg_dump; PG_DUMPALL_PATH names one).
-      const tool = await requirePgTool(dumpsGlobals ? 'pg_dumpall' : 'pg_dump', server, target, {
+      const toolName = dumpsGlobals ? 'pg_dumpall' : 'pg_dump';
+      const tool = await requirePgTool(toolName, server, target, {
         explicitPath: dumpsGlobals ? '' : options.pgDumpPath,
         env: dependencies.env,
         searchRoots: dependencies.searchRoots,
       });
-      logger.debug(`Using ${dumpsGlobals ? 'pg_dumpall' : 'pg_dump'} ${tool.version?.text ?? '(version unknown)'} at ${tool.path}`);
-      dump = spawnPgDump({
-        binary: tool.path,
-        args: dumpsGlobals ? buildGlobalsArgs(settings.database, options.globalsWithPasswords === true) : args,
-        env: childEnv(toLibpqEnv(settings), dependencies.env),
-        target,
-        logger,
-        signal,
-        secrets: settings.secrets,
-      });
-      return { stream: dump.stream, done: dump.done };
+      logger.debug(`Using ${toolName} ${tool.version?.text ?? '(version unknown)'} at ${tool.path}`);
+      // Asked before the dump starts (once per process), so no other pg_dump runs beside it.
+      const toolVersion = await readToolVersion(tool);
+      const dumpTool = toolVersion === undefined ? toolName : `${toolName} ${toolVersion}`;
+      // The globals part holds no tables.
+      const watching = dumpsGlobals ? undefined : await startTableCounting(signal);
+      counting = watching;
+      try {
+        dump = spawnPgDump({
+          binary: tool.path,
+          args: watching === undefined ? buildGlobalsArgs(settings.database, options.globalsWithPasswords === true) : watching.dumpArgs(args),
+          env: childEnv(toLibpqEnv(settings), dependencies.env),
+          target,
+          logger,
+          signal,
+          secrets: settings.secrets,
+        });
+      } catch (error) {
+        await watching?.release();
+        throw error;
+      }
+      const running = dump;
+      return {
+        stream: watching === undefined ? running.stream : watching.watch(running.stream),
+        done: running.done,
+        async manifest() {
+          await running.done;
+          return backupManifest({
+            serverVersion: server.text,
+            dumpTool,
+            databaseSize: context.artifact.expectedSize,
+            format: FORMAT_NAMES[dumpsGlobals ? 'plain' : options.format],
+            counting: watching,
+            logger,
+          });
+        },
+      };
     },
 
     async close() {
       dump?.stop();
+      await counting?.release();
       await lock?.release();
       lock = undefined;
     },

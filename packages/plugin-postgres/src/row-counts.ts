@@ -2,24 +2,53 @@ import type { Client } from 'pg';
 import type { RowCounts } from '@backupctl/plugin-api';
 import { quoteIdentifier } from './target-database.js';
 
+/** A table as the catalog names it: its schema and its name, unquoted. */
+export interface TableName {
+  schema: string;
+  name: string;
+}
+
+/** `schema.table`, unquoted: how row counts are keyed (`My "Schema".Order Items`). */
+export function tableKey(table: TableName): string {
+  return `${table.schema}.${table.name}`;
+}
+
+/** `"schema"."table"`, for a statement. */
+export function quoteTable(table: TableName): string {
+  return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
+}
+
 /**
- * The exact row count (`count(*)`) of every user table of the connected
- * database, keyed `schema.table`. Partitions are counted one by one and
- * their partitioned parents left out, so no row is counted twice; views,
- * foreign tables and the catalogs are left out.
+ * Every user table of the connected database that holds rows of its own:
+ * ordinary tables, partitions one by one; partitioned parents (which hold
+ * none), views, foreign tables and the catalogs left out.
  */
-export async function countTableRows(client: Client, signal?: AbortSignal): Promise<RowCounts> {
-  const tables = await client.query<{ schema: string; name: string }>(
+export async function listUserTables(client: Pick<Client, 'query'>): Promise<TableName[]> {
+  const result = await client.query<TableName>(
     `SELECT n.nspname AS schema, c.relname AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
       ORDER BY 1, 2`,
   );
+  return result.rows;
+}
+
+/**
+ * The exact row count of each table, keyed `schema.table`. Counted `ONLY`:
+ * a table's own rows, as pg_dump dumps them, so the rows of an inheritance
+ * child are not counted again in its parent.
+ */
+export async function countRowsOf(client: Pick<Client, 'query'>, tables: readonly TableName[], signal?: AbortSignal): Promise<RowCounts> {
   const counts: RowCounts = {};
-  for (const { schema, name } of tables.rows) {
+  for (const table of tables) {
     signal?.throwIfAborted();
-    const result = await client.query<{ rows: string }>(`SELECT count(*)::text AS rows FROM ${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
-    counts[`${schema}.${name}`] = Number(result.rows[0]?.rows ?? 0);
+    const result = await client.query<{ rows: string }>(`SELECT count(*)::text AS rows FROM ONLY ${quoteTable(table)}`);
+    counts[tableKey(table)] = Number(result.rows[0]?.rows ?? 0);
   }
   return counts;
+}
+
+/** The exact row count of every user table of the connected database (see listUserTables, countRowsOf). */
+export async function countTableRows(client: Client, signal?: AbortSignal): Promise<RowCounts> {
+  return countRowsOf(client, await listUserTables(client), signal);
 }

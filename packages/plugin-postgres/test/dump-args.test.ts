@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDumpArgs, validateDumpArgs } from '../src/dump-args.js';
+import { buildDumpArgs, dumpOption, validateDumpArgs, withoutDumpOption } from '../src/dump-args.js';
 
 function refusal(args: string[]): string {
   try {
@@ -70,5 +70,25 @@ describe('buildDumpArgs', () => {
   it('never prompts, sets the format, then the extras, and carries no connection', () => {
     expect(buildDumpArgs('plain', ['--no-owner'])).toEqual(['--no-password', '--format=plain', '--no-owner']);
     expect(buildDumpArgs('custom', [])).toEqual(['--no-password', '--format=custom']);
+  });
+});
+
+describe('dumpOption and withoutDumpOption', () => {
+  it('reads --snapshot as pg_dump would: with = or the next argument, abbreviated, the last one winning', () => {
+    expect(dumpOption(['--no-owner'], 'snapshot')).toBeUndefined();
+    expect(dumpOption(['--snapshot=00000003-0000001B-1'], 'snapshot')).toBe('00000003-0000001B-1');
+    expect(dumpOption(['--snapshot', 'A', '--no-owner'], 'snapshot')).toBe('A');
+    expect(dumpOption(['--snap=A', '--sn', 'B'], 'snapshot')).toBe('B');
+    // `--s` would be ambiguous to pg_dump (--schema, --section, ...): not taken for it.
+    expect(dumpOption(['--s=A'], 'snapshot')).toBeUndefined();
+  });
+
+  it('finds and removes --serializable-deferrable, however abbreviated', () => {
+    expect(dumpOption(['--ser'], 'serializable-deferrable')).toBe('');
+    expect(dumpOption(['--section=data'], 'serializable-deferrable')).toBeUndefined();
+    expect(withoutDumpOption(['--no-owner', '--serializable', '--serializable-deferrable', '--section=data'], 'serializable-deferrable')).toEqual([
+      '--no-owner',
+      '--section=data',
+    ]);
   });
 });
