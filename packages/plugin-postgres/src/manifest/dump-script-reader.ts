@@ -28,16 +28,19 @@ export interface PlainDumpContents {
 
 type StatementKind = 'copy' | 'insert' | 'create-table' | 'create-foreign-table' | 'set';
 
-/** How pg_dump starts the statements that matter here, always at the start of a line. */
-const STATEMENT_HEADS: ReadonlyArray<{ head: Buffer; kind: StatementKind }> = [
-  { head: Buffer.from('COPY '), kind: 'copy' },
-  { head: Buffer.from('INSERT INTO '), kind: 'insert' },
-  { head: Buffer.from('CREATE TABLE '), kind: 'create-table' },
-  { head: Buffer.from('CREATE UNLOGGED TABLE '), kind: 'create-table' },
-  { head: Buffer.from('CREATE FOREIGN TABLE '), kind: 'create-foreign-table' },
-  { head: Buffer.from('SET client_encoding = '), kind: 'set' },
-  { head: Buffer.from('SET standard_conforming_strings = '), kind: 'set' },
-];
+/** How pg_dump starts the statements that matter here, always at the start of a line; by their first byte. */
+const STATEMENT_HEADS = new Map<number, ReadonlyArray<{ head: Buffer; kind: StatementKind }>>();
+for (const [head, kind] of [
+  ['COPY ', 'copy'],
+  ['INSERT INTO ', 'insert'],
+  ['CREATE TABLE ', 'create-table'],
+  ['CREATE UNLOGGED TABLE ', 'create-table'],
+  ['CREATE FOREIGN TABLE ', 'create-foreign-table'],
+  ['SET client_encoding = ', 'set'],
+  ['SET standard_conforming_strings = ', 'set'],
+] as const) {
+  STATEMENT_HEADS.set(head.charCodeAt(0), [...(STATEMENT_HEADS.get(head.charCodeAt(0)) ?? []), { head: Buffer.from(head), kind }]);
+}
 const DATA_ENTRY = Buffer.from('-- Data for Name: ');
 const OTHER_ENTRY = Buffer.from('-- Name: ');
 const PARTITION_BY = Buffer.from('PARTITION BY ');
@@ -68,8 +71,17 @@ const BLOCK_COMMENT = 5; // /* ... */, nested
 
 const NEWLINE = Buffer.from('\n');
 
+// A loop, not Buffer.compare: for words this short, the native call costs more than the comparison.
+function holdsAt(line: Buffer, offset: number, word: Buffer): boolean {
+  if (line.length - offset < word.length) return false;
+  for (let index = 0; index < word.length; index++) {
+    if (line[offset + index] !== word[index]) return false;
+  }
+  return true;
+}
+
 function startsWith(line: Buffer, prefix: Buffer): boolean {
-  return line.length >= prefix.length && line.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+  return holdsAt(line, 0, prefix);
 }
 
 function isWordByte(byte: number): boolean {
@@ -158,26 +170,24 @@ export class DumpScriptReader {
     }
     // A psql meta-command (\connect, \restrict): the whole line.
     if (first === 0x5c) return -1;
-    if (first !== 0x43 && first !== 0x49 && first !== 0x53) return 0; // C, I, S
-    const known = STATEMENT_HEADS.find(({ head }) => startsWith(line, head));
+    const known = first === undefined ? undefined : STATEMENT_HEADS.get(first)?.find(({ head }) => startsWith(line, head));
     if (known === undefined) return 0;
     const statement: Statement = { kind: known.kind, head: known.head.length, partitioned: false, rows: 0, afterValues: false, afterDefault: false };
     this.statement = statement;
     this.inStatement = true;
     if (statement.kind === 'copy' || statement.kind === 'set') {
       statement.lines = [];
-    } else if (!this.reuseInsertTable(statement, line)) {
-      this.readStatementTable(statement, line);
-      if (statement.table === undefined) statement.lines = [];
+      return known.head.length;
     }
-    return known.head.length;
-  }
-
-  private reuseInsertTable(statement: Statement, line: Buffer): boolean {
+    // The next INSERT into the same table: its name is neither decoded nor lexed again.
     const last = this.lastInsert;
-    if (statement.kind !== 'insert' || last === undefined || !startsWith(line, last.head)) return false;
-    statement.table = last.table;
-    return true;
+    if (statement.kind === 'insert' && last !== undefined && startsWith(line, last.head)) {
+      statement.table = last.table;
+      return last.head.length;
+    }
+    this.readStatementTable(statement, line);
+    if (statement.table === undefined) statement.lines = [];
+    return known.head.length;
   }
 
   private readStatementTable(statement: Statement, text: Buffer): void {
@@ -314,7 +324,7 @@ export class DumpScriptReader {
         this.state = ESCAPED; // E'...'
         return end + 1;
       }
-      if (this.statement?.kind === 'insert' && this.parenDepth === 0) this.noteInsertWord(line.subarray(at, end));
+      if (this.statement?.kind === 'insert' && !this.statement.afterValues && this.parenDepth === 0) this.noteInsertWord(line, at, end);
       at = end;
     }
     return length;
@@ -331,14 +341,16 @@ export class DumpScriptReader {
     return index + 1;
   }
 
-  private noteInsertWord(word: Buffer): void {
+  /** A word of an INSERT before its VALUES (compared in place: INSERT dumps have one per row). */
+  private noteInsertWord(line: Buffer, start: number, end: number): void {
     const statement = this.statement!;
-    if (word.equals(VALUES)) {
+    const first = line[start];
+    if (first === 0x56 && end - start === VALUES.length && holdsAt(line, start, VALUES)) {
       // DEFAULT VALUES inserts one row (pg_dump's form for a table without columns).
       if (statement.afterDefault) statement.rows++;
       else statement.afterValues = true;
     }
-    statement.afterDefault = word.equals(DEFAULT);
+    statement.afterDefault = first === 0x44 && end - start === DEFAULT.length && holdsAt(line, start, DEFAULT);
   }
 
   /** The top-level semicolon before `end` ended the statement open since the last one. */
@@ -389,7 +401,7 @@ export class DumpScriptReader {
       last.entry === this.entry &&
       last.into !== undefined &&
       statement.table !== undefined &&
-      tableKey(last.into) === tableKey(statement.table);
+      (last.into === statement.table || tableKey(last.into) === tableKey(statement.table));
     if (sameRun) last.rows += statement.rows;
     else loads.push({ into: statement.table, rows: statement.rows, via: 'insert', entry: this.entry });
   }
