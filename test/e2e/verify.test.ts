@@ -20,13 +20,14 @@ interface VerifyJson {
   key: string;
   checksum: string;
   scratch: string;
-  tables: { table: string; sourceRows?: number; backupRows?: number; status: string }[];
+  against: string;
+  tables: { table: string; expectedRows?: number; restoredRows?: number; status: string }[];
   differences: number;
   error?: { code: string; message: string };
 }
 
 describe('backupctl verify', () => {
-  it('passes on a good backup: checksum verified, every table matches, the scratch database is gone', async () => {
+  it('passes on a good backup: checksum verified, every table matches its manifest, the scratch database is gone', async () => {
     const result = await runCli(['verify', 'clara'], { env: env() });
     expect(result.stderr).not.toMatch(/ERROR|WARN/);
     expect(result.code).toBe(0);
@@ -35,15 +36,15 @@ describe('backupctl verify', () => {
     expect(lines[0]).toMatch(new RegExp(`^Backup: {3}${keys.clara!.replaceAll('.', '\\.')} \\(taken \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC, [\\d.]+ KB, SHA-256 verified\\)$`));
     expect(lines[1]).toMatch(new RegExp(`^Restored: [\\d.]+ KB of plain SQL \\(psql\\) into scratch database 127\\.0\\.0\\.1:${pg.port}/${claraDb}_verify_\\d{8}_\\d{6}_[0-9a-f]{4} in \\d+\\.\\d s \\(dropped\\)$`));
     expect(lines.slice(3, 10)).toEqual([
-      'table                 source rows  backup rows  status',
-      'audit.events                  500          500  ok',
-      'public.conversations          400          400  ok',
-      'public.invoices               150          150  ok',
-      'public.messages              1176         1176  ok',
-      'public.users                  300          300  ok',
+      'table                 manifest rows  restored rows  status',
+      'audit.events                    500            500  ok',
+      'public.conversations            400            400  ok',
+      'public.invoices                 150            150  ok',
+      'public.messages                1176           1176  ok',
+      'public.users                    300            300  ok',
       '',
     ]);
-    expect(lines.at(-1)).toBe(`OK: ${keys.clara!.split('/').pop()} restores, and all 5 tables (2526 rows) match the source database`);
+    expect(lines.at(-1)).toBe(`OK: ${keys.clara!.split('/').pop()} restores, and all 5 tables (2526 rows) match its manifest`);
     expect(await databasesLike(pg, '_verify_')).toEqual([]);
   });
 
@@ -51,15 +52,15 @@ describe('backupctl verify', () => {
     const result = await runCli(['verify', 'mem0', '--json'], { env: env() });
     expect(result.code).toBe(0);
     const outcome = JSON.parse(result.stdout) as VerifyJson;
-    expect(outcome).toMatchObject({ ok: true, key: keys.mem0, checksum: 'verified', differences: 0 });
+    expect(outcome).toMatchObject({ ok: true, key: keys.mem0, checksum: 'verified', against: 'manifest', differences: 0 });
     expect(outcome.tables).toEqual([
-      { table: 'public.memories', sourceRows: 400, backupRows: 400, status: 'ok' },
-      { table: 'public.memory_history', sourceRows: 600, backupRows: 600, status: 'ok' },
+      { table: 'public.memories', expectedRows: 400, restoredRows: 400, status: 'ok' },
+      { table: 'public.memory_history', expectedRows: 600, restoredRows: 600, status: 'ok' },
     ]);
     expect(outcome.scratch).toMatch(new RegExp(`/${mem0Db}_verify_`));
   });
 
-  it('reports a source that changed since the backup as differences, table by table, and exits 1', async () => {
+  it('passes a backup whose source changed since (its manifest is what counts); --against-source reports the changes table by table and exits 1', async () => {
     const changed = uniqueName('clara_changed');
     await pg.createDatabase(changed);
     await seedClaraDatabase(pg, changed);
@@ -68,22 +69,26 @@ describe('backupctl verify', () => {
     expect(run.code, run.stderr).toBe(0);
     await pg.psql(changed, `INSERT INTO invoices (amount, issued_at) VALUES (1, now()), (2, now()); DELETE FROM audit.events WHERE id <= 10; CREATE TABLE notes (n text);`);
 
-    const result = await runCli(['verify', 'clara'], { env: changedEnv });
+    const byManifest = await runCli(['verify', 'clara'], { env: changedEnv });
+    expect(byManifest.code, byManifest.stderr).toBe(0);
+    expect(byManifest.stdout.trim().split('\n').at(-1)).toMatch(/^OK: .* restores, and all 5 tables \(2526 rows\) match its manifest$/);
+
+    const result = await runCli(['verify', 'clara', '--against-source'], { env: changedEnv });
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split('\n');
     expect(lines.slice(3, 11)).toEqual([
-      'table                 source rows  backup rows  status',
-      'audit.events                  490          500  differs (+10 in backup)',
-      'public.conversations          400          400  ok',
-      'public.invoices               152          150  differs (-2 in backup)',
-      'public.messages              1176         1176  ok',
-      'public.notes                    0            -  missing in backup',
-      'public.users                  300          300  ok',
+      'table                 source rows  restored rows  status',
+      'audit.events                  490            500  differs (+10 in backup)',
+      'public.conversations          400            400  ok',
+      'public.invoices               152            150  differs (-2 in backup)',
+      'public.messages              1176           1176  ok',
+      'public.notes                    0              -  missing in backup',
+      'public.users                  300            300  ok',
       '',
     ]);
     expect(lines.at(-1)).toBe('FAILED: 3 of 6 tables differ from the source database (changed since the backup, or the backup is incomplete)');
 
-    const json = await runCli(['verify', 'clara', '--json'], { env: changedEnv });
+    const json = await runCli(['verify', 'clara', '--json', '--against-source'], { env: changedEnv });
     expect(json.code).toBe(1);
     const outcome = JSON.parse(json.stdout) as VerifyJson;
     expect(outcome).toMatchObject({ ok: false, differences: 3 });

@@ -182,9 +182,13 @@ describe('whole servers', () => {
       expect(part.tables.length).toBeGreaterThan(0);
     }
     expect(logLines(verify)).toContain('Main server / globals: skipped, the "postgres" source cannot verify this part (it holds no tables to count)');
-    // A database changed since the backup: that part, and only that one, differs; exit 1.
+    // A database changed since the backup: each part still matches its manifest; against the
+    // live databases, that part, and only that one, differs; exit 1.
     await pg.query(dbC, `INSERT INTO ledger VALUES (501, 1.00, 'after the backup')`);
-    const changed = await runCli(['verify', 'server', file], { env: env() });
+    const unchanged = await runCli(['verify', 'server', file], { env: env() });
+    expect(unchanged.code, unchanged.stderr).toBe(0);
+    expect(unchanged.stdout.match(/^OK: .* match its manifest$/gm)).toHaveLength(3);
+    const changed = await runCli(['verify', 'server', file, '--against-source'], { env: env() });
     await pg.query(dbC, 'DELETE FROM ledger WHERE id = 501');
     expect(changed.code, changed.stderr).toBe(1);
     expect(changed.stdout.match(/^OK: /gm)).toHaveLength(2);

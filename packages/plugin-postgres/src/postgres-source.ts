@@ -21,6 +21,7 @@ import { spawnPgDump, type RunningDump } from './pg-dump.js';
 import type { PostgresVersion } from './server-version.js';
 import { createRestoreCapability } from './postgres-restore.js';
 import { readServerVersion as queryServerVersion } from './target-database.js';
+import { listExtensionTables } from './row-counts.js';
 import { buildGlobalsArgs, listServerDatabases, wholeServerParts, type WholeServerOptions } from './whole-server.js';
 import { wholeServerRestore } from './whole-server-restore.js';
 
@@ -86,12 +87,16 @@ export function createPostgresSource(
       sleep: dependencies.sleep,
     });
 
+  let extensionTables = new Set<string>();
+
   async function readServerVersion(signal: AbortSignal): Promise<PostgresVersion> {
     const client = await connect(signal);
     try {
       const version = await queryServerVersion(client);
       // On the same connection: the dump's expected size, which the sink plans its upload with.
       if (!dumpsGlobals) context.artifact.expectedSize = await readDatabaseSize(client, logger);
+      // Left out of the manifest as countRows leaves them out (row-counts.ts).
+      if (!dumpsGlobals) extensionTables = await listExtensionTables(client);
       return version;
     } catch (error) {
       throw new BackupctlError(ErrorCodes.SOURCE_FAILED, `could not read the server version of ${target}: ${(error as Error).message}`, {
@@ -225,7 +230,7 @@ export function createPostgresSource(
         done: running.done,
         async manifest() {
           await running.done;
-          return backupManifest({
+          const manifest = await backupManifest({
             serverVersion: server.text,
             dumpTool,
             databaseSize: context.artifact.expectedSize,
@@ -233,6 +238,8 @@ export function createPostgresSource(
             counting: watching,
             logger,
           });
+          if (!manifest.tables || extensionTables.size === 0) return manifest;
+          return { ...manifest, tables: Object.fromEntries(Object.entries(manifest.tables).filter(([table]) => !extensionTables.has(table))) };
         },
       };
     },
