@@ -178,6 +178,18 @@ function checkTargets(byId: Map<string, CaseSummary>): TargetCheck[] {
       });
     }
   }
+  // The manifest's cost: (d) counts every table's rows as the dump streams past, (d0) does not.
+  const counted = byId.get('d');
+  const bare = byId.get('d0');
+  if (counted && bare) {
+    const minRatio = counted.secondsMin / bare.secondsMin;
+    const medianRatio = counted.secondsMedian / bare.secondsMedian;
+    checks.push({
+      target: '(d) with the manifest / (d0) without: seconds <= 1.03',
+      value: `${minRatio.toFixed(3)} / ${medianRatio.toFixed(3)}`,
+      met: minRatio <= 1.03 && medianRatio <= 1.03,
+    });
+  }
   const restore = byId.get('e');
   const byHand = byId.get('e0');
   if (restore && byHand) {

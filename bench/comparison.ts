@@ -79,6 +79,14 @@ export async function runComparison(
     },
     { id: 'c', label: 'backupctl, one zlib stream', command: 'backupctl run (gzip threads: 1) -> S3', group: 'dump', run: () => backupctl('single') },
     { id: 'd', label: 'backupctl, parallel gzip (default)', command: 'backupctl run (gzip, default threads) -> S3', group: 'dump', run: () => backupctl('parallel') },
+    // (d0): (d) without the manifest's row counting, so its cost shows as (d0) / (d).
+    {
+      id: 'd0',
+      label: 'backupctl, parallel gzip, no manifest counts',
+      command: 'backupctl run (gzip, source manifest: false) -> S3',
+      group: 'dump',
+      run: () => backupctl('parallel-no-manifest'),
+    },
     // (f) needs the zstd program (examples/plugin-zstd spawns it): left out, with a line, where it is missing.
     ...(zstdInstalled()
       ? [

@@ -75,6 +75,14 @@ export default definePlugin({
             'Hold a PostgreSQL advisory lock on the database while the job runs, so a second run of the same job started meanwhile (on any machine) skips instead of backing up twice.',
         }),
       ),
+      manifest: Type.Optional(
+        Type.Boolean({
+          default: true,
+          description:
+            "Count every table's rows as the backup holds them, for its manifest (verify compares a restore with it; the anomaly guard with the previous backup). " +
+            'Plain dumps are counted in their own bytes; custom archives by count(*) in the dump\'s snapshot (one extra scan). false: no counts (verify then compares with the live database).',
+        }),
+      ),
     },
     { additionalProperties: false },
   ),

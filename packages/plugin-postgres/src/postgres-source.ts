@@ -35,6 +35,8 @@ export interface PostgresSourceOptions extends WholeServerOptions {
   args: string[];
   /** Hold an advisory lock on the database for the job's run (default true). */
   lock?: boolean;
+  /** Count the tables' rows for the manifest (default true). */
+  manifest?: boolean;
 }
 
 /** Seams for tests; production uses the defaults. */
@@ -208,12 +210,12 @@ export function createPostgresSource(
       const toolVersion = await readToolVersion(tool);
       const dumpTool = toolVersion === undefined ? toolName : `${toolName} ${toolVersion}`;
       // The globals part holds no tables.
-      const watching = dumpsGlobals ? undefined : await startTableCounting(signal);
+      const watching = dumpsGlobals || options.manifest === false ? undefined : await startTableCounting(signal);
       counting = watching;
       try {
         dump = spawnPgDump({
           binary: tool.path,
-          args: watching === undefined ? buildGlobalsArgs(settings.database, options.globalsWithPasswords === true) : watching.dumpArgs(args),
+          args: dumpsGlobals ? buildGlobalsArgs(settings.database, options.globalsWithPasswords === true) : (watching?.dumpArgs(args) ?? args),
           env: childEnv(toLibpqEnv(settings), dependencies.env),
           target,
           logger,

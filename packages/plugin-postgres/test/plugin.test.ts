@@ -31,6 +31,7 @@ describe('postgres plugin definition', () => {
       globals: false,
       globalsWithPasswords: false,
       lock: true,
+      manifest: true,
     });
   });
 
