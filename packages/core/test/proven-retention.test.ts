@@ -46,7 +46,7 @@ describe('findAnomalies', () => {
     expect(findAnomalies(previous, { size: 600, tables: { 'public.orders': 500, 'public.users': 100, 'public.queue': 5 } }, DEFAULT_ANOMALY)).toEqual([]);
     expect(
       findAnomalies(previous, { size: 400, tables: { 'public.orders': 0, 'public.users': 100, 'public.queue': 0 } }, { ...DEFAULT_ANOMALY, ignoreTables: ['public.queue'] }),
-    ).toEqual(['stored size shrank by 60% (1000 B -> 400 B)', 'total rows shrank by 90% (1012 -> 100)', 'public.orders: 900 rows -> empty']);
+    ).toEqual(['dump size shrank by 60% (1000 B -> 400 B)', 'total rows shrank by 90% (1012 -> 100)', 'public.orders: 900 rows -> empty']);
     expect(findAnomalies(previous, { size: 10 }, { ...DEFAULT_ANOMALY, maxShrinkPercent: 100 })).toEqual([]);
   });
 });

@@ -64,7 +64,10 @@ export interface SourceManifest {
   /**
    * How exact `tables` is: `exact` (counted from the backup's own bytes or
    * in the dump's snapshot: any difference after a restore is a defect) or
-   * `estimated` (statistics: verify does not fail on them).
+   * `estimated` (statistics: verify then fails only on a table missing from
+   * the restore). Absent: exact. Key and cover tables exactly as your
+   * `countRows` does after a restore (the postgres source: partitions one
+   * by one, each table's own rows, extensions' tables left out).
    */
   rowCounts?: 'exact' | 'estimated';
   /** How the counts were taken, one line for `inspect`, e.g. `counted in the dump's COPY blocks`. */
@@ -306,9 +309,14 @@ export interface HookRun {
   /**
    * Verifies one of the job's backups now (as `backupctl verify --key`):
    * restores it into a scratch database (on `scratchUrl`'s server, or the
-   * source's), compares it with its manifest, records the result and
-   * resolves with it (a failed comparison resolves with `result: failed`).
-   * Set when the job's source can verify.
+   * source's) with fresh instances of the job's stages, compares it with its
+   * manifest (without one: the live database, failing only on a missing
+   * table, unless `againstSource`), records the result and resolves with it:
+   * differing counts and a damaged object resolve with `result: failed`. It
+   * rejects when it could not verify (the store or the scratch server
+   * failed, a restore error, the run cancelled); nothing is recorded then.
+   * Failing the run on a failed result is the caller's choice (the built-in
+   * `verify` hook throws VERIFY_FAILED). Set when the job's source can verify.
    */
   verify?(key: string, options?: { scratchUrl?: string; againstSource?: boolean }): Promise<Verification>;
 }
@@ -338,8 +346,10 @@ export interface HookInstance extends Lifecycle {
   prune?(run: HookRun & { dryRun: boolean }): Promise<PruneOutcome>;
   /**
    * After a verification outside a run (`backupctl verify`, `serve
-   * --verify-schedule`), passed or failed: notifiers report it. Inside a
-   * run, a failed verification fails the job and reaches `onError` instead.
+   * --verify-schedule`), passed or failed: notifiers report it. Not called
+   * for `HookRun.verify` inside a run: there the built-in `verify` hook
+   * fails the job on a failed result, which reaches `onError` with the code
+   * VERIFY_FAILED.
    */
   afterVerify?(run: HookRun & { verification: Verification }): Promise<void>;
 }

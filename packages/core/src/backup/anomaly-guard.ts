@@ -7,14 +7,18 @@ import { readManifest, sumRows, type ManifestRecord } from '../catalog/manifest-
 
 export { DEFAULT_ANOMALY };
 
-/** One side of the comparison: a backup's stored size and, when recorded, its manifest's row counts. */
+/**
+ * One side of the comparison: the bytes the source produced (before
+ * transforms, so adding compression is no shrink) and, when recorded, the
+ * manifest's row counts.
+ */
 export interface GuardedBackup {
   size: number;
   tables?: Readonly<Record<string, number>>;
 }
 
 /**
- * Why `current` looks wrong next to `previous`, one line each: its stored
+ * Why `current` looks wrong next to `previous`, one line each: its dump
  * size or its total rows shrank by more than `maxShrinkPercent`, or a table
  * that had rows is empty. Tables dropped since are not flagged (a
  * migration does that); an emptied one is the bug this guard is for.
@@ -24,7 +28,7 @@ export function findAnomalies(previous: GuardedBackup, current: GuardedBackup, s
   const shrink = (before: number, after: number) => (before > 0 ? ((before - after) / before) * 100 : 0);
   const sizeShrink = shrink(previous.size, current.size);
   if (sizeShrink > settings.maxShrinkPercent) {
-    reasons.push(`stored size shrank by ${Math.round(sizeShrink)}% (${formatSize(previous.size)} -> ${formatSize(current.size)})`);
+    reasons.push(`dump size shrank by ${Math.round(sizeShrink)}% (${formatSize(previous.size)} -> ${formatSize(current.size)})`);
   }
   if (previous.tables && current.tables) {
     const before = sumRows(previous.tables);
@@ -64,8 +68,15 @@ export interface GuardPass {
 export async function guardBackup(pass: GuardPass): Promise<Anomaly | undefined> {
   const { store, artifact, previous, settings, signal } = pass;
   if (!previous || previous.key === artifact.key) return undefined;
-  const before: ManifestRecord | undefined = await readManifest(store, previous.key, signal).catch(() => undefined);
-  const reasons = findAnomalies({ size: previous.size, tables: before?.tables }, { size: artifact.size, tables: artifact.manifest?.tables }, settings);
+  const before: ManifestRecord | undefined = await readManifest(store, previous.key, signal).catch((error: unknown) => {
+    pass.logger.warn(`${pass.job.title}: the manifest of ${previous.key} could not be read (${(error as Error).message}): rows are not compared with it`);
+    return undefined;
+  });
+  const reasons = findAnomalies(
+    { size: previous.sourceSize, tables: before?.tables },
+    { size: artifact.sourceSize, tables: artifact.manifest?.tables },
+    settings,
+  );
   if (reasons.length === 0) return undefined;
   const anomaly: Anomaly = { previousKey: previous.key, reasons, held: settings.hold };
   const consequence = settings.hold

@@ -189,7 +189,10 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
 
     try {
       // Read before this backup replaces it: the anomaly guard compares with it.
-      const previous = await readJobRecord(sink, job.name, controller.signal).catch(() => undefined);
+      const previous = await readJobRecord(sink, job.name, controller.signal).catch((error: unknown) => {
+        logger.warn(`${job.title}: the job's record could not be read (${(error as Error).message}): this backup is not compared with the previous one`);
+        return undefined;
+      });
       await callStage(job.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, logger, controller.signal), job.name);
       const anomaly = await callStage(job.sink, 'sink', 'anomalyGuard', () =>
         guardBackup({ store: sink, artifact, previous, settings: job.anomaly ?? DEFAULT_ANOMALY, job, logger, now: startedAt, signal: controller.signal }), job.name);

@@ -1,10 +1,13 @@
 import type { Anomaly, Store } from '@backupctl/plugin-api';
 
 /**
- * `metadata/anomalies/<key>.json`: why a backup was flagged (and, once
- * accepted, when and by whom), and `metadata/job-anomalies/<prefix><job>.json`:
- * the job's flags not accepted yet, which retention reads to hold older
- * backups.
+ * `metadata/anomalies/<key>.json`: why a backup was flagged and, once
+ * accepted, when; and `metadata/job-anomalies/<prefix><job>.json`: the
+ * job's flags, which retention reads to hold older backups. The list has
+ * one writer, the job's backup run (runs of a job never overlap: the
+ * source's lock); `accept` writes only the flag's own document, and a flag
+ * counts as open while its document says it is not accepted. So an accept
+ * and a run at the same moment cannot lose each other's writes.
  */
 export function anomalyDocument(key: string): string {
   return `anomalies/${key}.json`;
@@ -29,7 +32,11 @@ interface JobAnomalies {
   open: AnomalyRecord[];
 }
 
-/** Records a flag: its own document, then (when it holds backups) the job's list of open flags. */
+/**
+ * Records a flag: its own document, then (when it holds backups) the job's
+ * list, rewritten without the flags accepted since. Only a backup run of
+ * the job calls it.
+ */
 export async function recordAnomaly(store: Store, record: AnomalyRecord, signal?: AbortSignal): Promise<void> {
   await store.writeMetadata(anomalyDocument(record.key), record, signal);
   if (!record.held) return;
@@ -37,14 +44,25 @@ export async function recordAnomaly(store: Store, record: AnomalyRecord, signal?
   await store.writeMetadata(jobAnomaliesDocument(store.prefix, record.job), { open: [...open, record] } satisfies JobAnomalies, signal);
 }
 
-/** The job's flags nobody accepted yet, oldest first. Rejects when the store cannot read the list. */
+/**
+ * The job's flags nobody accepted yet, oldest first: those on its list
+ * whose own document is there and not accepted (a flag whose backup was
+ * deleted, with its records, holds nothing). Rejects when the store cannot
+ * read them: retention then deletes nothing.
+ */
 export async function readOpenAnomalies(store: Store, job: string, signal?: AbortSignal): Promise<AnomalyRecord[]> {
   const document = (await store.readMetadata(jobAnomaliesDocument(store.prefix, job), signal)) as Partial<JobAnomalies> | undefined;
   if (!document || !Array.isArray(document.open)) return [];
-  return document.open.filter(
+  const listed = document.open.filter(
     (flag): flag is AnomalyRecord =>
       typeof flag === 'object' && flag !== null && typeof flag.key === 'string' && typeof flag.takenAt === 'string' && !Number.isNaN(Date.parse(flag.takenAt)),
   );
+  const open: AnomalyRecord[] = [];
+  for (const flag of listed) {
+    const own = await readAnomaly(store, flag.key, signal);
+    if (own && !own.acceptedAt) open.push(flag);
+  }
+  return open;
 }
 
 /** The flag of one backup, accepted or not. */
@@ -54,16 +72,15 @@ export async function readAnomaly(store: Store, key: string, signal?: AbortSigna
 }
 
 /**
- * Accepts a flag: marks its document accepted and takes it off the job's
- * open list, so retention stops holding older backups for it. Resolves with
- * the flag, or undefined when the job has no open flag on that key.
+ * Accepts a flag: marks its own document accepted (the job's list is the
+ * backup run's to write; the next one drops it), so retention stops holding
+ * older backups for it. Resolves with the flag, or undefined when the job
+ * has no open flag on that key.
  */
 export async function acceptAnomaly(store: Store, job: string, key: string, at: Date, signal?: AbortSignal): Promise<AnomalyRecord | undefined> {
-  const open = await readOpenAnomalies(store, job, signal);
-  const flag = open.find((candidate) => candidate.key === key);
+  const flag = (await readOpenAnomalies(store, job, signal)).find((candidate) => candidate.key === key);
   if (!flag) return undefined;
   const accepted = { ...((await readAnomaly(store, key, signal)) ?? flag), acceptedAt: at.toISOString() };
   await store.writeMetadata(anomalyDocument(key), accepted, signal);
-  await store.writeMetadata(jobAnomaliesDocument(store.prefix, job), { open: open.filter((candidate) => candidate !== flag) } satisfies JobAnomalies, signal);
   return accepted;
 }

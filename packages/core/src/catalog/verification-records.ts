@@ -30,10 +30,10 @@ const KEPT_ENTRIES = 100;
 
 /**
  * Records a verification: its own document, then the job's index. The index
- * is read, updated and written whole; two verifications of one job at the
- * same moment may lose one entry from it (never the per-key document),
- * which at worst lets retention delete a backup verified a moment ago while
- * an older verified one stays.
+ * is read, updated and written whole, so two verifications of one job at
+ * the same moment may lose an entry from it; it is only a summary for `ls`
+ * and a sign that the job was ever verified: retention reads each backup's
+ * own document to find the newest that passed.
  */
 export async function recordVerification(store: Store, verification: Verification, signal?: AbortSignal): Promise<void> {
   await store.writeMetadata(verifiedDocument(verification.key), verification, signal);

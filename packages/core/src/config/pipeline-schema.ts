@@ -25,7 +25,7 @@ export const AnomalySchema = Type.Object(
       maximum: 100,
       default: 50,
       description:
-        'Flag a backup whose stored size, or total rows (from the manifests), shrank by more than this percentage against the previous backup. 100 turns the check off.',
+        'Flag a backup whose dump size (before transforms), or total rows (from the manifests), shrank by more than this percentage against the previous backup. 100 turns the check off.',
     }),
     emptiedTables: Type.Boolean({ default: true, description: 'Flag a backup in which a table that had rows in the previous backup is empty.' }),
     ignoreTables: Type.Array(Type.String({ minLength: 1 }), {

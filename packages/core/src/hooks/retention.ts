@@ -79,8 +79,8 @@ export async function applyRetention(rules: RetentionRules, pass: RetentionPass)
   const wanted = selectExpired(backups, rules, pass.now, pass.protect).map((backup) => backup.key);
   // Verification and the anomaly guard keep what the rules alone would delete; said when it matters.
   const holds = wanted.length ? await findRetentionHolds(store, pass.job, backups, signal) : { keys: new Set<string>(), reasons: [] };
-  if (wanted.some((key) => holds.keys.has(key))) {
-    for (const reason of holds.reasons) logger.warn(`Cleanup: keeping what the rules would delete: ${reason}`);
+  for (const reason of holds.reasons) {
+    if (reason.keys.some((key) => wanted.includes(key))) logger.warn(`Cleanup: keeping what the rules would delete: ${reason.text}`);
   }
   const expired = wanted.filter((key) => !holds.keys.has(key));
   const kept = backups.length - expired.length;

@@ -22,14 +22,15 @@ export async function notifyVerification(
 ): Promise<void> {
   const { logger } = environment;
   const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
-  const signal = AbortSignal.timeout(NOTIFY_TIMEOUT_MS);
   try {
     for (const step of job.hooks) {
-      const instance: HookInstance = await createInstance(job, step, 'hook', { ...environment, signal, artifact: emptyArtifactInfo() });
+      const instance: HookInstance = await createInstance(job, step, 'hook', { ...environment, artifact: emptyArtifactInfo() });
       opened.push({ step, instance });
       if (!instance.afterVerify) continue;
+      // Each hook has its own time, and is not waited for past it even when it ignores its signal.
+      const signal = AbortSignal.timeout(NOTIFY_TIMEOUT_MS);
       try {
-        await instance.afterVerify({
+        await raceTimeout(instance.afterVerify({
           job: job.name,
           title: job.title,
           nameTemplate: job.nameTemplate,
@@ -39,7 +40,7 @@ export async function notifyVerification(
           signal,
           now: new Date(verification.verifiedAt),
           verification,
-        });
+        }), signal);
       } catch (error) {
         logger.warn(`${step.use} afterVerify failed: ${(error as Error).message}`);
       }
@@ -49,4 +50,12 @@ export async function notifyVerification(
   } finally {
     await closeInReverse(opened, undefined, logger);
   }
+}
+
+function raceTimeout(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(new Error(`no answer within ${NOTIFY_TIMEOUT_MS / 1000} s`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
