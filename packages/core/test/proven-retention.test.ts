@@ -68,6 +68,40 @@ describe('retention with verifications and anomaly flags', () => {
     expect((await readJobVerifications(store, 'clara')).map((entry) => entry.key)).toEqual([key(3), key(2)]);
   });
 
+  it('keeps the newest backup that passed, by its time, not the one verified last', async () => {
+    const store = storeWithDays([1, 2, 3, 4]);
+    await recordVerification(store, verification(3, 'passed'));
+    // An operator then verifies an older backup: it passes too, and becomes the index's first entry.
+    await recordVerification(store, { ...verification(1, 'passed'), verifiedAt: '2026-02-04T05:00:00.000Z' });
+    const outcome = await applyRetention({ days: 0, keepLast: 1, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }, pass(store, collectingLogger()));
+    expect(outcome.expired).toEqual([key(1), key(2)]);
+    expect([...store.objects.keys()].sort()).toEqual([key(3), key(4)]);
+  });
+
+  it('an accept and a backup run flagging at the same moment lose neither write', async () => {
+    const store = storeWithDays([1, 2, 3, 4]);
+    const flag = (day: number) => ({
+      key: key(day),
+      job: 'clara',
+      previousKey: key(day - 1),
+      reasons: ['public.orders: 900 rows -> empty'],
+      held: true,
+      takenAt: `2026-02-0${day}T03:00:00.000Z`,
+      flaggedAt: `2026-02-0${day}T03:01:00.000Z`,
+    });
+    await recordAnomaly(store, flag(2));
+    // The run read the list (flag 2 open) before the accept, and writes it after.
+    const staleList = store.metadata.get('job-anomalies/backups/clara/clara.json');
+    await acceptAnomaly(store, 'clara', key(2), new Date('2026-02-04T00:00:00Z'));
+    await recordAnomaly(store, flag(4));
+    store.metadata.set('job-anomalies/backups/clara/clara.json', { open: [...(staleList as { open: unknown[] }).open, flag(4)] });
+    const holds = collectingLogger();
+    await applyRetention({ days: 0, keepLast: 1, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }, pass(store, holds));
+    // Flag 2 stays accepted, flag 4 stands: everything up to day 4 is held.
+    expect([...store.objects.keys()].sort()).toEqual([key(1), key(2), key(3), key(4)]);
+    expect(holds.lines.filter((line) => line.includes('is not accepted')).map((line) => line.match(/anomaly of (\S+)/)![1])).toEqual([key(4)]);
+  });
+
   it('holds the flagged backup and every older one until the flag is accepted', async () => {
     const store = storeWithDays([1, 2, 3, 4]);
     await recordAnomaly(store, {
