@@ -1,5 +1,5 @@
 import { BackupctlError, checkSchema, ErrorCodes, isBackupctlError, type PluginKind } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import type { LoadedCopy, LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
 import { BARE_HOST, type PipelineHost } from '../plugins/pipeline-host.js';
 import { resolvePlugin, type ResolvedPlugin } from '../plugins/resolve-plugin.js';
 import { checkNameTemplate } from '../naming/object-name.js';
@@ -117,12 +117,8 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
     const loaded = await loadStep(config, [...jobPath, 'transforms', index], 'transform', scoped);
     if (loaded) transforms.push(loaded);
   }
-  const sinkStep = await loadStep(job.sink, [...jobPath, 'sink'], 'sink', scoped);
-  const hooks: LoadedStep[] = [];
-  for (const [index, config] of (job.sink.hooks ?? []).entries()) {
-    const loaded = await loadStep(config, [...jobPath, 'sink', 'hooks', index], 'hook', scoped);
-    if (loaded) hooks.push(loaded);
-  }
+  const copies = await loadCopies(job, jobPath, scoped, report);
+  const [primary] = copies;
   return {
     name,
     title: job.title ?? name,
@@ -132,9 +128,53 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
     source: sourceStep,
     ...(unchecked.step ? { uncheckedSource: unchecked.step } : {}),
     transforms,
-    sink: sinkStep,
-    hooks,
+    sink: primary?.sink,
+    hooks: primary?.hooks ?? [],
+    copies,
   };
+}
+
+/**
+ * The job's copies: its one `sink:`, or each of its `sinks:` with its
+ * hooks, named (`name:`, else the plugin's name, numbered when shared) and
+ * required unless it says `required: false`. A copy whose sink does not load
+ * is left out (its problem is reported).
+ */
+async function loadCopies(job: JobConfig, jobPath: ConfigPath, context: JobLoadContext, report: JobLoadContext['report']): Promise<LoadedCopy[]> {
+  if (job.sink && job.sinks) report([...jobPath, 'sinks'], 'give either `sink:` (one copy) or `sinks:` (several), not both');
+  if (!job.sink && !job.sinks) report(jobPath, 'a job needs a `sink:` (where its backups go), or `sinks:` for several copies');
+  const entries = job.sinks ? job.sinks.map((config, index) => ({ config, path: [...jobPath, 'sinks', index] })) : job.sink ? [{ config: job.sink, path: [...jobPath, 'sink'] }] : [];
+  if (!job.sinks && job.sink?.required === false) report([...jobPath, 'sink', 'required'], 'the only sink of a job is always required', undefined, 'list several copies under `sinks:` to make one optional');
+  if (job.sinks && job.sinks.every((config) => config.required === false)) report([...jobPath, 'sinks'], 'every sink is required: false; at least one copy must be required', undefined, 'drop `required: false` from the copy the job cannot do without');
+  const names = copyNames(entries.map(({ config }) => config));
+  const taken = new Map<string, number>();
+  const copies: LoadedCopy[] = [];
+  for (const [index, { config, path }] of entries.entries()) {
+    const name = names[index]!;
+    const first = taken.get(name);
+    if (first !== undefined) report([...path, 'name'], `two sinks are called "${name}" (sinks[${first}] and sinks[${index}])`, undefined, 'give each a name: of its own');
+    taken.set(name, index);
+    const sink = await loadStep(config, path, 'sink', context);
+    const hooks: LoadedStep[] = [];
+    for (const [hookIndex, hookConfig] of (config.hooks ?? []).entries()) {
+      const loaded = await loadStep(hookConfig, [...path, 'hooks', hookIndex], 'hook', context);
+      if (loaded) hooks.push(loaded);
+    }
+    if (sink) copies.push({ name, sink, hooks, required: config.required !== false });
+  }
+  return copies;
+}
+
+/** Each sink's name: its `name:`, else its plugin's, numbered from the second sink of the same plugin on (s3, s3-2). */
+function copyNames(configs: readonly { use: string; name?: string }[]): string[] {
+  const seen = new Map<string, number>();
+  return configs.map((config) => {
+    if (config.name) return config.name;
+    const base = config.use.replace(/^.*[/\\]/, '').replace(/\.[cm]?js$/, '').replace(/^(@[^/]+\/)?(backupctl-)?plugin-/, '');
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    return count === 1 ? base : `${base}-${count}`;
+  });
 }
 
 async function loadStep(

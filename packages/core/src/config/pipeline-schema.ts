@@ -13,6 +13,18 @@ const Sink = Type.Object(
     use: Step.properties.use,
     with: Step.properties.with,
     hooks: Type.Optional(Type.Array(Step, { description: 'Hooks around this sink: respawn, retention, ...' })),
+    name: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        description: 'Several sinks: what logs, `ls` and `restore --from` call this copy. Default: the plugin\'s name, numbered when two sinks share it (s3, s3-2).',
+      }),
+    ),
+    required: Type.Optional(
+      Type.Boolean({
+        description:
+          'Several sinks: false lets the job succeed when this copy fails (the failure is reported and alerted). Default true. The only sink of a job is always required.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -61,7 +73,13 @@ const Job = Type.Object(
     ),
     source: Step,
     transforms: Type.Optional(Type.Array(Step)),
-    sink: Sink,
+    sink: Type.Optional(Sink),
+    sinks: Type.Optional(
+      Type.Array(Sink, {
+        minItems: 1,
+        description: 'Several copies from one dump: every sink gets the same bytes at once, each with its own hooks (give `sink:` or `sinks:`).',
+      }),
+    ),
     anomaly: Type.Optional(AnomalySchema),
   },
   { additionalProperties: false },

@@ -20,6 +20,16 @@ export interface AnomalySettings {
   hold: boolean;
 }
 
+/** One copy of a job's backups: a sink, the hooks around it, and whether the job needs it. */
+export interface LoadedCopy {
+  /** What logs, `ls` and `restore --from` call it: the sink's `name:`, else its plugin's (numbered when shared: s3, s3-2). */
+  name: string;
+  sink: LoadedStep;
+  hooks: LoadedStep[];
+  /** False: the job succeeds when this copy fails (reported). Always true for a job's only sink. */
+  required: boolean;
+}
+
 export interface LoadedJob {
   name: string;
   /** Label for logs and `ls` (e.g. "Clara DB"). */
@@ -40,7 +50,32 @@ export interface LoadedJob {
    */
   uncheckedSource?: LoadedStep;
   transforms: LoadedStep[];
-  /** Present whenever the sink's options are valid, even for a skipped job (so `ls` can list it). */
+  /**
+   * The first (primary) copy's sink, present whenever its options are
+   * valid, even for a skipped job (so `ls` can list it). Commands that read
+   * backups try the copies in order (copiesOf).
+   */
   sink?: LoadedStep;
+  /** The first copy's hooks. */
   hooks: LoadedStep[];
+  /** Every copy, the primary first (`sinks:`); absent or one entry for a job with one `sink:`. */
+  copies?: LoadedCopy[];
+}
+
+/**
+ * The job's copies, primary first. A job built without `copies` (by hand,
+ * in tests) has its one sink as its only, required, copy.
+ */
+export function copiesOf(job: LoadedJob): LoadedCopy[] {
+  if (job.copies?.length) return job.copies;
+  return job.sink ? [{ name: job.sink.use, sink: job.sink, hooks: job.hooks, required: true }] : [];
+}
+
+/**
+ * The job as one copy sees it: that copy's sink and hooks in place of the
+ * primary's, so everything written for one sink (restore, ls, prune,
+ * respawn) works on each copy unchanged.
+ */
+export function jobForCopy(job: LoadedJob, copy: LoadedCopy): LoadedJob {
+  return { ...job, sink: copy.sink, hooks: copy.hooks, copies: [copy] };
 }
