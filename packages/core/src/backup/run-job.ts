@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import {
   abortedError,
   BackupctlError,
@@ -24,7 +24,8 @@ import {
   type TransformInstance,
   type Verification,
 } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { copiesOf, type LoadedCopy, type LoadedJob, type LoadedStep } from '../plugins/loaded-job.js';
+import { fanOut } from '../streams/fan-out.js';
 import { readJobRecord, recordBackup } from '../catalog/backup-records.js';
 import { DEFAULT_ANOMALY, guardBackup } from './anomaly-guard.js';
 import { verifyBackupInRun } from '../restore/verify-job.js';
@@ -49,6 +50,18 @@ export interface JobResult {
   durationMs: number;
   /** Verifications hooks ran in this run (the verify hook), passed or failed. */
   verifications?: Verification[];
+  /** A job with several sinks: what became of each copy, in file order. */
+  copies?: CopyResult[];
+}
+
+/** One copy of a job with several sinks. */
+export interface CopyResult {
+  name: string;
+  required: boolean;
+  status: 'stored' | 'failed';
+  /** The stored object's key (also when what follows its commit failed). */
+  key?: string;
+  error?: BackupctlError;
 }
 
 export interface RunJobOptions {
@@ -118,6 +131,8 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const artifactInfo = emptyArtifactInfo();
   const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
+  // The copies whose sink and hooks were created (the failure path alerts them).
+  const openedCopies: OpenCopy[] = [];
   let failure: BackupctlError | undefined;
 
   try {
@@ -132,16 +147,12 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const source: SourceInstance = await create(job.source, 'source');
     const transforms: TransformInstance[] = [];
     for (const step of job.transforms) transforms.push(await create(step, 'transform'));
-    const sink: SinkInstance = await create(job.sink, 'sink');
-    const hooks: { step: LoadedStep; instance: HookInstance }[] = [];
-    for (const step of job.hooks) hooks.push({ step, instance: await create(step, 'hook') });
     const verifications: Verification[] = [];
-    const hookRun: HookRun = {
+    const baseRun = {
       job: job.name,
       title: job.title,
       nameTemplate: job.nameTemplate,
       extension: artifactInfo.extension,
-      store: sink,
       logger,
       signal: controller.signal,
       now: startedAt,
@@ -156,6 +167,16 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
           }
         : {}),
     };
+    // Each copy: its sink, the hooks around it, and what they see (that sink as their store).
+    const copies: OpenCopy[] = [];
+    for (const copy of copiesOf(job)) {
+      const sink: SinkInstance = await create(copy.sink, 'sink');
+      const hooks: OpenCopy['hooks'] = [];
+      for (const step of copy.hooks) hooks.push({ step, instance: await create(step, 'hook') });
+      copies.push({ copy, sink, hooks, hookRun: { ...baseRun, store: sink } });
+      openedCopies.push(copies.at(-1)!);
+    }
+    const several = copies.length > 1;
 
     // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
     const exclusive = options.failWith ? undefined : await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
@@ -163,12 +184,26 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       logger.info(`${job.title} backup skipped: ${exclusive.reason}`, { event: 'skipped' });
       return result('skipped', { reason: exclusive.reason });
     }
-    for (const { step, instance } of hooks) {
-      const decision = await callStage(step, 'hook', 'beforeRun', () => instance.beforeRun?.(hookRun), job.name);
-      if (decision?.skip) {
-        logger.info(`${job.title} backup skipped: ${decision.reason}`, { event: 'skipped' });
-        return result('skipped', { reason: decision.reason });
+    // Respawn and the like decide per copy; the job skips only when every required copy would.
+    const skips = new Map<OpenCopy, string>();
+    for (const open of copies) {
+      for (const { step, instance } of open.hooks) {
+        const decision = await callStage(step, 'hook', 'beforeRun', () => instance.beforeRun?.(open.hookRun), job.name);
+        if (decision?.skip) {
+          skips.set(open, decision.reason);
+          break;
+        }
       }
+    }
+    const required = copies.filter((open) => open.copy.required);
+    if (required.every((open) => skips.has(open))) {
+      const reason = skips.get(required[0]!)!;
+      logger.info(`${job.title} backup skipped: ${reason}`, { event: 'skipped' });
+      return result('skipped', { reason });
+    }
+    for (const [open, reason] of skips) {
+      const needing = required.filter((other) => !skips.has(other)).map((other) => other.copy.name);
+      logger.info(`${job.title}: copy ${open.copy.name} would skip (${reason}), but copy ${needing.join(', ')} needs a backup: writing every copy`);
     }
     if (options.failWith) throw options.failWith;
 
@@ -177,44 +212,64 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const onProgress = options.onProgress;
     const progress = onProgress && ((sourceBytes: number, storedBytes: number, done: boolean) =>
       onProgress({ job: job.name, title: job.title, sourceBytes, storedBytes, elapsedMs: elapsed(), done }));
-    const artifact = await streamToSink({ job, logger, source, transforms, sink, name, signal: controller.signal, startedAt, now, onFailure: () => controller.abort(), progress });
-    logger.info(`${job.title} backup complete: ${path.posix.basename(artifact.key)} (${formatSize(artifact.size)})`, {
+    const stored = await streamToCopies({ job, logger, source, transforms, copies, name, signal: controller.signal, startedAt, now, onFailure: () => controller.abort(), progress });
+    const first = stored.find((outcome) => outcome.artifact)!.artifact!;
+    logger.info(`${job.title} backup complete: ${path.posix.basename(first.key)} (${formatSize(first.size)})`, {
       event: 'complete',
-      key: artifact.key,
-      bytes: artifact.size,
-      sourceBytes: artifact.sourceSize,
-      sha256: artifact.sha256,
-      durationMs: artifact.finishedAt.getTime() - artifact.startedAt.getTime(),
+      key: first.key,
+      bytes: first.size,
+      sourceBytes: first.sourceSize,
+      sha256: first.sha256,
+      durationMs: first.finishedAt.getTime() - first.startedAt.getTime(),
     });
 
-    try {
-      // Read before this backup replaces it: the anomaly guard compares with it.
-      const previous = await readJobRecord(sink, job.name, controller.signal).catch((error: unknown) => {
-        logger.warn(`${job.title}: the job's record could not be read (${(error as Error).message}): this backup is not compared with the previous one`);
-        return undefined;
-      });
-      await callStage(job.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, logger, controller.signal), job.name);
-      const anomaly = await callStage(job.sink, 'sink', 'anomalyGuard', () =>
-        guardBackup({ store: sink, artifact, previous, settings: job.anomaly ?? DEFAULT_ANOMALY, job, logger, now: startedAt, signal: controller.signal }), job.name);
-      if (anomaly) artifact.anomaly = anomaly;
-      for (const { step, instance } of hooks) {
-        await callStage(step, 'hook', 'afterCommit', () => instance.afterCommit?.({ ...hookRun, artifact }), job.name);
+    // Per copy: what follows a commit where it committed, the alerts where it failed.
+    const copyResults: CopyResult[] = [];
+    for (const outcome of stored) {
+      const { open } = outcome;
+      const label = several ? `${job.title} copy ${open.copy.name}` : job.title;
+      if (!outcome.artifact) {
+        const error = outcome.error!;
+        const line = `${label} failed: ${error.message}`;
+        if (open.copy.required) logger.error(line, { event: 'copy-failed', code: error.code, copy: open.copy.name });
+        else logger.warn(`${line} (not required: the job goes on)`, { event: 'copy-failed', code: error.code, copy: open.copy.name });
+        logHint(logger, job, error);
+        await runOnError(job, open, error, logger, startedAt);
+        copyResults.push({ name: open.copy.name, required: open.copy.required, status: 'failed', error });
+        continue;
       }
-    } catch (error) {
-      // The backup is committed and stays; the job still fails so the problem is seen.
-      failure = error as BackupctlError;
-      logger.error(`${job.title} backup committed, but what follows it failed: ${failure.message}`, {
-        event: 'failed',
-        code: failure.code,
-        key: artifact.key,
-        durationMs: elapsed(),
-      });
-      logHint(logger, job, failure);
-      // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
-      await runOnError(job, opened, failure, logger, startedAt, artifactInfo.extension);
-      return result('failed', { artifact, error: failure, ...(verifications.length ? { verifications } : {}) });
+      const { artifact } = outcome;
+      if (several) logger.info(`${label}: stored ${artifact.key}`, { event: 'copy-stored', key: artifact.key, copy: open.copy.name });
+      try {
+        await afterCommitOf(job, open, artifact, { logger, now: startedAt, signal: controller.signal });
+        copyResults.push({ name: open.copy.name, required: open.copy.required, status: 'stored', key: artifact.key });
+      } catch (error) {
+        // The backup is committed and stays; the job still fails so the problem is seen.
+        const afterFailure = error as BackupctlError;
+        logger.error(`${label} backup committed, but what follows it failed: ${afterFailure.message}`, {
+          event: 'failed',
+          code: afterFailure.code,
+          key: artifact.key,
+          durationMs: elapsed(),
+        });
+        logHint(logger, job, afterFailure);
+        // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
+        await runOnError(job, open, afterFailure, logger, startedAt);
+        copyResults.push({ name: open.copy.name, required: open.copy.required, status: 'failed', key: artifact.key, error: afterFailure });
+      }
     }
-    return result('succeeded', { artifact, ...(verifications.length ? { verifications } : {}) });
+    const primary = stored.find((outcome) => outcome.artifact)!.artifact!;
+    const extra = { artifact: primary, ...(verifications.length ? { verifications } : {}), ...(several ? { copies: copyResults } : {}) };
+    const failedRequired = copyResults.find((copy) => copy.required && copy.status === 'failed');
+    if (failedRequired) {
+      failure = failedRequired.error;
+      if (several) {
+        const summary = copyResults.map((copy) => `${copy.name} ${copy.status}${copy.required ? '' : ' (not required)'}`).join(', ');
+        logger.error(`${job.title} backup failed: a required copy failed (${summary})`, { event: 'failed', code: failure?.code, durationMs: elapsed() });
+      }
+      return result('failed', { ...extra, error: failure });
+    }
+    return result('succeeded', extra);
   } catch (error) {
     failure = controller.signal.aborted && options.signal?.aborted
       ? abortedError(job.name, options.signal.reason)
@@ -222,7 +277,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     controller.abort(failure);
     logger.error(`${job.title} backup failed: ${failure.message}`, { event: 'failed', code: failure.code, durationMs: elapsed() });
     logHint(logger, job, failure);
-    await runOnError(job, opened, failure, logger, startedAt, artifactInfo.extension);
+    for (const open of openedCopies) await runOnError(job, open, failure, logger, startedAt);
     return result('failed', { error: failure });
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -230,24 +285,47 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   }
 }
 
+/** One copy as a run holds it: its sink, its hooks, and what they are called with. */
+interface OpenCopy {
+  copy: LoadedCopy;
+  sink: SinkInstance;
+  hooks: { step: LoadedStep; instance: HookInstance }[];
+  hookRun: HookRun;
+}
+
 interface StreamJob {
   job: LoadedJob;
   source: SourceInstance;
   transforms: TransformInstance[];
-  sink: SinkInstance;
+  copies: OpenCopy[];
   name: string;
   signal: AbortSignal;
   startedAt: Date;
   now: () => Date;
-  /** Called on the first failure, so every other stage stops at once. */
+  /** Called on the first failure that stops the whole job, so every other stage stops at once. */
   onFailure: () => void;
   progress?: (sourceBytes: number, storedBytes: number, done: boolean) => void;
   logger: Logger;
 }
 
-/** Streams source -> transforms -> gate -> sink; resolves with the committed artifact or rejects with the first failure. */
-async function streamToSink(run: StreamJob): Promise<Artifact> {
-  const { job } = run;
+/** What became of one copy's write: its committed artifact, or why it failed. */
+interface CopyOutcome {
+  open: OpenCopy;
+  artifact?: Artifact;
+  error?: BackupctlError;
+}
+
+/**
+ * Streams source -> transforms -> gate -> every copy's sink: one sink is
+ * given the gate itself; several share it through a fan-out (the same
+ * bytes to each, paced by the slowest required one, a non-required one
+ * that lags or stalls cut loose). A failing copy does not stop the others.
+ * Rejects with the first failure of the source or a transform (every copy
+ * then aborts), or of the only copy, or when every copy failed; otherwise
+ * resolves with each copy's outcome.
+ */
+async function streamToCopies(run: StreamJob): Promise<CopyOutcome[]> {
+  const { job, copies } = run;
   let first: BackupctlError | undefined;
   const fail = (error: unknown, kind: PluginKind, step: LoadedStep | undefined, hook: string) => {
     if (!first) {
@@ -285,35 +363,89 @@ async function streamToSink(run: StreamJob): Promise<Artifact> {
     reclaim(chunk.length);
     run.progress?.(sourceBytes, gate.bytes, false);
   });
-  const written = run.sink.write(gate, run.name, run.signal).catch((error: unknown) => {
-    fail(error, 'sink', job.sink, 'write');
-    throw error;
+
+  const inputs: Readable[] =
+    copies.length === 1
+      ? [gate]
+      : fanOut(gate, copies.map(({ copy }) => ({ name: copy.name, required: copy.required })), {
+          onCutLoose: (name, reason) => run.logger.warn(`${job.title} copy ${name} was cut loose: it ${reason}; the other copies go on`, { event: 'copy-cut-loose', copy: name }),
+        }).branches.map((branch) => branch.stream);
+  let failedCopies = 0;
+  const writes = copies.map(async (open, index): Promise<CopyOutcome> => {
+    const input = inputs[index]!;
+    // A copy's own signal: its failure aborts its write only; the job's aborts them all.
+    const own = new AbortController();
+    try {
+      const object = await open.sink.write(input, run.name, AbortSignal.any([run.signal, own.signal]));
+      return { open, artifact: { key: object.key, size: object.size } as Artifact };
+    } catch (error) {
+      own.abort();
+      // A sink that gave up without reading to the end must not hold the others back.
+      if (copies.length > 1) input.destroy();
+      const wrapped = wrapError(error, { code: ErrorCodes.SINK_FAILED, job: job.name, plugin: open.copy.sink.use, hook: 'write' });
+      failedCopies += 1;
+      // The only copy, or the last one standing: nothing is left to write to.
+      if (copies.length === 1 || failedCopies === copies.length) fail(wrapped, 'sink', open.copy.sink, 'write');
+      return { open, error: wrapped };
+    }
   });
 
-  const settled = await Promise.allSettled([sourceDone, flowed, written]);
+  const [sourceSettled, flowSettled, ...outcomes] = await Promise.allSettled([sourceDone, flowed, ...writes]);
   run.progress?.(sourceBytes, gate.bytes, true);
   if (first) throw first;
-  const rejected = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-  if (rejected) throw wrapError(rejected.reason, { code: ErrorCodes.INTERNAL, job: job.name });
-  const object = (settled[2] as PromiseFulfilledResult<Awaited<typeof written>>).value;
-  const manifest = await readSourceManifest(opened, run);
-  if (object.size !== gate.bytes) {
-    throw new BackupctlError(
-      ErrorCodes.SINK_FAILED,
-      `${job.sink?.use ?? 'sink'} reports ${object.size} bytes stored for ${object.key}, but ${gate.bytes} bytes were sent`,
-      { job: job.name, plugin: job.sink?.use, hook: 'write' },
-    );
+  for (const settled of [sourceSettled, flowSettled]) {
+    if (settled?.status === 'rejected') throw wrapError(settled.reason, { code: ErrorCodes.INTERNAL, job: job.name });
   }
-  return {
-    job: job.name,
-    key: object.key,
-    size: object.size,
-    sourceSize: sourceBytes,
-    sha256: gate.sha256(),
-    startedAt: run.startedAt,
-    finishedAt: run.now(),
-    ...(manifest ? { manifest } : {}),
-  };
+  const manifest = await readSourceManifest(opened, run);
+  const finishedAt = run.now();
+  return outcomes.map((settled) => {
+    const outcome = (settled as PromiseFulfilledResult<CopyOutcome>).value;
+    if (!outcome.artifact) return outcome;
+    const { key, size } = outcome.artifact;
+    const use = outcome.open.copy.sink.use;
+    if (size !== gate.bytes) {
+      const error = new BackupctlError(ErrorCodes.SINK_FAILED, `${use} reports ${size} bytes stored for ${key}, but ${gate.bytes} bytes were sent`, {
+        job: job.name,
+        plugin: use,
+        hook: 'write',
+      });
+      if (copies.length === 1) throw error;
+      return { open: outcome.open, error };
+    }
+    const artifact: Artifact = {
+      job: job.name,
+      key,
+      size,
+      sourceSize: sourceBytes,
+      sha256: gate.sha256(),
+      startedAt: run.startedAt,
+      finishedAt,
+      ...(manifest ? { manifest } : {}),
+    };
+    return { open: outcome.open, artifact };
+  });
+}
+
+/**
+ * What follows one copy's commit: its records (checksum, manifest, the
+ * job's record), the anomaly guard against that copy's previous backup,
+ * then its hooks' afterCommit in file order. Throws the first failure.
+ */
+async function afterCommitOf(job: LoadedJob, open: OpenCopy, artifact: Artifact, run: { logger: Logger; now: Date; signal: AbortSignal }): Promise<void> {
+  const { sink } = open;
+  const { logger, signal } = run;
+  // Read before this backup replaces it: the anomaly guard compares with it.
+  const previous = await readJobRecord(sink, job.name, signal).catch((error: unknown) => {
+    logger.warn(`${job.title}: the job's record could not be read (${(error as Error).message}): this backup is not compared with the previous one`);
+    return undefined;
+  });
+  await callStage(open.copy.sink, 'sink', 'recordBackup', () => recordBackup(sink, artifact, logger, signal), job.name);
+  const anomaly = await callStage(open.copy.sink, 'sink', 'anomalyGuard', () =>
+    guardBackup({ store: sink, artifact, previous, settings: job.anomaly ?? DEFAULT_ANOMALY, job, logger, now: run.now, signal }), job.name);
+  if (anomaly) artifact.anomaly = anomaly;
+  for (const { step, instance } of open.hooks) {
+    await callStage(step, 'hook', 'afterCommit', () => instance.afterCommit?.({ ...open.hookRun, artifact }), job.name);
+  }
 }
 
 /**
@@ -336,32 +468,12 @@ function callStage<T>(step: LoadedStep | undefined, kind: PluginKind, hook: stri
   return callPlugin({ code: FAILURE_CODE[kind], job, plugin: step?.use, hook }, call);
 }
 
-async function runOnError(
-  job: LoadedJob,
-  opened: { step: LoadedStep; instance: Lifecycle }[],
-  error: BackupctlError,
-  logger: Logger,
-  now: Date,
-  extension: string,
-): Promise<void> {
-  const sink = opened.find(({ step }) => step.kind === 'sink')?.instance as SinkInstance | undefined;
-  if (!sink) return;
-  for (const { step, instance } of opened) {
-    const hook = instance as HookInstance;
-    if (step.kind !== 'hook' || !hook.onError) continue;
+async function runOnError(job: LoadedJob, open: OpenCopy, error: BackupctlError, logger: Logger, now: Date): Promise<void> {
+  for (const { step, instance } of open.hooks) {
+    if (!instance.onError) continue;
     try {
       // onError hooks report failures (webhooks, alerts); they must not turn into one.
-      await hook.onError({
-        job: job.name,
-        title: job.title,
-        nameTemplate: job.nameTemplate,
-        extension,
-        store: sink,
-        logger,
-        signal: AbortSignal.timeout(30_000),
-        now,
-        error,
-      });
+      await instance.onError({ ...open.hookRun, logger, signal: AbortSignal.timeout(30_000), now, error });
     } catch (hookError) {
       logger.warn(`${step.use} onError failed: ${(hookError as Error).message}`);
     }
