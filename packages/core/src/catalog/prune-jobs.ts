@@ -1,5 +1,5 @@
 import type { Logger, Secrets } from '@backupctl/plugin-api';
-import type { LoadedJob } from '../plugins/loaded-job.js';
+import { copiesOf, jobForCopy, type LoadedJob } from '../plugins/loaded-job.js';
 import { storedJobs } from '../parts/expand-job.js';
 import { withInstances } from '../plugins/lifecycle.js';
 import { jobExtension } from './job-extension.js';
@@ -38,8 +38,13 @@ export async function pruneJobs(jobs: readonly LoadedJob[], options: PruneOption
   const signal = options.signal ?? new AbortController().signal;
   const environment = { logger, secrets: options.secrets, signal };
   const results: PruneResult[] = [];
-  // Whole servers (expand-job.ts): a job whose source stands for several databases is pruned per database.
-  for (const job of await storedJobs(jobs, environment)) {
+  // Whole servers (expand-job.ts): a job whose source stands for several databases is pruned per database;
+  // several sinks: each copy by its own hooks (retention per sink).
+  const perCopy = (await storedJobs(jobs, environment)).flatMap((job) => {
+    const copies = copiesOf(job);
+    return copies.length > 1 ? copies.map((copy) => jobForCopy(job, copy)) : [job];
+  });
+  for (const job of perCopy) {
     const skip = job.skipReason ?? (job.hooks.length ? undefined : 'it has no hooks');
     if (skip) {
       results.push(skipped(job, skip, logger));

@@ -88,9 +88,13 @@ function* stepsOf(file: unknown): Generator<{ use: string; kind: PluginKind; at:
     const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
     yield* step(job.source, 'source', 'source');
     for (const [index, transform] of list(job.transforms).entries()) yield* step(transform, 'transform', `transforms.${index}`);
-    yield* step(job.sink, 'sink', 'sink');
-    const hooks = (job.sink as { hooks?: unknown } | null)?.hooks;
-    for (const [index, hook] of list(hooks).entries()) yield* step(hook, 'hook', `sink.hooks.${index}`);
+    // One `sink:`, or each of several `sinks:`, with the hooks around it.
+    const sinks: [unknown, string][] = job.sinks !== undefined ? list(job.sinks).map((sink, index) => [sink, `sinks.${index}`]) : [[job.sink, 'sink']];
+    for (const [sink, at] of sinks) {
+      yield* step(sink, 'sink', at);
+      const hooks = (sink as { hooks?: unknown } | null)?.hooks;
+      for (const [index, hook] of list(hooks).entries()) yield* step(hook, 'hook', `${at}.hooks.${index}`);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { ErrorCodes, wrapError, type PluginKind } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from './loaded-job.js';
+import { copiesOf, type LoadedJob, type LoadedStep } from './loaded-job.js';
 import { closeInReverse } from './lifecycle.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './create-instance.js';
 
@@ -19,7 +19,12 @@ export interface StepCheck {
  * each answer names its own step.
  */
 export async function checkJob(job: LoadedJob, environment: Omit<InstanceEnvironment, 'artifact'>): Promise<StepCheck[]> {
-  const steps: [LoadedStep | undefined, PluginKind][] = [[job.source, 'source'], ...job.transforms.map((step): [LoadedStep, PluginKind] => [step, 'transform']), [job.sink, 'sink']];
+  const steps: [LoadedStep | undefined, PluginKind][] = [
+    [job.source, 'source'],
+    ...job.transforms.map((step): [LoadedStep, PluginKind] => [step, 'transform']),
+    // Every copy's sink: each must be reachable.
+    ...copiesOf(job).map((copy): [LoadedStep, PluginKind] => [copy.sink, 'sink']),
+  ];
   const checks: StepCheck[] = [];
   for (const [step, kind] of steps) {
     if (!step) continue;
