@@ -149,6 +149,13 @@ describe('several sinks', () => {
       expect(lines).toContain('ERROR: Clara DB backup failed: a required copy failed (s3 stored, offsite failed, nas stored)');
       expect(await backupsIn(good)).toHaveLength(1);
       expect(await filesIn(nas)).toHaveLength(1);
+      const [job] = (JSON.parse(result.stdout) as { jobs: { result: string; copies: { name: string; required: boolean; result: string; error?: { code: string } }[] }[] }).jobs;
+      expect(job!.result).toBe('failed');
+      expect(job!.copies.map((copy) => [copy.name, copy.result, copy.error?.code])).toEqual([
+        ['s3', 'stored', undefined],
+        ['offsite', 'failed', 'SINK_FAILED'],
+        ['nas', 'stored', undefined],
+      ]);
     } finally {
       proxy.setMode({ kind: 'pass' });
     }

@@ -8,7 +8,7 @@ export { loadPipeline, selectJobs, type LoadOptions, type LoadedJob, type Loaded
 export { ConfigError, type ConfigIssue } from './config/config-error.js';
 export { BARE_HOST, type BuiltinLoader, type PipelineHost } from './plugins/pipeline-host.js';
 export { runPipeline, type RunPipelineOptions, type RunSummary } from './backup/run-pipeline.js';
-export { runJob, type JobProgress, type JobResult, type JobStatus } from './backup/run-job.js';
+export { runJob, type CopyResult, type JobProgress, type JobResult, type JobStatus } from './backup/run-job.js';
 export { createLogger, formatLogTime, formatUtcTime, withLogFields, type LogFormat, type LoggerOptions } from './log/logger.js';
 export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './naming/object-name.js';
 export { coreVersion, findPackage, type PackageInfo } from './catalog/package-info.js';
@@ -69,7 +69,7 @@ export { inspectBackups, type InspectedBackup } from './catalog/inspect-backups.
 export { acceptJobAnomaly } from './catalog/accept-anomaly.js';
 export { DEFAULT_ANOMALY, findAnomalies, type GuardedBackup } from './backup/anomaly-guard.js';
 export { AnomalySchema } from './config/pipeline-schema.js';
-export type { AnomalySettings } from './plugins/loaded-job.js';
+export { copiesOf, jobForCopy, type AnomalySettings, type LoadedCopy } from './plugins/loaded-job.js';
 export { default as verifyHook, verifySchema } from './hooks/verify.js';
 export { default as webhookHook, describeFailure, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
 export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './config/pipeline-plugins.js';

@@ -81,6 +81,14 @@ function toJson(summary: RunSummary) {
       durationSeconds: result.durationMs / 1000,
       reason: result.reason,
       error: result.error && { code: result.error.code, message: result.error.message },
+      // Several sinks: each copy's outcome.
+      copies: result.copies?.map((copy) => ({
+        name: copy.name,
+        required: copy.required,
+        result: copy.status,
+        key: copy.key,
+        error: copy.error && { code: copy.error.code, message: copy.error.message },
+      })),
     })),
   };
 }
