@@ -8,7 +8,7 @@ import {
   type Secrets,
   type SourcePart,
 } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { copiesOf, type LoadedJob, type LoadedStep } from '../plugins/loaded-job.js';
 import { backupNameMatcher } from '../naming/backup-name-matcher.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
@@ -60,18 +60,21 @@ async function askSource(job: LoadedJob, environment: ExpandEnvironment, use: (e
   }
 }
 
-/** One sub-job per part: the part's name and source options, the sink's options for that part (its partOptions). */
+/** One sub-job per part: the part's name and source options, each copy's sink options for that part (its partOptions). */
 function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
   const sourceStep = job.source!;
-  const sinkStep = job.sink!;
-  const partOptions = sinkStep.plugin.partOptions;
-  if (!partOptions) {
-    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its source backs up ${parts.length} parts, but the "${sinkStep.use}" sink cannot keep parts apart`, {
-      job: job.name,
-      plugin: sinkStep.use,
-      hint: 'use a sink that can hold several parts (s3, file: each part under <prefix><part>/), or name one database in the source',
-    });
+  const copies = copiesOf(job);
+  for (const { sink } of copies) {
+    if (!sink.plugin.partOptions) {
+      throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its source backs up ${parts.length} parts, but the "${sink.use}" sink cannot keep parts apart`, {
+        job: job.name,
+        plugin: sink.use,
+        hint: 'use a sink that can hold several parts (s3, file: each part under <prefix><part>/), or name one database in the source',
+      });
+    }
   }
+  const sinkFor = (step: LoadedStep, part: string) =>
+    checkedStep(job, step, step.plugin.partOptions!(structuredClone(step.options) as never, part) as Record<string, unknown>, part);
   const names = new Set<string>();
   return parts.map((part) => {
     if (!/^[^/\\]+$/.test(part.name) || part.name === '.' || part.name === '..' || names.has(part.name)) {
@@ -82,12 +85,14 @@ function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
     }
     names.add(part.name);
 
+    const partCopies = copies.map((copy) => ({ ...copy, sink: sinkFor(copy.sink, part.name) }));
     return {
       ...job,
       name: part.name,
       title: `${job.title} / ${part.name}`,
       source: checkedStep(job, sourceStep, part.options, part.name),
-      sink: checkedStep(job, sinkStep, partOptions(structuredClone(sinkStep.options) as never, part.name) as Record<string, unknown>, part.name),
+      sink: partCopies[0]!.sink,
+      copies: partCopies,
     };
   });
 }
