@@ -123,3 +123,13 @@ describe('runJob with several copies', () => {
     expect(skipped.status).toBe('skipped');
   });
 });
+
+describe('runJob with several copies, all failing', () => {
+  it('fails with the sinks\' error, not the source stopped for want of a copy', async () => {
+    const h = harness();
+    const result = await runJob(job(sourceFrom([payload]), [copy('s3', failingSink(10_000)), copy('nas', failingSink(20_000))]), h);
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('SINK_FAILED');
+    expect(result.error?.message).toContain('connection reset by peer');
+  });
+});

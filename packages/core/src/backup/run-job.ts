@@ -380,12 +380,13 @@ async function streamToCopies(run: StreamJob): Promise<CopyOutcome[]> {
       return { open, artifact: { key: object.key, size: object.size } as Artifact };
     } catch (error) {
       own.abort();
-      // A sink that gave up without reading to the end must not hold the others back.
-      if (copies.length > 1) input.destroy();
       const wrapped = wrapError(error, { code: ErrorCodes.SINK_FAILED, job: job.name, plugin: open.copy.sink.use, hook: 'write' });
       failedCopies += 1;
-      // The only copy, or the last one standing: nothing is left to write to.
+      // The only copy, or the last one standing: nothing is left to write to. Said before the fan-out
+      // stops the source (below), so the job fails with the sink's error, not the stopped source's.
       if (copies.length === 1 || failedCopies === copies.length) fail(wrapped, 'sink', open.copy.sink, 'write');
+      // A sink that gave up without reading to the end must not hold the others back.
+      if (copies.length > 1) input.destroy();
       return { open, error: wrapped };
     }
   });
