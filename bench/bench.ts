@@ -18,7 +18,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI_ENTRY } from '../test/harness/cli.js';
-import { BUCKET, runComparison, type ComparisonRun } from './comparison.js';
+import { BUCKET, SECOND_BUCKET, runComparison, type ComparisonRun } from './comparison.js';
 import { describeMachine, machineLine, type Machine } from './machine.js';
 import { checkGnuTime } from './measure.js';
 import { markdownTable, median, summarize, targetLines, type CaseResult, type CaseSummary, type TargetCheck } from './report.js';
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   try {
     services.s3 = await startBenchS3();
     await services.s3.createBucket(BUCKET);
+    await services.s3.createBucket(SECOND_BUCKET);
     if (options.streamGb) {
       await streamMode(services.s3, options.streamGb, command, options.node);
       return;
@@ -177,6 +178,21 @@ function checkTargets(byId: Map<string, CaseSummary>): TargetCheck[] {
         met: summary.peakRssBytes <= RSS_TARGET_BYTES,
       });
     }
+  }
+  // Two copies at once (fan-out) against one: throughput and memory.
+  const twoCopies = byId.get('g');
+  const oneCopy = byId.get('d');
+  if (twoCopies && oneCopy) {
+    checks.push({
+      target: '(g) two S3 sinks / (d) one: throughput >= 0.9',
+      value: `${(oneCopy.secondsMin / twoCopies.secondsMin).toFixed(2)} / ${(oneCopy.secondsMedian / twoCopies.secondsMedian).toFixed(2)}`,
+      met: oneCopy.secondsMin / twoCopies.secondsMin >= 0.9 && oneCopy.secondsMedian / twoCopies.secondsMedian >= 0.9,
+    });
+    checks.push({
+      target: "peak RSS (g) <= (d) + one S3 sink's part buffers (40 MiB)",
+      value: `${(twoCopies.peakRssBytes / 2 ** 20).toFixed(0)} MiB vs ${(oneCopy.peakRssBytes / 2 ** 20).toFixed(0)} MiB + 40`,
+      met: twoCopies.peakRssBytes <= oneCopy.peakRssBytes + 40 * 2 ** 20,
+    });
   }
   // The manifest's cost: (d) counts every table's rows as the dump streams past, (d0) does not.
   const counted = byId.get('d');

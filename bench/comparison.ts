@@ -9,6 +9,8 @@ import type { CaseResult, Sample } from './report.js';
 import { REPO_ROOT, type BenchDatabase, type BenchS3 } from './services.js';
 
 export const BUCKET = 'bench-backups';
+/** The second copy's bucket of case (g). */
+export const SECOND_BUCKET = 'bench-backups-offsite';
 const PIPELINE = join(REPO_ROOT, 'bench', 'pipeline.yml');
 
 /** One case of the comparison: how to run it once. */
@@ -50,6 +52,7 @@ export async function runComparison(
   const cliEnv = cliEnvironment({
     DATABASE_URL: database.cluster.url(database.database),
     S3_BUCKET: BUCKET,
+    S3_SECOND_BUCKET: SECOND_BUCKET,
     S3_ENDPOINT_URL: s3.endpoint,
     S3_ACCESS_KEY: s3.accessKeyId,
     S3_SECRET_KEY: s3.secretAccessKey,
@@ -79,6 +82,14 @@ export async function runComparison(
     },
     { id: 'c', label: 'backupctl, one zlib stream', command: 'backupctl run (gzip threads: 1) -> S3', group: 'dump', run: () => backupctl('single') },
     { id: 'd', label: 'backupctl, parallel gzip (default)', command: 'backupctl run (gzip, default threads) -> S3', group: 'dump', run: () => backupctl('parallel') },
+    // (g): (d) to two S3 buckets at once (fan-out), against (d) to one.
+    {
+      id: 'g',
+      label: 'backupctl, parallel gzip, two S3 sinks',
+      command: 'backupctl run (gzip, sinks: two S3 buckets) -> S3 ×2',
+      group: 'dump',
+      run: () => backupctl('two-copies'),
+    },
     // (d0): (d) without the manifest's row counting, so its cost shows as (d0) / (d).
     {
       id: 'd0',
