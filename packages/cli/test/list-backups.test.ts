@@ -56,18 +56,20 @@ const sample: JobBackups[] = [
     location: 'clara-backups',
     job: 'clara',
     title: 'Clara DB',
+    copies: ['memory'],
     backups: [
-      { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 2.5 * MB, time: new Date('2026-02-01T03:00:00Z') },
-      { key: 'backups/clara/clara_20260131_030000.sql.gz', size: Math.round(2.4 * MB), time: new Date('2026-01-31T03:00:00Z') },
+      { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 2.5 * MB, time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] },
+      { key: 'backups/clara/clara_20260131_030000.sql.gz', size: Math.round(2.4 * MB), time: new Date('2026-01-31T03:00:00Z'), copies: ['memory'] },
     ],
   },
   {
     location: 'clara-backups',
     job: 'mem0',
     title: 'Mem0 DB',
+    copies: ['memory'],
     backups: [
-      { key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: Math.round(1.2 * MB), time: new Date('2026-02-01T03:00:00Z') },
-      { key: 'backups/mem0/mem0_20260131_030000.sql.gz', size: Math.round(1.1 * MB), time: new Date('2026-01-31T03:00:00Z') },
+      { key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: Math.round(1.2 * MB), time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] },
+      { key: 'backups/mem0/mem0_20260131_030000.sql.gz', size: Math.round(1.1 * MB), time: new Date('2026-01-31T03:00:00Z'), copies: ['memory'] },
     ],
   },
 ];
@@ -89,9 +91,9 @@ describe('formatBackupList', () => {
 
   it('prints one header per store, "(none)" for a job without backups, and small sizes in KB and bytes', () => {
     const listing: JobBackups[] = [
-      { location: 'bucket-a', job: 'clara', title: 'Clara DB', backups: [{ key: 'c/clara_20260201_030000.sql.gz', size: 1536, time: new Date() }] },
-      { location: 'bucket-b', job: 'mem0', title: 'Mem0 DB', backups: [] },
-      { location: 'bucket-a', job: 'logs', title: 'logs', backups: [{ key: 'logs_20260201_030000', size: 12, time: new Date() }] },
+      { location: 'bucket-a', job: 'clara', title: 'Clara DB', copies: ['memory'], backups: [{ key: 'c/clara_20260201_030000.sql.gz', size: 1536, time: new Date(), copies: ['memory'] }] },
+      { location: 'bucket-b', job: 'mem0', title: 'Mem0 DB', copies: ['memory'], backups: [] },
+      { location: 'bucket-a', job: 'logs', title: 'logs', copies: ['memory'], backups: [{ key: 'logs_20260201_030000', size: 12, time: new Date(), copies: ['memory'] }] },
     ];
     expect(formatBackupList(listing)).toBe(
       [
@@ -118,6 +120,7 @@ describe('formatBackupList', () => {
       key: 'backups/clara/clara_20260201_030000.sql.gz',
       size: 2.5 * MB,
       time: '2026-02-01T03:00:00.000Z',
+      copies: ['memory'],
     });
     expect(backupListItems(sample).map((item) => item.job)).toEqual(['clara', 'clara', 'mem0', 'mem0']);
   });
@@ -172,17 +175,19 @@ describe('listBackups', () => {
         location: 'clara-backups',
         job: 'clara',
         title: 'Clara DB',
+        copies: ['memory'],
         backups: [
-          { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 300, time: new Date('2026-02-01T03:00:00Z') },
-          { key: 'backups/clara/clara_20260131_030000.sql.gz', size: 200, time: new Date('2026-01-31T03:00:00Z') },
-          { key: 'backups/clara/clara_20260130_030000.sql.gz', size: 100, time: new Date('2026-01-30T03:00:00Z') },
+          { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 300, time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] },
+          { key: 'backups/clara/clara_20260131_030000.sql.gz', size: 200, time: new Date('2026-01-31T03:00:00Z'), copies: ['memory'] },
+          { key: 'backups/clara/clara_20260130_030000.sql.gz', size: 100, time: new Date('2026-01-30T03:00:00Z'), copies: ['memory'] },
         ],
       },
       {
         location: 'clara-backups',
         job: 'mem0',
         title: 'Mem0 DB',
-        backups: [{ key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: 50, time: new Date('2026-02-01T03:00:00Z') }],
+        copies: ['memory'],
+        backups: [{ key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: 50, time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] }],
       },
     ]);
   });

@@ -8,7 +8,7 @@ import {
   type Secrets,
   type SourcePart,
 } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { copiesOf, type LoadedJob, type LoadedStep } from '../plugins/loaded-job.js';
 import { backupNameMatcher } from '../naming/backup-name-matcher.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
@@ -63,9 +63,9 @@ async function askSource(job: LoadedJob, environment: ExpandEnvironment, use: (e
 /** One sub-job per part: the part's name and source options, the sink's options for that part (its partOptions). */
 function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
   const sourceStep = job.source!;
-  const sinkStep = job.sink!;
-  const partOptions = sinkStep.plugin.partOptions;
-  if (!partOptions) {
+  const copies = copiesOf(job);
+  for (const { sink: sinkStep } of copies) {
+    if (sinkStep.plugin.partOptions) continue;
     throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its source backs up ${parts.length} parts, but the "${sinkStep.use}" sink cannot keep parts apart`, {
       job: job.name,
       plugin: sinkStep.use,
@@ -81,15 +81,23 @@ function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
       });
     }
     names.add(part.name);
-
+    // Every copy keeps the part apart as the primary does, so reading a part from any copy finds it.
+    const partCopies = copies.map((copy) => ({ ...copy, sink: partSink(job, copy.sink, part.name) }));
     return {
       ...job,
       name: part.name,
       title: `${job.title} / ${part.name}`,
       source: checkedStep(job, sourceStep, part.options, part.name),
-      sink: checkedStep(job, sinkStep, partOptions(structuredClone(sinkStep.options) as never, part.name) as Record<string, unknown>, part.name),
+      sink: partCopies[0]!.sink,
+      copies: partCopies,
     };
   });
+}
+
+/** A sink step with its plugin's options for one part (its partOptions, checked by subJobs). */
+function partSink(job: LoadedJob, sinkStep: LoadedStep, part: string): LoadedStep {
+  const options = sinkStep.plugin.partOptions!(structuredClone(sinkStep.options) as never, part) as Record<string, unknown>;
+  return checkedStep(job, sinkStep, options, part);
 }
 
 /** The step with new options, validated (and defaulted) by its plugin's schema as the file's were. */
@@ -130,7 +138,10 @@ export async function storedJobs(jobs: readonly LoadedJob[], environment: Expand
   return expanded;
 }
 
-/** The `<name>/` folders under the sink's prefix that hold a backup named for that part. */
+/**
+ * The `<name>/` folders under the sink's prefix that hold a backup named for that part.
+ * TODO(issue 16): the primary copy's store only; a part held only by another copy is found with `--from` that copy.
+ */
 async function partsInStore(job: LoadedJob, environment: ExpandEnvironment): Promise<string[]> {
   const sinkStep = job.sink!;
   const store = await createInstance(job, sinkStep, 'sink', { ...environment, artifact: emptyArtifactInfo() });
