@@ -44,7 +44,7 @@ export async function readFromCopies<T, H extends HeldBackup>(
   const [first] = held;
   if (several && first && first.copy.name !== copiesOf(job)[0]?.name) {
     const missing = copiesOf(job).filter((copy) => !held.some((entry) => entry.copy.name === copy.name)).map((copy) => copy.name);
-    logger.info(`${path.posix.basename(first.backup.key)} is not in ${missing.length === 1 ? 'copy' : 'copies'} ${missing.join(', ')}: reading copy ${first.copy.name}`);
+    logger.info(`${job.title}: ${path.posix.basename(first.backup.key)} is not in ${missing.length === 1 ? 'copy' : 'copies'} ${missing.join(', ')}: reading copy ${first.copy.name}`);
   }
   const tried: { name: string; error: BackupctlError }[] = [];
   for (const [index, entry] of held.entries()) {
