@@ -161,5 +161,13 @@ describe('whole-server jobs', () => {
     expect(parts?.map((part) => [part.name, part.sink?.options.prefix, part.copies?.map((copy) => [copy.name, copy.sink.options.prefix, copy.required])])).toEqual([
       ['shop', 'servers/main/shop/', [['memory', 'servers/main/shop/', true], ['offsite', 'offsite/main/shop/', false]]],
     ]);
+
+    // A part only the second copy still holds is found there.
+    put('offsite/main/crm/crm_20260201_030000', 'dump of crm');
+    const withCrm = await expandStoredJob(
+      { ...job({ databases: ['shop', 'crm'] }), copies: [{ name: 'memory', sink: whole.sink!, hooks: [], required: true }, { name: 'offsite', sink: offsite, hooks: [], required: false }] },
+      { logger: h.logger, secrets: h.secrets, signal: new AbortController().signal },
+    );
+    expect(withCrm?.map((part) => part.name)).toEqual(['shop', 'crm']);
   });
 });

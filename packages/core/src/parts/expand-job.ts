@@ -139,11 +139,31 @@ export async function storedJobs(jobs: readonly LoadedJob[], environment: Expand
 }
 
 /**
- * The `<name>/` folders under the sink's prefix that hold a backup named for that part.
- * TODO(issue 16): the primary copy's store only; a part held only by another copy is found with `--from` that copy.
+ * The `<name>/` folders under the sink's prefix that hold a backup named for
+ * that part, in any of the job's copies (a part only one copy still holds is
+ * restored from it). A copy that cannot be listed is left out with a
+ * warning while another could be; with one copy, its error.
  */
 async function partsInStore(job: LoadedJob, environment: ExpandEnvironment): Promise<string[]> {
-  const sinkStep = job.sink!;
+  const copies = copiesOf(job);
+  const names = new Set<string>();
+  let listed = false;
+  let firstFailure: unknown;
+  for (const copy of copies) {
+    try {
+      for (const name of await partsInCopy(job, copy.sink, environment)) names.add(name);
+      listed = true;
+    } catch (error) {
+      if (copies.length === 1 || environment.signal.aborted) throw error;
+      firstFailure ??= error;
+      environment.logger.warn(`${job.title}: copy ${copy.name} could not be listed (${(error as Error).message}); its parts are left out`);
+    }
+  }
+  if (!listed) throw firstFailure;
+  return [...names];
+}
+
+async function partsInCopy(job: LoadedJob, sinkStep: LoadedStep, environment: ExpandEnvironment): Promise<string[]> {
   const store = await createInstance(job, sinkStep, 'sink', { ...environment, artifact: emptyArtifactInfo() });
   const names = new Set<string>();
   let failure: unknown;
