@@ -106,7 +106,7 @@ function formatOutcome(outcome: VerifyOutcome): string {
     ? `OK: ${path.posix.basename(restored.key)} restores, and all ${outcome.tables.length} tables (${rows} rows) match ${reference}`
     : `FAILED: ${outcome.differences} of ${outcome.tables.length} tables differ from ${reference} (${why})`;
   return [
-    `Backup:   ${restored.key} (${taken}${formatSize(restored.storedBytes)}, ${checksum})`,
+    `Backup:   ${restored.key}${restored.copy ? ` from copy ${restored.copy}` : ''} (${taken}${formatSize(restored.storedBytes)}, ${checksum})`,
     `Restored: ${formatSize(restored.restoredBytes)} of ${restored.result.format} into scratch database ${outcome.scratch} in ${formatSeconds(restored.durationMs)} (dropped)`,
     '',
     outcome.tables.length ? formatComparison(outcome.tables, outcome.against) : `(no tables in ${reference} or the backup)`,
