@@ -83,7 +83,9 @@ async function verifyFromCopies(stages: VerifyStages, options: VerifyJobOptions 
  * HookRun.verify: verifies the backup `key` just written, with fresh
  * instances of the job's stages, and resolves with the recorded result,
  * also when it did not restore (a damaged object is a failed verification,
- * not a broken hook).
+ * not a broken hook). `job` is the job as the copy that wrote `key` sees it
+ * (jobForCopy): given several copies, a damaged object would be passed over
+ * for another copy's.
  */
 export async function verifyBackupInRun(
   job: LoadedJob,
