@@ -5,6 +5,7 @@ import { backupNameMatcher } from '../../core/src/naming/backup-name-matcher.js'
 import { backupListItems, formatBackupList } from '../src/render/format-backup-list.js';
 import { listBackups, type JobBackups } from '../../core/src/catalog/list-backups.js';
 import { createLogger } from '../../core/src/log/logger.js';
+import { recordVerification } from '../../core/src/catalog/verification-records.js';
 import { createMemoryStore, type MemoryStore } from '@backupctl/plugin-api/testing';
 
 const MB = 1024 * 1024;
@@ -56,18 +57,20 @@ const sample: JobBackups[] = [
     location: 'clara-backups',
     job: 'clara',
     title: 'Clara DB',
+    copies: ['memory'],
     backups: [
-      { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 2.5 * MB, time: new Date('2026-02-01T03:00:00Z') },
-      { key: 'backups/clara/clara_20260131_030000.sql.gz', size: Math.round(2.4 * MB), time: new Date('2026-01-31T03:00:00Z') },
+      { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 2.5 * MB, time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] },
+      { key: 'backups/clara/clara_20260131_030000.sql.gz', size: Math.round(2.4 * MB), time: new Date('2026-01-31T03:00:00Z'), copies: ['memory'] },
     ],
   },
   {
     location: 'clara-backups',
     job: 'mem0',
     title: 'Mem0 DB',
+    copies: ['memory'],
     backups: [
-      { key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: Math.round(1.2 * MB), time: new Date('2026-02-01T03:00:00Z') },
-      { key: 'backups/mem0/mem0_20260131_030000.sql.gz', size: Math.round(1.1 * MB), time: new Date('2026-01-31T03:00:00Z') },
+      { key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: Math.round(1.2 * MB), time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] },
+      { key: 'backups/mem0/mem0_20260131_030000.sql.gz', size: Math.round(1.1 * MB), time: new Date('2026-01-31T03:00:00Z'), copies: ['memory'] },
     ],
   },
 ];
@@ -89,9 +92,9 @@ describe('formatBackupList', () => {
 
   it('prints one header per store, "(none)" for a job without backups, and small sizes in KB and bytes', () => {
     const listing: JobBackups[] = [
-      { location: 'bucket-a', job: 'clara', title: 'Clara DB', backups: [{ key: 'c/clara_20260201_030000.sql.gz', size: 1536, time: new Date() }] },
-      { location: 'bucket-b', job: 'mem0', title: 'Mem0 DB', backups: [] },
-      { location: 'bucket-a', job: 'logs', title: 'logs', backups: [{ key: 'logs_20260201_030000', size: 12, time: new Date() }] },
+      { location: 'bucket-a', job: 'clara', title: 'Clara DB', copies: ['memory'], backups: [{ key: 'c/clara_20260201_030000.sql.gz', size: 1536, time: new Date(), copies: ['memory'] }] },
+      { location: 'bucket-b', job: 'mem0', title: 'Mem0 DB', copies: ['memory'], backups: [] },
+      { location: 'bucket-a', job: 'logs', title: 'logs', copies: ['memory'], backups: [{ key: 'logs_20260201_030000', size: 12, time: new Date(), copies: ['memory'] }] },
     ];
     expect(formatBackupList(listing)).toBe(
       [
@@ -118,6 +121,7 @@ describe('formatBackupList', () => {
       key: 'backups/clara/clara_20260201_030000.sql.gz',
       size: 2.5 * MB,
       time: '2026-02-01T03:00:00.000Z',
+      copies: ['memory'],
     });
     expect(backupListItems(sample).map((item) => item.job)).toEqual(['clara', 'clara', 'mem0', 'mem0']);
   });
@@ -172,17 +176,19 @@ describe('listBackups', () => {
         location: 'clara-backups',
         job: 'clara',
         title: 'Clara DB',
+        copies: ['memory'],
         backups: [
-          { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 300, time: new Date('2026-02-01T03:00:00Z') },
-          { key: 'backups/clara/clara_20260131_030000.sql.gz', size: 200, time: new Date('2026-01-31T03:00:00Z') },
-          { key: 'backups/clara/clara_20260130_030000.sql.gz', size: 100, time: new Date('2026-01-30T03:00:00Z') },
+          { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 300, time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] },
+          { key: 'backups/clara/clara_20260131_030000.sql.gz', size: 200, time: new Date('2026-01-31T03:00:00Z'), copies: ['memory'] },
+          { key: 'backups/clara/clara_20260130_030000.sql.gz', size: 100, time: new Date('2026-01-30T03:00:00Z'), copies: ['memory'] },
         ],
       },
       {
         location: 'clara-backups',
         job: 'mem0',
         title: 'Mem0 DB',
-        backups: [{ key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: 50, time: new Date('2026-02-01T03:00:00Z') }],
+        copies: ['memory'],
+        backups: [{ key: 'backups/mem0/mem0_20260201_030000.sql.gz', size: 50, time: new Date('2026-02-01T03:00:00Z'), copies: ['memory'] }],
       },
     ]);
   });
@@ -210,5 +216,68 @@ describe('listBackups', () => {
     expect(await listBackups([skipped], environment())).toEqual([]);
     const broken = job('clara', 'Clara DB', () => createMemoryStore(), { sink: undefined });
     await expect(listBackups([broken], environment())).rejects.toThrow('job clara: its sink is not configured here');
+  });
+});
+
+describe('listBackups of a job with several copies', () => {
+  function copied(stores: Record<string, () => SinkInstance>): LoadedJob {
+    const copies = Object.entries(stores).map(([name, store]) => ({ name, sink: { ...sinkStep(store), use: name }, hooks: [], required: true }));
+    return job('clara', 'Clara DB', stores[copies[0]!.name]!, { sink: copies[0]!.sink, copies });
+  }
+
+  it('shows each backup once with the copies holding it, the first holder\'s key and its marks', async () => {
+    const bucket = createMemoryStore({ location: 'clara-backups', prefix: 'backups/clara/' });
+    const nas = createMemoryStore({ location: '/mnt/nas', prefix: 'clara/' });
+    put(bucket, 'backups/clara/clara_20260201_030000.sql.gz', 300);
+    put(bucket, 'backups/clara/clara_20260131_030000.sql.gz', 200);
+    put(nas, 'clara/clara_20260201_030000.sql.gz', 300);
+    put(nas, 'clara/clara_20260202_030000.sql.gz', 310); // the primary missed this run
+    // Verified in the second copy only: ls still marks it.
+    await recordVerification(nas, { key: 'clara/clara_20260201_030000.sql.gz', job: 'clara', result: 'passed', verifiedAt: '2026-02-01T04:00:00Z', where: 'x', durationMs: 1, tables: 1, differences: [], against: 'manifest' });
+
+    const listing = await listBackups([copied({ s3: () => bucket, nas: () => nas })], environment());
+    expect(listing).toEqual([
+      {
+        location: 'clara-backups',
+        job: 'clara',
+        title: 'Clara DB',
+        copies: ['s3', 'nas'],
+        backups: [
+          { key: 'clara/clara_20260202_030000.sql.gz', size: 310, time: new Date('2026-02-02T03:00:00Z'), copies: ['nas'] },
+          { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 300, time: new Date('2026-02-01T03:00:00Z'), copies: ['s3', 'nas'], verified: 'passed' },
+          { key: 'backups/clara/clara_20260131_030000.sql.gz', size: 200, time: new Date('2026-01-31T03:00:00Z'), copies: ['s3'] },
+        ],
+      },
+    ]);
+    expect(formatBackupList(listing).split('\n')).toEqual([
+      'Available backups in clara-backups:',
+      '',
+      'Clara DB backups:',
+      '  - clara/clara_20260202_030000.sql.gz (310 B) [copies: nas]',
+      '  - backups/clara/clara_20260201_030000.sql.gz (300 B) [copies: s3, nas] [verified]',
+      '  - backups/clara/clara_20260131_030000.sql.gz (200 B) [copies: s3]',
+    ]);
+    expect(backupListItems(listing).map((item) => item.copies)).toEqual([['nas'], ['s3', 'nas'], ['s3']]);
+  });
+
+  it('lists the other copies, with a warning, when one cannot be listed', async () => {
+    const nas = createMemoryStore({ location: '/mnt/nas', prefix: 'clara/' });
+    put(nas, 'clara/clara_20260201_030000.sql.gz', 300);
+    const down: SinkInstance = {
+      ...createMemoryStore({ location: 'clara-backups' }),
+      // eslint-disable-next-line require-yield
+      async *list() {
+        throw new Error('connect ECONNREFUSED');
+      },
+    };
+    const lines: string[] = [];
+    const secrets = new Secrets();
+    const listing = await listBackups([copied({ s3: () => down, nas: () => nas })], {
+      logger: createLogger({ secrets, write: (line) => lines.push(line.slice(22)) }),
+      secrets,
+      signal: new AbortController().signal,
+    });
+    expect(listing[0]).toMatchObject({ location: '/mnt/nas', backups: [{ key: 'clara/clara_20260201_030000.sql.gz', copies: ['nas'] }] });
+    expect(lines).toContainEqual(expect.stringMatching(/^WARN: Clara DB: copy s3 could not be listed \(.*ECONNREFUSED\); ls shows the other copies$/));
   });
 });

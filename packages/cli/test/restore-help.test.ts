@@ -22,7 +22,7 @@ async function load(file: string, env: Record<string, string>, host: PipelineHos
 }
 
 function newest(location: string, job: string, title: string, key: string, size: number): JobBackups {
-  return { location, job, title, backups: [{ key, size, time: new Date('2026-02-01T03:00:00Z') }] };
+  return { location, job, title, copies: ['s3'], backups: [{ key, size, time: new Date('2026-02-01T03:00:00Z'), copies: ['s3'] }] };
 }
 
 const referenceEnv = {
@@ -158,7 +158,7 @@ describe('formatRestoreHelp', () => {
     const { jobs, raw } = await load(file, { DATABASE_URL: `postgresql://clara:${PASSWORD}@db.internal/clara_main?sslmode=require` });
     const text = formatRestoreHelp(
       jobs,
-      [newest('/srv/my backups', 'clara', 'clara', 'clara_20260201_030000.sql.gz', 10), { location: '/srv/backups', job: 'mem0', title: 'mem0', backups: [] }],
+      [newest('/srv/my backups', 'clara', 'clara', 'clara_20260201_030000.sql.gz', 10), { location: '/srv/backups', job: 'mem0', title: 'mem0', copies: ['file'], backups: [] }],
       { raw },
     );
     expect(text).toContain("  cp '/srv/my backups/clara_20260201_030000.sql.gz' .\n");

@@ -147,4 +147,27 @@ describe('whole-server jobs', () => {
       ['shop', 'servers/main/shop/'],
     ]);
   });
+
+  it('gives every copy of a part the part\'s place in that copy (restore and ls read each copy per part)', async () => {
+    objects.clear();
+    await runPipeline([job({ databases: ['shop'] })], harness());
+    const whole = job({ databases: ['shop'] });
+    const offsite = { ...whole.sink!, options: { prefix: 'offsite/main/' } };
+    const h = harness();
+    const parts = await expandStoredJob(
+      { ...whole, copies: [{ name: 'memory', sink: whole.sink!, hooks: [], required: true }, { name: 'offsite', sink: offsite, hooks: [], required: false }] },
+      { logger: h.logger, secrets: h.secrets, signal: new AbortController().signal },
+    );
+    expect(parts?.map((part) => [part.name, part.sink?.options.prefix, part.copies?.map((copy) => [copy.name, copy.sink.options.prefix, copy.required])])).toEqual([
+      ['shop', 'servers/main/shop/', [['memory', 'servers/main/shop/', true], ['offsite', 'offsite/main/shop/', false]]],
+    ]);
+
+    // A part only the second copy still holds is found there.
+    put('offsite/main/crm/crm_20260201_030000', 'dump of crm');
+    const withCrm = await expandStoredJob(
+      { ...job({ databases: ['shop', 'crm'] }), copies: [{ name: 'memory', sink: whole.sink!, hooks: [], required: true }, { name: 'offsite', sink: offsite, hooks: [], required: false }] },
+      { logger: h.logger, secrets: h.secrets, signal: new AbortController().signal },
+    );
+    expect(withCrm?.map((part) => part.name)).toEqual(['shop', 'crm']);
+  });
 });

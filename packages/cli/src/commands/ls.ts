@@ -19,7 +19,7 @@ export default class Ls extends BaseCommand {
   };
   static override flags = {
     job: Flags.string({ char: 'j', multiple: true, description: 'List only this job (repeatable).' }),
-    json: Flags.boolean({ description: 'Print a JSON array of { job, location, key, size, time } instead.' }),
+    json: Flags.boolean({ description: 'Print a JSON array of { job, location, key, size, time, copies } instead.' }),
   };
 
   async run(): Promise<void> {

@@ -12,7 +12,7 @@ export default class Restore extends BaseCommand {
     'pg_restore (custom archive): no temp file, flat memory. One transaction: it stops at the first SQL error, and ' +
     'a checksum mismatch or a damaged object rolls everything back, so the target is left as it was. The target ' +
     'defaults to the job\'s own database; one that already has tables is refused unless --yes is given (its schemas ' +
-    'are then dropped and replaced, in the same transaction). Takes the newest backup unless --key or --at says otherwise.';
+    'are then dropped and replaced, in the same transaction). Takes the newest backup unless --key or --at says otherwise. A job with several sinks reads the first copy holding it, and the next copy when that one is missing, unreadable or fails its checksum (--from picks one).';
   static override examples = [
     '<%= config.bin %> restore clara --target-url "$RESTORE_URL" --create',
     '<%= config.bin %> restore clara --at 2026-02-01 --yes',
@@ -35,6 +35,7 @@ export default class Restore extends BaseCommand {
     }),
     create: Flags.boolean({ description: 'Create the target database first (it must not exist yet).' }),
     yes: Flags.boolean({ char: 'y', description: 'Replace what the target database already holds.' }),
+    from: Flags.string({ description: 'Read only the copy of this name (a job with several sinks); default: the first copy holding the backup, then the next.' }),
     json: Flags.boolean({ description: 'Print a JSON summary on stdout.' }),
   };
 
@@ -52,6 +53,7 @@ export default class Restore extends BaseCommand {
         secrets: this.secrets,
         signal: cancel.signal,
         selection: { key: flags.key, at: flags.at },
+        from: flags.from,
         target: { url: flags['target-url'], create: flags.create, replace: flags.yes },
       };
       // Whole servers (restore-expanded.ts): every part, globals first; --json then prints an array.
@@ -77,5 +79,6 @@ export function restoredJson(restored: RestoredBackup) {
     format: restored.result.format,
     replacedTables: restored.result.replaced,
     durationSeconds: restored.durationMs / 1000,
+    ...(restored.copy ? { copy: restored.copy } : {}),
   };
 }

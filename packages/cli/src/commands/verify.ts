@@ -47,6 +47,7 @@ export default class Verify extends BaseCommand {
     'against-source': Flags.boolean({
       description: 'Compare with the live source database instead of the backup\'s manifest (changes since the backup then show as differences).',
     }),
+    from: Flags.string({ description: 'Read only the copy of this name (a job with several sinks); default: the first copy holding the backup, then the next.' }),
     json: Flags.boolean({ description: 'Print the result as JSON on stdout.' }),
   };
 
@@ -58,7 +59,7 @@ export default class Verify extends BaseCommand {
     const [job] = selectJobs(pipeline, [args.job]);
     const cancel = abortOnSignals();
     let outcome: VerifyOutcome | ExpandedVerifyOutcome;
-    const options = { logger, secrets: this.secrets, signal: cancel.signal, selection: { key: flags.key, at: flags.at }, scratchUrl: flags['scratch-url'], againstSource: flags['against-source'], notify: true };
+    const options = { logger, secrets: this.secrets, signal: cancel.signal, selection: { key: flags.key, at: flags.at }, from: flags.from, scratchUrl: flags['scratch-url'], againstSource: flags['against-source'], notify: true };
     try {
       // Whole servers (expand-job.ts): each database part in a scratch database of its own.
       outcome = (await verifyExpandedJob(job!, options)) ?? (await verifyJob(job!, options));
@@ -105,7 +106,7 @@ function formatOutcome(outcome: VerifyOutcome): string {
     ? `OK: ${path.posix.basename(restored.key)} restores, and all ${outcome.tables.length} tables (${rows} rows) match ${reference}`
     : `FAILED: ${outcome.differences} of ${outcome.tables.length} tables differ from ${reference} (${why})`;
   return [
-    `Backup:   ${restored.key} (${taken}${formatSize(restored.storedBytes)}, ${checksum})`,
+    `Backup:   ${restored.key}${restored.copy ? ` from copy ${restored.copy}` : ''} (${taken}${formatSize(restored.storedBytes)}, ${checksum})`,
     `Restored: ${formatSize(restored.restoredBytes)} of ${restored.result.format} into scratch database ${outcome.scratch} in ${formatSeconds(restored.durationMs)} (dropped)`,
     '',
     outcome.tables.length ? formatComparison(outcome.tables, outcome.against) : `(no tables in ${reference} or the backup)`,

@@ -14,7 +14,9 @@ export const NO_BACKUPS = '  (none)';
  *   - backups/clara/clara_20260201_030000.sql.gz (2.5 MB)
  * ```
  *
- * One "Available backups in" header per store location (jobs sharing a
+ * A job with several copies shows, after the size, the copies holding each
+ * backup: `(2.5 MB) [copies: s3, nas]`; the header names the first copy's
+ * location. One "Available backups in" header per store location (jobs sharing a
  * bucket share it), in the order the jobs come; a blank line between jobs
  * and between locations. No trailing newline.
  */
@@ -28,7 +30,9 @@ export function formatBackupList(listing: readonly JobBackups[]): string {
 }
 
 function formatJob(job: JobBackups): string[] {
-  const lines = job.backups.map((backup) => `  - ${backup.key} (${formatSize(backup.size)})${marks(backup)}`);
+  // A job with one copy lists as it always did; with several, each backup names the copies holding it.
+  const held = (backup: JobBackups['backups'][number]) => (job.copies.length > 1 ? ` [copies: ${backup.copies.join(', ')}]` : '');
+  const lines = job.backups.map((backup) => `  - ${backup.key} (${formatSize(backup.size)})${held(backup)}${marks(backup)}`);
   return [`${job.title} backups:`, ...(lines.length ? lines : [NO_BACKUPS])];
 }
 
@@ -53,6 +57,8 @@ export interface BackupListItem {
   verified?: 'passed' | 'failed';
   /** True while an anomaly flag on it is not accepted. */
   anomaly?: boolean;
+  /** The job's copies holding it, by name (one, for a job with one sink). */
+  copies: string[];
 }
 
 /** The listing flattened for `ls --json`: every backup, job by job, newest first. */
@@ -66,6 +72,7 @@ export function backupListItems(listing: readonly JobBackups[]): BackupListItem[
       time: backup.time.toISOString(),
       ...(backup.verified ? { verified: backup.verified } : {}),
       ...(backup.anomaly ? { anomaly: true } : {}),
+      copies: backup.copies,
     })),
   );
 }

@@ -104,6 +104,17 @@ export async function listDatedBackups(store: Store, job: BackupNaming, signal?:
   return (await listJobBackups(store, job, signal)).backups;
 }
 
+/** The first of `names` the store holds, each as a full key or a name under its prefix (the order given, the key as written first). */
+export async function findKey(store: Store, job: BackupNaming, names: readonly string[], signal?: AbortSignal): Promise<ChosenBackup | undefined> {
+  const candidates = [...new Set(names.flatMap((name) => [name, `${store.prefix}${name}`]))];
+  for (const key of candidates) {
+    for await (const object of store.list(key, signal)) {
+      if (object.key === key) return { ...object, time: backupNameMatcher(job, store.prefix)(key)?.time };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Finds the backup a restore or verify asked for. `--key` may be the full
  * key or a name under the sink's prefix, and need not follow the name
@@ -118,12 +129,8 @@ export async function chooseBackup(store: Store, job: BackupNaming, selection: B
     throw new BackupctlError(ErrorCodes.USAGE, 'give either --key or --at, not both');
   }
   if (selection.key !== undefined) {
-    const candidates = [...new Set([selection.key, `${store.prefix}${selection.key}`])];
-    for (const key of candidates) {
-      for await (const object of store.list(key, signal)) {
-        if (object.key === key) return { ...object, time: backupNameMatcher(job, store.prefix)(key)?.time };
-      }
-    }
+    const found = await findKey(store, job, [selection.key], signal);
+    if (found) return found;
     throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `no object ${selection.key} in ${where}`, {
       job: job.name,
       hint: `list the job's backups with: backupctl ls --job ${job.name}`,

@@ -1,5 +1,5 @@
 import type { Store } from '@backupctl/plugin-api';
-import type { LoadedJob } from '../plugins/loaded-job.js';
+import { copiesOf, jobForCopy, type LoadedJob } from '../plugins/loaded-job.js';
 import { listDatedBackups, newestFirst } from './backup-selection.js';
 import { storedJobs } from '../parts/expand-job.js';
 import type { InstanceEnvironment } from '../plugins/create-instance.js';
@@ -45,6 +45,8 @@ export interface BackupEntry {
   verified?: 'passed' | 'failed';
   /** Set when the anomaly guard flagged it and nobody accepted the flag yet. */
   anomaly?: boolean;
+  /** The copies that hold it (the same name under each copy's prefix), by name, in the job's order. */
+  copies: string[];
 }
 
 /** A job's backups in its store, newest first. */
@@ -54,6 +56,8 @@ export interface JobBackups {
   job: string;
   /** e.g. "Clara DB" */
   title: string;
+  /** The job's copies, by name: `ls` names the copies holding each backup only when there are several. */
+  copies: string[];
   backups: BackupEntry[];
 }
 
@@ -85,14 +89,40 @@ export async function listBackupsOf(
     // list; any other job without a sink is a configuration error to report.
     if (!job.sink && job.skipReason) continue;
     const extension = await jobExtension(job, environment);
-    await withStore(job, environment, async (store) => {
-      const dated = await listDatedBackups(store, { ...job, extension }, environment.signal);
-      const marks = await readMarks(store, job.name, environment);
-      const backups: BackupEntry[] = dated
-        .map(({ key, size, time }) => ({ key, size, time, ...marks(key) }))
-        .sort(newestFirst);
-      listing.push({ location: store.location, job: job.name, title: job.title, backups });
-    });
+    const copies = copiesOf(job);
+    // No copy (no sink, not skipped): opening its store reports what is missing.
+    if (copies.length === 0) await withStore(job, environment, async () => undefined);
+    const byName = new Map<string, BackupEntry>();
+    let location: string | undefined;
+    let failure: unknown;
+    for (const copy of copies) {
+      const one = jobForCopy(job, copy);
+      try {
+        await withStore(one, environment, async (store) => {
+          const dated = await listDatedBackups(store, { ...one, extension }, environment.signal);
+          const marks = await readMarks(store, job.name, environment);
+          location ??= store.location;
+          // The same backup has the same name under each copy's prefix: shown once, with the first holder's key and size.
+          for (const { key, size, time } of dated) {
+            const name = key.slice(store.prefix.length);
+            const entry = byName.get(name) ?? { key, size, time, copies: [] };
+            const marked = marks(key);
+            if (entry.verified === undefined && marked.verified) entry.verified = marked.verified;
+            if (marked.anomaly) entry.anomaly = true;
+            entry.copies.push(copy.name);
+            byName.set(name, entry);
+          }
+        });
+      } catch (error) {
+        // One copy out of reach leaves the others' listing standing; a job with one copy fails as before.
+        if (copies.length === 1 || environment.signal?.aborted) throw error;
+        failure ??= error;
+        environment.logger.warn(`${job.title}: copy ${copy.name} could not be listed (${(error as Error).message}); ls shows the other copies`);
+      }
+    }
+    if (location === undefined) throw failure;
+    const backups = [...byName.values()].sort(newestFirst);
+    listing.push({ location, job: job.name, title: job.title, copies: copies.map((copy) => copy.name), backups });
   }
   return listing;
 }

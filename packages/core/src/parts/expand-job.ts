@@ -60,21 +60,18 @@ async function askSource(job: LoadedJob, environment: ExpandEnvironment, use: (e
   }
 }
 
-/** One sub-job per part: the part's name and source options, each copy's sink options for that part (its partOptions). */
+/** One sub-job per part: the part's name and source options, the sink's options for that part (its partOptions). */
 function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
   const sourceStep = job.source!;
   const copies = copiesOf(job);
-  for (const { sink } of copies) {
-    if (!sink.plugin.partOptions) {
-      throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its source backs up ${parts.length} parts, but the "${sink.use}" sink cannot keep parts apart`, {
-        job: job.name,
-        plugin: sink.use,
-        hint: 'use a sink that can hold several parts (s3, file: each part under <prefix><part>/), or name one database in the source',
-      });
-    }
+  for (const { sink: sinkStep } of copies) {
+    if (sinkStep.plugin.partOptions) continue;
+    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `job ${job.name}: its source backs up ${parts.length} parts, but the "${sinkStep.use}" sink cannot keep parts apart`, {
+      job: job.name,
+      plugin: sinkStep.use,
+      hint: 'use a sink that can hold several parts (s3, file: each part under <prefix><part>/), or name one database in the source',
+    });
   }
-  const sinkFor = (step: LoadedStep, part: string) =>
-    checkedStep(job, step, step.plugin.partOptions!(structuredClone(step.options) as never, part) as Record<string, unknown>, part);
   const names = new Set<string>();
   return parts.map((part) => {
     if (!/^[^/\\]+$/.test(part.name) || part.name === '.' || part.name === '..' || names.has(part.name)) {
@@ -84,8 +81,8 @@ function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
       });
     }
     names.add(part.name);
-
-    const partCopies = copies.map((copy) => ({ ...copy, sink: sinkFor(copy.sink, part.name) }));
+    // Every copy keeps the part apart as the primary does, so reading a part from any copy finds it.
+    const partCopies = copies.map((copy) => ({ ...copy, sink: partSink(job, copy.sink, part.name) }));
     return {
       ...job,
       name: part.name,
@@ -95,6 +92,12 @@ function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
       copies: partCopies,
     };
   });
+}
+
+/** A sink step with its plugin's options for one part (its partOptions, checked by subJobs). */
+function partSink(job: LoadedJob, sinkStep: LoadedStep, part: string): LoadedStep {
+  const options = sinkStep.plugin.partOptions!(structuredClone(sinkStep.options) as never, part) as Record<string, unknown>;
+  return checkedStep(job, sinkStep, options, part);
 }
 
 /** The step with new options, validated (and defaulted) by its plugin's schema as the file's were. */
@@ -135,9 +138,32 @@ export async function storedJobs(jobs: readonly LoadedJob[], environment: Expand
   return expanded;
 }
 
-/** The `<name>/` folders under the sink's prefix that hold a backup named for that part. */
+/**
+ * The `<name>/` folders under the sink's prefix that hold a backup named for
+ * that part, in any of the job's copies (a part only one copy still holds is
+ * restored from it). A copy that cannot be listed is left out with a
+ * warning while another could be; with one copy, its error.
+ */
 async function partsInStore(job: LoadedJob, environment: ExpandEnvironment): Promise<string[]> {
-  const sinkStep = job.sink!;
+  const copies = copiesOf(job);
+  const names = new Set<string>();
+  let listed = false;
+  let firstFailure: unknown;
+  for (const copy of copies) {
+    try {
+      for (const name of await partsInCopy(job, copy.sink, environment)) names.add(name);
+      listed = true;
+    } catch (error) {
+      if (copies.length === 1 || environment.signal.aborted) throw error;
+      firstFailure ??= error;
+      environment.logger.warn(`${job.title}: copy ${copy.name} could not be listed (${(error as Error).message}); its parts are left out`);
+    }
+  }
+  if (!listed) throw firstFailure;
+  return [...names];
+}
+
+async function partsInCopy(job: LoadedJob, sinkStep: LoadedStep, environment: ExpandEnvironment): Promise<string[]> {
   const store = await createInstance(job, sinkStep, 'sink', { ...environment, artifact: emptyArtifactInfo() });
   const names = new Set<string>();
   let failure: unknown;

@@ -1,6 +1,7 @@
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { expandStoredJob, refuseKeyForParts } from '../parts/expand-job.js';
 import { restoreJob, type RestoredBackup, type RestoreJobOptions } from './restore-job.js';
+import { jobReadFrom } from './read-copies.js';
 
 /**
  * Whole servers: `backupctl restore <job>` of a job whose source stands for
@@ -13,11 +14,12 @@ import { restoreJob, type RestoredBackup, type RestoreJobOptions } from './resto
  */
 export async function restoreExpandedJob(job: LoadedJob, options: RestoreJobOptions): Promise<RestoredBackup[] | undefined> {
   const signal = options.signal ?? new AbortController().signal;
-  const parts = await expandStoredJob(job, { logger: options.logger, secrets: options.secrets, signal });
+  // Each part is read from its copies as one job is (restoreJob), `--from` already applied.
+  const parts = await expandStoredJob(jobReadFrom(job, options.from), { logger: options.logger, secrets: options.secrets, signal });
   if (!parts) return undefined;
   refuseKeyForParts(job, parts, options.selection);
   options.logger.info(`${job.title}: restoring ${parts.length} parts: ${parts.map((part) => part.name).join(', ')}`);
   const restored: RestoredBackup[] = [];
-  for (const part of parts) restored.push(await restoreJob(part, { ...options, signal }));
+  for (const part of parts) restored.push(await restoreJob(part, { ...options, from: undefined, signal }));
   return restored;
 }

@@ -18,9 +18,11 @@ import {
   type SourceInstance,
   type TransformInstance,
 } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
+import { copiesOf, jobForCopy, type LoadedJob, type LoadedStep } from '../plugins/loaded-job.js';
 import { readBackupRecord } from '../catalog/backup-records.js';
-import { chooseBackup, type BackupSelection, type ChosenBackup } from '../catalog/backup-selection.js';
+import type { BackupSelection, ChosenBackup } from '../catalog/backup-selection.js';
+import { chooseInCopies, type HeldBackup, type OpenCopy } from '../catalog/copy-selection.js';
+import { jobReadFrom, readFromCopies } from './read-copies.js';
 import { decodeStored, type DecodedBackup } from './decode-stored.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
@@ -32,6 +34,10 @@ export interface RestoreStages {
   source: SourceInstance & RestoreCapability;
   transforms: { step: LoadedStep; instance: TransformInstance }[];
   store: SinkInstance;
+  /** Every copy the job reads from, its store open, the primary first (`store` is the first's). */
+  copies: OpenCopy<SinkInstance>[];
+  /** The copy `store` is, by name, when the job has several: said in the restore's lines and result. */
+  copy?: string;
   /** What the job's stages name its objects with (`.sql.gz`): which of the store's objects are its backups. */
   extension: string;
 }
@@ -61,6 +67,8 @@ export interface RestoredBackup {
   checksum: 'verified' | 'unrecorded';
   result: RestoreResult;
   durationMs: number;
+  /** The copy it was read from, when the job has several. */
+  copy?: string;
 }
 
 /**
@@ -100,10 +108,14 @@ export async function withRestoreStages<T>(
       opened.push({ step, instance });
       transforms.push({ step, instance });
     }
-    const store = await createInstance(job, job.sink, 'sink', instanceEnvironment);
-    opened.push({ step: job.sink, instance: store });
+    const copies: OpenCopy<SinkInstance>[] = [];
+    for (const copy of copiesOf(job)) {
+      const store = await createInstance(job, copy.sink, 'sink', instanceEnvironment);
+      opened.push({ step: copy.sink, instance: store });
+      copies.push({ copy, store });
+    }
     const extension = instanceEnvironment.artifact.extension;
-    return await use({ job, source, transforms, store, extension });
+    return await use({ job, source, transforms, store: copies[0]!.store, copies, extension });
   } catch (error) {
     failure = error;
     throw error;
@@ -161,7 +173,7 @@ export async function restoreBackup(
         { job: job.name, hint: 'the stored object was altered after the backup; restore an older backup (backupctl ls) and check the storage' },
       );
     }
-    logger.info(`${job.title}: restoring ${name} (${formatSize(backup.size)}${backup.time ? `, taken ${formatUtcTime(backup.time)}` : ''})`);
+    logger.info(`${job.title}: restoring ${name}${stages.copy ? ` from copy ${stages.copy}` : ''} (${formatSize(backup.size)}${backup.time ? `, taken ${formatUtcTime(backup.time)}` : ''})`);
 
     body = await opening;
     const decoders = [...stages.transforms].reverse().map(({ step, instance }) => ({ step, stream: instance.decode() }));
@@ -200,6 +212,7 @@ export async function restoreBackup(
       checksum: record ? 'verified' : 'unrecorded',
       result,
       durationMs: now().getTime() - started.getTime(),
+      ...(stages.copy ? { copy: stages.copy } : {}),
     };
   } finally {
     signal.removeEventListener('abort', onOuterAbort);
@@ -213,23 +226,34 @@ export async function restoreBackup(
 export interface RestoreJobOptions extends RestoreEnvironment {
   selection: BackupSelection;
   target: RestoreTarget;
+  /** `--from`: read only the job's copy of this name. */
+  from?: string;
 }
 
 /**
- * `backupctl restore`: picks the backup (`--key`, `--at`, else the newest)
- * and restores it into the target, logging which backup, how many bytes
- * and how long. Throws a BackupctlError saying what failed; the target is
- * then left as it was.
+ * `backupctl restore`: picks the backup (`--key`, `--at`, else the newest,
+ * across the job's copies) and restores it into the target from the first
+ * copy holding it, the next one when that copy's object is missing or
+ * damaged (readFromCopies), logging which backup, how many bytes and how
+ * long. Throws a BackupctlError saying what failed; the target is then left
+ * as it was.
  */
 export async function restoreJob(job: LoadedJob, options: RestoreJobOptions): Promise<RestoredBackup> {
   const signal = options.signal ?? new AbortController().signal;
   const environment = { ...options, signal };
-  return withRestoreStages(job, environment, async (stages) => {
-    const backup = await call(() => chooseBackup(stages.store, { ...job, extension: stages.extension }, options.selection, signal), ErrorCodes.STORE_FAILED, job.sink, 'list', job.name);
-    const restored = await restoreBackup(stages, backup, options.target, environment);
+  const read = jobReadFrom(job, options.from);
+  return withRestoreStages(read, environment, async (stages) => {
+    const held = await chooseInCopies(stages.copies, { ...read, extension: stages.extension }, options.logger, options.selection, signal);
+    const restored = await readFromCopies(read, held, options.logger, (entry) => restoreBackup(stagesOf(stages, entry), entry.backup, options.target, environment));
     options.logger.info(describeRestored(job, restored));
     return restored;
   });
+}
+
+/** The stages reading one copy: its store, and the job as that copy sees it (its sink names the errors). */
+export function stagesOf(stages: RestoreStages, held: HeldBackup<SinkInstance>): RestoreStages {
+  if (stages.copies.length === 1) return stages;
+  return { ...stages, job: jobForCopy(stages.job, held.copy), store: held.store, copy: held.copy.name };
 }
 
 /** `Clara DB restored: clara_20260201_030000.sql.gz (2.5 MB stored, 9.8 MB plain SQL) into host:5432/db in 3.2 s, SHA-256 verified` */

@@ -9,11 +9,13 @@ import {
   type VerifyCapability,
 } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
-import { chooseBackup, type BackupSelection } from '../catalog/backup-selection.js';
+import type { BackupSelection, ChosenBackup } from '../catalog/backup-selection.js';
+import { chooseInCopies } from '../catalog/copy-selection.js';
 import { readManifest, type ManifestRecord } from '../catalog/manifest-records.js';
 import { recordVerification } from '../catalog/verification-records.js';
 import { expandStoredJob, refuseKeyForParts } from '../parts/expand-job.js';
-import { restoreBackup, withRestoreStages, type RestoreEnvironment, type RestoredBackup, type RestoreStages } from './restore-job.js';
+import { restoreBackup, stagesOf, withRestoreStages, type RestoreEnvironment, type RestoredBackup, type RestoreStages } from './restore-job.js';
+import { jobReadFrom, readFromCopies } from './read-copies.js';
 import { compareRowCounts, type ComparedWith, type TableComparison } from './row-count-comparison.js';
 import { notifyVerification } from './notify-verification.js';
 
@@ -25,6 +27,8 @@ export interface VerifyJobOptions extends RestoreEnvironment {
   againstSource?: boolean;
   /** A verification outside a run (`backupctl verify`, the schedule): the job's hooks' afterVerify report it. */
   notify?: boolean;
+  /** `--from`: read only the job's copy of this name. */
+  from?: string;
 }
 
 /** What `verify` found. */
@@ -61,14 +65,27 @@ const DROP_TIMEOUT_MS = 60_000;
  */
 export async function verifyJob(job: LoadedJob, options: VerifyJobOptions): Promise<VerifyOutcome> {
   const environment = { ...options, signal: options.signal ?? new AbortController().signal };
-  return withRestoreStages(job, environment, (stages) => verifyWithStages(requireVerify(stages), environment));
+  return withRestoreStages(jobReadFrom(job, options.from), environment, (stages) => verifyFromCopies(requireVerify(stages), environment));
+}
+
+/**
+ * Verifies the chosen backup from the first copy holding it, the next when
+ * that copy's object is missing or damaged (its failed verification is
+ * recorded in that copy's store): each attempt in a scratch database of its own.
+ */
+async function verifyFromCopies(stages: VerifyStages, options: VerifyJobOptions & { signal: AbortSignal }): Promise<VerifyOutcome> {
+  const { job } = stages;
+  const held = await chooseInCopies(stages.copies, { ...job, extension: stages.extension }, options.logger, options.selection, options.signal);
+  return readFromCopies(job, held, options.logger, (entry) => verifyWithStages({ ...stagesOf(stages, entry), source: stages.source }, entry.backup, options));
 }
 
 /**
  * HookRun.verify: verifies the backup `key` just written, with fresh
  * instances of the job's stages, and resolves with the recorded result,
  * also when it did not restore (a damaged object is a failed verification,
- * not a broken hook).
+ * not a broken hook). `job` is the job as the copy that wrote `key` sees it
+ * (jobForCopy): given several copies, a damaged object would be passed over
+ * for another copy's.
  */
 export async function verifyBackupInRun(
   job: LoadedJob,
@@ -104,12 +121,12 @@ export interface ExpandedVerifyOutcome {
  */
 export async function verifyExpandedJob(job: LoadedJob, options: VerifyJobOptions): Promise<ExpandedVerifyOutcome | undefined> {
   const environment = { ...options, signal: options.signal ?? new AbortController().signal };
-  const parts = await expandStoredJob(job, environment);
+  const parts = await expandStoredJob(jobReadFrom(job, options.from), environment);
   if (!parts) return undefined;
   refuseKeyForParts(job, parts, options.selection);
   const outcome: ExpandedVerifyOutcome = { ok: true, parts: [], skipped: [] };
   for (const part of parts) {
-    const verified = await withRestoreStages(part, environment, async (stages) => (verifiable(stages) ? verifyWithStages(stages, environment) : undefined));
+    const verified = await withRestoreStages(part, environment, async (stages) => (verifiable(stages) ? verifyFromCopies(stages, environment) : undefined));
     if (verified === undefined) {
       options.logger.info(`${part.title}: skipped, the "${part.source?.use}" source cannot verify this part (it holds no tables to count)`);
       outcome.skipped.push(part.name);
@@ -121,12 +138,11 @@ export async function verifyExpandedJob(job: LoadedJob, options: VerifyJobOption
   return outcome;
 }
 
-async function verifyWithStages(stages: VerifyStages, options: VerifyJobOptions & { signal: AbortSignal }): Promise<VerifyOutcome> {
+async function verifyWithStages(stages: VerifyStages, backup: ChosenBackup, options: VerifyJobOptions & { signal: AbortSignal }): Promise<VerifyOutcome> {
   const { job, source, store } = stages;
   const { signal, logger } = options;
   const now = options.now ?? (() => new Date());
   const started = now();
-  const backup = await call(() => chooseBackup(store, { ...job, extension: stages.extension }, options.selection, signal), job, ErrorCodes.STORE_FAILED, 'list');
   // A manifest that cannot be read is none: the live database is then the reference, as for an older backup.
   const manifest = await readManifest(store, backup.key, signal).catch((error: unknown) => {
     logger.warn(`${job.title}: the manifest of ${backup.key} could not be read (${(error as Error).message})`);
@@ -240,7 +256,9 @@ class RecordedVerifyFailure extends BackupctlError {
 
 /** The failed verification recorded for a backup that did not restore, if that is what `error` is. */
 export function recordedFailure(error: unknown): Verification | undefined {
-  return error instanceof RecordedVerifyFailure ? error.verification : undefined;
+  if (error instanceof RecordedVerifyFailure) return error.verification;
+  // Every copy failed (readFromCopies): the last copy's recorded failure.
+  return isBackupctlError(error) && error.cause instanceof RecordedVerifyFailure ? error.cause.verification : undefined;
 }
 
 type VerifyStages = RestoreStages & { source: RestoreStages['source'] & VerifyCapability };
