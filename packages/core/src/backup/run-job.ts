@@ -24,7 +24,7 @@ import {
   type TransformInstance,
   type Verification,
 } from '@backupctl/plugin-api';
-import { copiesOf, type LoadedCopy, type LoadedJob, type LoadedStep } from '../plugins/loaded-job.js';
+import { copiesOf, jobForCopy, type LoadedCopy, type LoadedJob, type LoadedStep } from '../plugins/loaded-job.js';
 import { fanOut } from '../streams/fan-out.js';
 import { readJobRecord, recordBackup } from '../catalog/backup-records.js';
 import { DEFAULT_ANOMALY, guardBackup } from './anomaly-guard.js';
@@ -156,24 +156,26 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       logger,
       signal: controller.signal,
       now: startedAt,
-      // The verify hook: restores with fresh instances of the job's stages, as `backupctl verify --key` does.
-      ...(canVerify(source)
+    };
+    // The verify hook: restores with fresh instances of the job's stages, as `backupctl verify --key`
+    // does, from the copy whose hook asks (a damaged object there must not pass for another copy's).
+    const verifyIn = (copy: LoadedCopy): Pick<HookRun, 'verify'> =>
+      canVerify(source)
         ? {
-            verify: async (key: string, verifyOptions: { scratchUrl?: string; againstSource?: boolean } = {}) => {
-              const verification = await verifyBackupInRun(job, key, { ...verifyOptions, logger, secrets: options.secrets, signal: controller.signal, now });
+            verify: async (key, verifyOptions = {}) => {
+              const verification = await verifyBackupInRun(jobForCopy(job, copy), key, { ...verifyOptions, logger, secrets: options.secrets, signal: controller.signal, now });
               verifications.push(verification);
               return verification;
             },
           }
-        : {}),
-    };
+        : {};
     // Each copy: its sink, the hooks around it, and what they see (that sink as their store).
     const copies: OpenCopy[] = [];
     for (const copy of copiesOf(job)) {
       const sink: SinkInstance = await create(copy.sink, 'sink');
       const hooks: OpenCopy['hooks'] = [];
       for (const step of copy.hooks) hooks.push({ step, instance: await create(step, 'hook') });
-      copies.push({ copy, sink, hooks, hookRun: { ...baseRun, store: sink } });
+      copies.push({ copy, sink, hooks, hookRun: { ...baseRun, store: sink, ...verifyIn(copy) } });
       openedCopies.push(copies.at(-1)!);
     }
     const several = copies.length > 1;
