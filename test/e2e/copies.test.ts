@@ -126,6 +126,12 @@ describe('several sinks', () => {
     expect(restored.code, restored.stderr).toBe(0);
     expect(await tableFingerprints(pg, target)).toEqual(await tableFingerprints(pg, database));
     await pg.dropDatabase(target);
+    // restore-help: how to fetch it from each copy, the primary first.
+    const help = await runCli(['restore-help', file], { env: env() });
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain(`# From copy s3 (${bucket}):`);
+    expect(help.stdout).toContain(`# Or from copy nas (${nas}):`);
+    expect(help.stdout).toMatch(new RegExp(`cp .*${name!.replaceAll('.', '\\.')}`));
   });
 
   it('two S3 buckets: identical objects', async () => {

@@ -243,9 +243,17 @@ describe('listBackups of a job with several copies', () => {
         title: 'Clara DB',
         copies: ['s3', 'nas'],
         backups: [
-          { key: 'clara/clara_20260202_030000.sql.gz', size: 310, time: new Date('2026-02-02T03:00:00Z'), copies: ['nas'] },
-          { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 300, time: new Date('2026-02-01T03:00:00Z'), copies: ['s3', 'nas'], verified: 'passed' },
-          { key: 'backups/clara/clara_20260131_030000.sql.gz', size: 200, time: new Date('2026-01-31T03:00:00Z'), copies: ['s3'] },
+          { key: 'clara/clara_20260202_030000.sql.gz', size: 310, time: new Date('2026-02-02T03:00:00Z'), copies: ['nas'], places: { nas: { key: 'clara/clara_20260202_030000.sql.gz', location: '/mnt/nas' } } },
+          {
+            key: 'backups/clara/clara_20260201_030000.sql.gz',
+            size: 300,
+            time: new Date('2026-02-01T03:00:00Z'),
+            copies: ['s3', 'nas'],
+            verified: 'passed',
+            // Where each copy keeps it: restore-help fetches from each.
+            places: { s3: { key: 'backups/clara/clara_20260201_030000.sql.gz', location: 'clara-backups' }, nas: { key: 'clara/clara_20260201_030000.sql.gz', location: '/mnt/nas' } },
+          },
+          { key: 'backups/clara/clara_20260131_030000.sql.gz', size: 200, time: new Date('2026-01-31T03:00:00Z'), copies: ['s3'], places: { s3: { key: 'backups/clara/clara_20260131_030000.sql.gz', location: 'clara-backups' } } },
         ],
       },
     ]);

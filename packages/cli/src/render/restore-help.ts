@@ -1,4 +1,4 @@
-import { formatTimestamp, formatUtcTime, type BackupEntry, type JobBackups, type LoadedJob, type LoadedStep } from '@backupctl/core';
+import { copiesOf, formatTimestamp, formatUtcTime, type BackupEntry, type JobBackups, type LoadedJob, type LoadedStep } from '@backupctl/core';
 import { formatSize, shellWord, type RestoreHelpByKind, type RestoreHelpCommands, type RestoreHelpContext } from '@backupctl/plugin-api';
 
 /** What {@link formatRestoreHelp} needs besides the jobs and their backups. */
@@ -105,13 +105,23 @@ function indent(line: string): string {
 // --- The stages' steps ------------------------------------------------------
 
 function downloadLines(job: LoadedJob, entry: JobBackups, newest: BackupEntry, describe: (step: LoadedStep) => RestoreHelpContext): string[] {
-  const sink = job.sink;
-  const file = baseName(newest.key);
-  const help = sink && ask(sink, () => helpOf(sink, 'sink')?.download({ key: newest.key, file }, describe(sink)));
+  const copies = copiesOf(job);
+  if (copies.length < 2) return downloadFrom(job.sink, newest.key, entry.location, describe);
+  // Several copies: how to fetch it from each copy that holds it, the primary first.
+  const holding = copies.filter((copy) => newest.places?.[copy.name]);
+  return holding.flatMap((copy, index) => {
+    const place = newest.places![copy.name]!;
+    return [...(index ? [''] : []), `# ${index ? 'Or from' : 'From'} copy ${copy.name} (${place.location}):`, ...downloadFrom(copy.sink, place.key, place.location, describe)];
+  });
+}
+
+function downloadFrom(sink: LoadedStep | undefined, key: string, location: string, describe: (step: LoadedStep) => RestoreHelpContext): string[] {
+  const file = baseName(key);
+  const help = sink && ask(sink, () => helpOf(sink, 'sink')?.download({ key, file }, describe(sink)));
   if (help?.answer) return commandLines(help.answer);
   return [
     ...(help?.failed ?? []),
-    `# Copy ${newest.key} from ${entry.location} to ./${file} with the tools of the "${sink?.use ?? '?'}" sink,`,
+    `# Copy ${key} from ${location} to ./${file} with the tools of the "${sink?.use ?? '?'}" sink,`,
     '# or use backupctl restore (below).',
   ];
 }
@@ -199,8 +209,10 @@ function helpContext(step: LoadedStep, job: LoadedJob, parent: LoadedJob | undef
   };
 }
 
-/** Where a step is in its job's entry: `source`, `sink`, `transforms`, `<index>`. */
+/** Where a step is in its job's entry: `source`, `sink`, `sinks`, `<index>`, `transforms`, `<index>`. */
 function stepAt(step: LoadedStep): string[] {
+  const copy = /\.sinks\[(\d+)\]$/.exec(step.path);
+  if (step.kind === 'sink' && copy) return ['sinks', copy[1]!];
   if (step.kind !== 'transform') return [step.kind];
   return ['transforms', /\[(\d+)\]$/.exec(step.path)?.[1] ?? '-1'];
 }

@@ -47,6 +47,8 @@ export interface BackupEntry {
   anomaly?: boolean;
   /** The copies that hold it (the same name under each copy's prefix), by name, in the job's order. */
   copies: string[];
+  /** Where each copy holding it keeps it: its key there and the store's place (restore-help fetches from each). */
+  places?: Record<string, { key: string; location: string }>;
 }
 
 /** A job's backups in its store, newest first. */
@@ -110,6 +112,7 @@ export async function listBackupsOf(
             if (entry.verified === undefined && marked.verified) entry.verified = marked.verified;
             if (marked.anomaly) entry.anomaly = true;
             entry.copies.push(copy.name);
+            if (copies.length > 1) entry.places = { ...entry.places, [copy.name]: { key, location: store.location } };
             byName.set(name, entry);
           }
         });
