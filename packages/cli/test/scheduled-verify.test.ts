@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BackupctlError, definePlugin, ErrorCodes, Secrets, Type, type SourceInstance, type Verification } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../../core/src/config/load-pipeline.js';
+import { BackupctlError, ErrorCodes, Secrets, type SourceInstance, type Verification } from '@backupctl/plugin-api';
+import type { LoadedJob } from '../../core/src/config/load-pipeline.js';
+import { loadedStep } from '../../core/test/job-fixtures.js';
 import type { ExpandedVerifyOutcome, VerifyOutcome } from '../../core/src/restore/verify-job.js';
 import { createLogger } from '../../core/src/log/logger.js';
 import type { VerificationSummary } from '../src/server/health-state.js';
@@ -16,19 +17,14 @@ const capable: SourceInstance = {
   countRows: () => Promise.reject(new Error('not in this test')),
 } as SourceInstance;
 
-function step(kind: LoadedStep['kind'], use: string, create: () => unknown): LoadedStep {
-  const plugin = definePlugin({ name: use, kind: kind as 'source', schema: Type.Object({}), create: create as () => SourceInstance });
-  return { use, kind, from: 'test', options: {}, path: `jobs.clara.${kind}`, plugin: plugin as never };
-}
-
 function job(source: () => SourceInstance = () => capable, extra: Partial<LoadedJob> = {}): LoadedJob {
   return {
     name: 'clara',
     title: 'Clara DB',
     nameTemplate: '{job}_{timestamp}{ext}',
-    source: step('source', 'postgres', source),
+    source: loadedStep('source', 'postgres', source),
     transforms: [],
-    sink: step('sink', 's3', () => ({})),
+    sink: loadedStep('sink', 's3', () => ({})),
     hooks: [],
     ...extra,
   };

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Secrets, Type, type PluginContext, type RestoreTarget, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
+import { Secrets, type RestoreTarget, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
 import { createMemoryStore, type MemoryStore } from '@backupctl/plugin-api/testing';
-import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
+import type { LoadedJob } from '../src/config/load-pipeline.js';
+import { checksumOf, gzipJob } from './job-fixtures.js';
 import { checksumDocument } from '../src/catalog/backup-records.js';
 import { readVerification } from '../src/catalog/verification-records.js';
 import { createLogger } from '../src/log/logger.js';
@@ -17,14 +17,6 @@ const sql = Buffer.from('INSERT INTO t VALUES (1);\n'.repeat(10_000));
 const good = gzipSync(sql);
 const NEWEST = 'clara_20260201_030000.sql.gz';
 const OLDER = 'clara_20260131_030000.sql.gz';
-
-function step(kind: LoadedStep['kind'], use: string, create: (...args: never[]) => unknown): LoadedStep {
-  return { use, kind, from: 'test', options: {}, path: `jobs.clara.${use}`, plugin: definePlugin({ name: use, kind, schema: Type.Object({}), create: create as never }) as never };
-}
-
-function checksumOf(body: Buffer) {
-  return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
-}
 
 /** A copy's store holding `names` (each the good backup unless `bodies` says otherwise), with their checksum records. */
 function copyStore(prefix: string, location: string, names: string[], bodies: Record<string, Buffer> = {}): MemoryStore {
@@ -60,19 +52,7 @@ function recordingSource(extra: Partial<SourceInstance> = {}) {
 }
 
 function jobWith(source: SourceInstance, stores: Record<string, SinkInstance>): LoadedJob {
-  const copies = Object.entries(stores).map(([name, store]) => ({ name, sink: step('sink', name, () => store), hooks: [], required: true }));
-  return {
-    name: 'clara',
-    title: 'Clara DB',
-    nameTemplate: '{job}_{timestamp}{ext}',
-    source: step('source', 'fake', (_options: unknown, context: PluginContext) => ((context.artifact.extension += '.sql'), source)),
-    transforms: [
-      step('transform', 'gzip', (_options: unknown, context: PluginContext) => ((context.artifact.extension += '.gz'), { encode: () => createGzip(), decode: () => createGunzip() })),
-    ],
-    sink: copies[0]!.sink,
-    hooks: [],
-    copies,
-  };
+  return gzipJob(source, stores);
 }
 
 function env() {

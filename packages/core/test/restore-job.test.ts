@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Secrets, Type, type PluginContext, type RestoreTarget, type SourceInstance } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
+import { Secrets, type RestoreTarget, type SourceInstance } from '@backupctl/plugin-api';
+import type { LoadedJob } from '../src/config/load-pipeline.js';
+import { checksumOf, gzipJob } from './job-fixtures.js';
 import { checksumDocument } from '../src/catalog/backup-records.js';
 import { RECLAIM_EVERY_BYTES, setYoungGenerationCollector } from '../src/streams/buffer-reclaimer.js';
 import { createLogger } from '../src/log/logger.js';
@@ -14,10 +15,6 @@ import { createMemoryStore, type MemoryStore } from '@backupctl/plugin-api/testi
 
 const sql = Buffer.from('INSERT INTO t VALUES (1);\n'.repeat(40_000));
 const KEY = 'backups/clara/clara_20260201_030000.sql.gz';
-
-function step(kind: LoadedStep['kind'], use: string, create: (...args: never[]) => unknown): LoadedStep {
-  return { use, kind, from: 'test', options: {}, path: `jobs.clara.${use}`, plugin: definePlugin({ name: use, kind, schema: Type.Object({}), create: create as never }) as never };
-}
 
 /** A source whose restore reads the input to its end, as a database would, and records how it ended. */
 function recordingSource(extra: Partial<SourceInstance> = {}) {
@@ -46,18 +43,7 @@ function recordingSource(extra: Partial<SourceInstance> = {}) {
 }
 
 function jobWith(source: SourceInstance, store: MemoryStore): LoadedJob {
-  return {
-    name: 'clara',
-    title: 'Clara DB',
-    nameTemplate: '{job}_{timestamp}{ext}',
-    // Each stage names its layer of the objects, as the real plugins do: `.sql.gz`.
-    source: step('source', 'fake', (_options: unknown, context: PluginContext) => ((context.artifact.extension += '.sql'), source)),
-    transforms: [
-      step('transform', 'gzip', (_options: unknown, context: PluginContext) => ((context.artifact.extension += '.gz'), { encode: () => createGzip(), decode: () => createGunzip() })),
-    ],
-    sink: step('sink', 'memory', () => store),
-    hooks: [],
-  };
+  return gzipJob(source, { memory: store });
 }
 
 function storeWith(body: Buffer, record: { sha256: string; size: number } | null = checksumOf(body)): MemoryStore {
@@ -73,10 +59,6 @@ function inChunks(body: Buffer, size = 1024): Readable {
       for (let offset = 0; offset < body.length; offset += size) yield body.subarray(offset, offset + size);
     })(),
   );
-}
-
-function checksumOf(body: Buffer) {
-  return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length };
 }
 
 function env() {

@@ -2,39 +2,26 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Secrets, Type, type HookInstance, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
+import type { HookInstance, SinkInstance, SourceInstance } from '@backupctl/plugin-api';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
-import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
+import type { LoadedJob } from '../src/config/load-pipeline.js';
 import type { LoadedCopy } from '../src/plugins/loaded-job.js';
-import { createLogger } from '../src/log/logger.js';
 import { runJob } from '../src/backup/run-job.js';
+import { collectingLogger, loadedStep } from './job-fixtures.js';
 
 // Several sinks for one job (issue 16): one dump, the same bytes to every copy.
-
-const noOptions = Type.Object({});
-const startedAt = new Date('2026-02-01T03:00:00Z');
-
-function step(kind: LoadedStep['kind'], use: string, create: () => unknown): LoadedStep {
-  return { use, kind, from: 'test', options: {}, path: `jobs.t.${use}`, plugin: definePlugin({ name: use, kind, schema: noOptions, create: create as never }) as never };
-}
 
 function copy(name: string, sink: SinkInstance, options: { required?: boolean; hooks?: HookInstance[] } = {}): LoadedCopy {
   return {
     name,
-    sink: step('sink', name, () => sink),
-    hooks: (options.hooks ?? []).map((hook, index) => step('hook', `${name}-hook${index}`, () => hook)),
+    sink: loadedStep('sink', name, () => sink),
+    hooks: (options.hooks ?? []).map((hook, index) => loadedStep('hook', `${name}-hook${index}`, () => hook)),
     required: options.required ?? true,
   };
 }
 
 function job(source: SourceInstance, copies: LoadedCopy[]): LoadedJob {
-  return { name: 'clara', title: 'Clara DB', nameTemplate: '{job}_{timestamp}', source: step('source', 'fake', () => source), transforms: [], sink: copies[0]!.sink, hooks: copies[0]!.hooks, copies };
-}
-
-function harness() {
-  const lines: string[] = [];
-  const secrets = new Secrets();
-  return { lines, secrets, logger: createLogger({ secrets, write: (line) => lines.push(line), now: () => startedAt }), now: () => startedAt };
+  return { name: 'clara', title: 'Clara DB', nameTemplate: '{job}_{timestamp}', source: loadedStep('source', 'fake', () => source), transforms: [], sink: copies[0]!.sink, hooks: copies[0]!.hooks, copies };
 }
 
 /** A sink that reads part of the stream, then fails (its upload broke). */
@@ -59,7 +46,7 @@ describe('runJob with several copies', () => {
     const b = createMemoryStore({ prefix: 'b/' });
     const committed: string[] = [];
     const hook = (name: string): HookInstance => ({ afterCommit: async (run) => void committed.push(`${name}:${run.artifact.key}`) });
-    const h = harness();
+    const h = collectingLogger();
     const result = await runJob(job(sourceFrom([payload]), [copy('s3', a, { hooks: [hook('s3')] }), copy('nas', b, { hooks: [hook('nas')] })]), h);
     expect(result.status, h.lines.join('\n')).toBe('succeeded');
     expect(sha(a.objects.get('a/clara_20260201_030000')!.body)).toBe(sha(payload));
@@ -76,7 +63,7 @@ describe('runJob with several copies', () => {
   it('a non-required copy that fails: the job succeeds, the failure is one line and reaches that copy\'s onError only', async () => {
     const a = createMemoryStore({ prefix: 'a/' });
     const alerts: string[] = [];
-    const h = harness();
+    const h = collectingLogger();
     const result = await runJob(
       job(sourceFrom([payload]), [
         copy('s3', a, { hooks: [{ onError: async () => void alerts.push('s3') }] }),
@@ -94,7 +81,7 @@ describe('runJob with several copies', () => {
 
   it('a required copy that fails: the other is still stored, the job fails (exit 1) naming each copy', async () => {
     const b = createMemoryStore({ prefix: 'b/' });
-    const h = harness();
+    const h = collectingLogger();
     const result = await runJob(job(sourceFrom([payload]), [copy('s3', failingSink(50_000)), copy('nas', b)]), h);
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('SINK_FAILED');
@@ -105,7 +92,7 @@ describe('runJob with several copies', () => {
   it('the source failing stores no copy', async () => {
     const a = createMemoryStore({ prefix: 'a/' });
     const b = createMemoryStore({ prefix: 'b/' });
-    const result = await runJob(job(sourceFrom([payload], { fail: new Error('pg_dump exited with code 1') }), [copy('s3', a), copy('nas', b)]), harness());
+    const result = await runJob(job(sourceFrom([payload], { fail: new Error('pg_dump exited with code 1') }), [copy('s3', a), copy('nas', b)]), collectingLogger());
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('SOURCE_FAILED');
     expect(a.objects.size + b.objects.size).toBe(0);
@@ -115,18 +102,18 @@ describe('runJob with several copies', () => {
     const a = createMemoryStore({ prefix: 'a/' });
     const b = createMemoryStore({ prefix: 'b/' });
     const recent: HookInstance = { beforeRun: async () => ({ skip: true, reason: 'the last backup is 2 hours old' }) };
-    const h = harness();
+    const h = collectingLogger();
     const ran = await runJob(job(sourceFrom([payload]), [copy('s3', a, { hooks: [recent] }), copy('nas', b)]), h);
     expect(ran.status).toBe('succeeded');
     expect(h.lines).toContain('2026-02-01 03:00:00 - Clara DB: copy s3 would skip (the last backup is 2 hours old), but copy nas needs a backup: writing every copy');
-    const skipped = await runJob(job(sourceFrom([payload]), [copy('s3', a, { hooks: [recent] }), copy('nas', b, { hooks: [recent] })]), harness());
+    const skipped = await runJob(job(sourceFrom([payload]), [copy('s3', a, { hooks: [recent] }), copy('nas', b, { hooks: [recent] })]), collectingLogger());
     expect(skipped.status).toBe('skipped');
   });
 });
 
 describe('runJob with several copies, all failing', () => {
   it('fails with the sinks\' error, not the source stopped for want of a copy', async () => {
-    const h = harness();
+    const h = collectingLogger();
     const result = await runJob(job(sourceFrom([payload]), [copy('s3', failingSink(10_000)), copy('nas', failingSink(20_000))]), h);
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('SINK_FAILED');

@@ -2,29 +2,22 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Secrets, Type, type HookInstance, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
+import type { HookInstance, SinkInstance, SourceInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
-import { createLogger } from '../src/log/logger.js';
 import { runJob } from '../src/backup/run-job.js';
+import { collectingLogger, loadedStep } from './job-fixtures.js';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
-
-const noOptions = Type.Object({});
-const startedAt = new Date('2026-02-01T03:00:00Z');
-
-function step(kind: LoadedStep['kind'], use: string, create: () => unknown): LoadedStep {
-  return { use, kind, from: 'test', options: {}, path: `jobs.t.${use}`, plugin: definePlugin({ name: use, kind, schema: noOptions, create: create as never }) as never };
-}
 
 function job(parts: { source: SourceInstance; sink: SinkInstance; hooks?: HookInstance[]; gzip?: boolean; failingTransform?: boolean }): LoadedJob {
   const transforms: LoadedStep[] = [];
   if (parts.gzip) {
     transforms.push(
-      step('transform', 'gzip', () => ({ encode: () => createGzip(), decode: () => createGunzip() })),
+      loadedStep('transform', 'gzip', () => ({ encode: () => createGzip(), decode: () => createGunzip() })),
     );
   }
   if (parts.failingTransform) {
     transforms.push(
-      step('transform', 'broken', () => ({
+      loadedStep('transform', 'broken', () => ({
         encode: () => new Transform({ transform: (_chunk, _enc, callback) => callback(new Error('transform exploded')) }),
         decode: () => new Transform(),
       })),
@@ -34,17 +27,11 @@ function job(parts: { source: SourceInstance; sink: SinkInstance; hooks?: HookIn
     name: 'clara',
     title: 'Clara DB',
     nameTemplate: '{job}_{timestamp}{ext}',
-    source: step('source', 'fake-source', () => parts.source),
+    source: loadedStep('source', 'fake-source', () => parts.source),
     transforms,
-    sink: step('sink', 'memory', () => parts.sink),
-    hooks: (parts.hooks ?? []).map((hook, index) => step('hook', `hook${index}`, () => hook)),
+    sink: loadedStep('sink', 'memory', () => parts.sink),
+    hooks: (parts.hooks ?? []).map((hook, index) => loadedStep('hook', `hook${index}`, () => hook)),
   };
-}
-
-function harness() {
-  const lines: string[] = [];
-  const secrets = new Secrets();
-  return { lines, secrets, logger: createLogger({ secrets, write: (line) => lines.push(line), now: () => startedAt }), now: () => startedAt };
 }
 
 const payload = Buffer.from('CREATE TABLE t (id int);\n'.repeat(5000));
@@ -52,7 +39,7 @@ const payload = Buffer.from('CREATE TABLE t (id int);\n'.repeat(5000));
 describe('runJob', () => {
   it('streams source -> gzip -> sink and reports the stored size and sha256', async () => {
     const store = createMemoryStore({ prefix: 'backups/clara/' });
-    const h = harness();
+    const h = collectingLogger();
     const result = await runJob(job({ source: sourceFrom([payload]), sink: store, gzip: true }), h);
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('succeeded');
@@ -73,7 +60,7 @@ describe('runJob', () => {
         sink: store,
         hooks: [{ afterCommit: async () => void afterCommit.push('ran') }],
       }),
-      harness(),
+      collectingLogger(),
     );
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('SOURCE_FAILED');
@@ -84,7 +71,7 @@ describe('runJob', () => {
 
   it('reports a failing transform as TRANSFORM_FAILED with the plugin named', async () => {
     const store = createMemoryStore();
-    const result = await runJob(job({ source: sourceFrom([payload]), sink: store, failingTransform: true }), harness());
+    const result = await runJob(job({ source: sourceFrom([payload]), sink: store, failingTransform: true }), collectingLogger());
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ code: 'TRANSFORM_FAILED', plugin: 'broken' });
     expect(store.objects.size).toBe(0);
@@ -99,7 +86,7 @@ describe('runJob', () => {
       },
       close: async (error) => void calls.push(`${name}.close(${error ? 'error' : ''})`),
     });
-    const h = harness();
+    const h = collectingLogger();
     const store = createMemoryStore();
     const result = await runJob(job({ source: sourceFrom([payload]), sink: store, hooks: [hook('a'), hook('b', true), hook('c')] }), h);
     expect(result).toMatchObject({ status: 'skipped', reason: 'last backup 2 hours ago' });
@@ -113,7 +100,7 @@ describe('runJob', () => {
     const seen: string[] = [];
     const failing = await runJob(
       job({ source: sourceFrom([payload], { fail: new Error('boom') }), sink: store, hooks: [{ onError: async ({ error }) => void seen.push((error as Error).message) }] }),
-      harness(),
+      collectingLogger(),
     );
     expect(failing.status).toBe('failed');
     expect(seen).toEqual(['fake-source done: boom']);
@@ -127,7 +114,7 @@ describe('runJob', () => {
           { onError: async ({ error }) => void seen.push((error as Error).message) },
         ],
       }),
-      harness(),
+      collectingLogger(),
     );
     expect(committed.status).toBe('failed');
     expect(committed.error).toMatchObject({ code: 'HOOK_FAILED', hook: 'afterCommit' });
@@ -146,7 +133,7 @@ describe('runJob', () => {
         yield payload;
       }
     }
-    const result = await runJob(job({ source: sourceFrom(slow()), sink: store }), { ...harness(), signal: controller.signal });
+    const result = await runJob(job({ source: sourceFrom(slow()), sink: store }), { ...collectingLogger(), signal: controller.signal });
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('ABORTED');
     expect(result.error?.message).toContain('SIGTERM');
@@ -154,7 +141,7 @@ describe('runJob', () => {
   });
 
   it('skips a job whose required environment is missing', async () => {
-    const h = harness();
+    const h = collectingLogger();
     const result = await runJob({ ...job({ source: sourceFrom([payload]), sink: createMemoryStore() }), title: 'Mem0 DB', skipReason: 'MEM0_DATABASE_URL is not set' }, h);
     expect(result.status).toBe('skipped');
     expect(h.lines).toEqual(['2026-02-01 03:00:00 - Mem0 DB backup skipped: MEM0_DATABASE_URL is not set']);
