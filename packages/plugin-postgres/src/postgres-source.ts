@@ -1,3 +1,4 @@
+import type { Client } from 'pg';
 import {
   BackupctlError,
   ErrorCodes,
@@ -48,12 +49,11 @@ export interface PostgresSourceDependencies {
   env?: NodeJS.ProcessEnv;
 }
 
-const ARTIFACTS: Record<DumpFormat, { extension: string; contentType: string }> = {
-  plain: { extension: '.sql', contentType: 'application/sql' },
-  custom: { extension: '.dump', contentType: 'application/octet-stream' },
+/** What each format stores: the object's extension and type, and its name in the manifest. */
+const ARTIFACTS: Record<DumpFormat, { extension: string; contentType: string; name: string }> = {
+  plain: { extension: '.sql', contentType: 'application/sql', name: 'plain SQL' },
+  custom: { extension: '.dump', contentType: 'application/octet-stream', name: 'custom archive' },
 };
-
-const FORMAT_NAMES: Record<DumpFormat, string> = { plain: 'plain SQL', custom: 'custom archive' };
 
 /**
  * The postgres source: checks the options, registers the password as a
@@ -71,7 +71,9 @@ export function createPostgresSource(
   const args = buildDumpArgs(options.format, options.args);
   // Whole servers: the globals part is pg_dumpall's plain SQL, whatever the format.
   const dumpsGlobals = options.dump === 'globals';
-  Object.assign(context.artifact, ARTIFACTS[dumpsGlobals ? 'plain' : options.format]);
+  const artifact = ARTIFACTS[dumpsGlobals ? 'plain' : options.format];
+  context.artifact.extension = artifact.extension;
+  context.artifact.contentType = artifact.contentType;
 
   const target = describeSettings(settings);
   const { logger } = context;
@@ -89,51 +91,40 @@ export function createPostgresSource(
       sleep: dependencies.sleep,
     });
 
-  let extensionTables = new Set<string>();
-
-  async function readServerVersion(signal: AbortSignal): Promise<PostgresVersion> {
-    const client = await connect(signal);
+  /** The server's version, and the database's size (which the sink plans its upload with), on `client`. */
+  async function readServerFacts(client: Client): Promise<PostgresVersion> {
     try {
       const version = await queryServerVersion(client);
-      // On the same connection: the dump's expected size, which the sink plans its upload with.
       if (!dumpsGlobals) context.artifact.expectedSize = await readDatabaseSize(client, logger);
-      // Left out of the manifest as countRows leaves them out (row-counts.ts).
-      if (!dumpsGlobals) extensionTables = await listExtensionTables(client);
       return version;
     } catch (error) {
       throw new BackupctlError(ErrorCodes.SOURCE_FAILED, `could not read the server version of ${target}: ${(error as Error).message}`, {
         cause: error,
       });
-    } finally {
-      await client.end().catch(() => {});
     }
   }
 
   /**
-   * How the manifest's tables are counted: a plain dump in its own bytes; a
-   * custom archive (compressed) by count(*) in the snapshot pg_dump dumps,
-   * shared on a connection of our own. Failing to share it leaves the
-   * backup without counts, never without a backup.
+   * How the manifest's tables are counted, on the connection `open` made: a
+   * plain dump in its own bytes (the extensions' tables, asked here, left
+   * out); a custom archive (compressed) by count(*) in the snapshot pg_dump
+   * dumps, shared in a transaction on that connection, which the counting
+   * then owns (`owned`). Failing to share it leaves the backup without
+   * counts, never without a backup.
    */
-  async function startTableCounting(signal: AbortSignal): Promise<TableCounting> {
-    if (options.format === 'plain') return countInPlainDump();
+  async function startTableCounting(client: Client, signal: AbortSignal): Promise<{ counting: TableCounting; owned: boolean }> {
+    if (options.format === 'plain') return { counting: countInPlainDump(await listExtensionTables(client)), owned: false };
     let snapshot: DumpSnapshot | { failed: unknown };
     try {
-      const client = await connect(signal);
-      try {
-        snapshot = await shareDumpSnapshot(client, {
-          imported: dumpOption(args, 'snapshot') || undefined,
-          serializableDeferrable: dumpOption(args, 'serializable-deferrable') !== undefined,
-        });
-      } catch (error) {
-        await client.end().catch(() => {});
-        throw error;
-      }
+      snapshot = await shareDumpSnapshot(client, {
+        imported: dumpOption(args, 'snapshot') || undefined,
+        serializableDeferrable: dumpOption(args, 'serializable-deferrable') !== undefined,
+      });
     } catch (error) {
       if (signal.aborted) throw error;
       snapshot = { failed: error };
     }
-    return countInDumpSnapshot(snapshot, signal);
+    return { counting: countInDumpSnapshot(snapshot, signal), owned: !('failed' in snapshot) };
   }
 
   const restoreContext = {
@@ -196,21 +187,36 @@ export function createPostgresSource(
     },
 
     async open(signal): Promise<SourceStream> {
-      const server = await readServerVersion(signal);
-      logger.info(`Connected to PostgreSQL ${server.text} at ${target}`);
-      // Whole servers: the globals part runs pg_dumpall (found like pg_dump; PG_DUMPALL_PATH names one).
-      const toolName = dumpsGlobals ? 'pg_dumpall' : 'pg_dump';
-      const tool = await requirePgTool(toolName, server, target, {
-        explicitPath: dumpsGlobals ? '' : options.pgDumpPath,
-        env: dependencies.env,
-        searchRoots: dependencies.searchRoots,
-      });
-      logger.debug(`Using ${toolName} ${tool.version?.text ?? '(version unknown)'} at ${tool.path}`);
-      // Asked before the dump starts (once per process), so no other pg_dump runs beside it.
-      const toolVersion = await readToolVersion(tool);
-      const dumpTool = toolVersion === undefined ? toolName : `${toolName} ${toolVersion}`;
-      // The globals part holds no tables.
-      const watching = dumpsGlobals || options.manifest === false ? undefined : await startTableCounting(signal);
+      // One connection for what the run asks the server: versions, size, and what the manifest's counting needs.
+      const client = await connect(signal);
+      let watching: TableCounting | undefined;
+      let server: PostgresVersion;
+      let dumpTool: string;
+      let tool: Awaited<ReturnType<typeof requirePgTool>>;
+      let clientOwned = false;
+      try {
+        server = await readServerFacts(client);
+        logger.info(`Connected to PostgreSQL ${server.text} at ${target}`);
+        // Whole servers: the globals part runs pg_dumpall (found like pg_dump; PG_DUMPALL_PATH names one).
+        const toolName = dumpsGlobals ? 'pg_dumpall' : 'pg_dump';
+        tool = await requirePgTool(toolName, server, target, {
+          explicitPath: dumpsGlobals ? '' : options.pgDumpPath,
+          env: dependencies.env,
+          searchRoots: dependencies.searchRoots,
+        });
+        logger.debug(`Using ${toolName} ${tool.version?.text ?? '(version unknown)'} at ${tool.path}`);
+        // Asked before the dump starts (once per process), so no other pg_dump runs beside it.
+        const toolVersion = await readToolVersion(tool);
+        dumpTool = toolVersion === undefined ? toolName : `${toolName} ${toolVersion}`;
+        // The globals part holds no tables.
+        if (!dumpsGlobals && options.manifest !== false) {
+          const started = await startTableCounting(client, signal);
+          watching = started.counting;
+          clientOwned = started.owned;
+        }
+      } finally {
+        if (!clientOwned) await client.end().catch(() => {});
+      }
       counting = watching;
       try {
         dump = spawnPgDump({
@@ -232,16 +238,14 @@ export function createPostgresSource(
         done: running.done,
         async manifest() {
           await running.done;
-          const manifest = await backupManifest({
+          return backupManifest({
             serverVersion: server.text,
             dumpTool,
             databaseSize: context.artifact.expectedSize,
-            format: FORMAT_NAMES[dumpsGlobals ? 'plain' : options.format],
+            format: artifact.name,
             counting: watching,
             logger,
           });
-          if (!manifest.tables || extensionTables.size === 0) return manifest;
-          return { ...manifest, tables: Object.fromEntries(Object.entries(manifest.tables).filter(([table]) => !extensionTables.has(table))) };
         },
       };
     },

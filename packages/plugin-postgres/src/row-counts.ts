@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import type { RowCounts } from '@backupctl/plugin-api';
-import { quoteIdentifier } from './target-database.js';
+import { EXTENSION_MEMBER, quoteIdentifier, USER_SCHEMA } from './target-database.js';
 
 /** A table as the catalog names it: its schema and its name, unquoted. */
 export interface TableName {
@@ -18,35 +18,32 @@ export function quoteTable(table: TableName): string {
   return `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`;
 }
 
-// A table an extension created (PostGIS's spatial_ref_sys): CREATE EXTENSION
-// makes it and fills it on restore, and pg_dump holds at most the rows a
-// filter lets through, so its counts before and after a restore never match.
-const EXTENSION_MEMBER = `EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')`;
-
-/**
- * Every user table of the connected database that holds rows of its own:
- * ordinary tables, partitions one by one; partitioned parents (which hold
- * none), views, foreign tables, the catalogs and the tables of extensions
- * left out.
- */
-export async function listUserTables(client: Pick<Client, 'query'>): Promise<TableName[]> {
+/** The ordinary tables (relkind r: partitions one by one, partitioned parents left out) that `condition` keeps. */
+async function listTables(client: Pick<Client, 'query'>, condition: string): Promise<TableName[]> {
   const result = await client.query<TableName>(
     `SELECT n.nspname AS schema, c.relname AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND NOT ${EXTENSION_MEMBER}
+      WHERE c.relkind = 'r' AND ${condition}
       ORDER BY 1, 2`,
   );
   return result.rows;
 }
 
-/** The tables extensions created in the connected database, keyed as row counts are: left out of manifests as of countRows. */
+/**
+ * Every user table of the connected database that holds rows of its own:
+ * ordinary tables, partitions one by one; partitioned parents (which hold
+ * none), views, foreign tables, the catalogs and the tables of extensions
+ * left out. An extension's table (PostGIS's spatial_ref_sys) is made and
+ * filled by CREATE EXTENSION on restore, while pg_dump holds at most the
+ * rows a filter lets through: its counts before and after never match.
+ */
+export function listUserTables(client: Pick<Client, 'query'>): Promise<TableName[]> {
+  return listTables(client, `${USER_SCHEMA} AND NOT ${EXTENSION_MEMBER('pg_class', 'c')}`);
+}
+
+/** The tables extensions created, keyed as row counts are: a manifest leaves them out as listUserTables does. */
 export async function listExtensionTables(client: Pick<Client, 'query'>): Promise<Set<string>> {
-  const result = await client.query<TableName>(
-    `SELECT n.nspname AS schema, c.relname AS name
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND ${EXTENSION_MEMBER}`,
-  );
-  return new Set(result.rows.map(tableKey));
+  return new Set((await listTables(client, EXTENSION_MEMBER('pg_class', 'c'))).map(tableKey));
 }
 
 /**

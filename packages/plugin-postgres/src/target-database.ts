@@ -20,9 +20,10 @@ export function quoteIdentifier(name: string): string {
 
 // User schemas and tables: everything but the catalogs, TOAST and temp
 // schemas, and what an extension owns (its own script recreates it).
-const USER_SCHEMA = `n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'`;
-const NOT_EXTENSION_MEMBER = (catalog: string, alias: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${alias}.oid AND d.deptype = 'e')`;
+export const USER_SCHEMA = `n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'`;
+/** An object an extension created (deptype 'e'): `alias` is the row of `catalog` (pg_class, pg_namespace). */
+export const EXTENSION_MEMBER = (catalog: string, alias: string) =>
+  `EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${alias}.oid AND d.deptype = 'e')`;
 
 /** RESTORE_FAILED for whatever went wrong while reaching or changing a restore target. */
 export function restoreFailed(error: unknown, what: string): BackupctlError {
@@ -117,11 +118,11 @@ export async function inspectTarget(client: Client): Promise<TargetContents> {
   const tables = await client.query<{ name: string }>(
     `SELECT n.nspname || '.' || c.relname AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')}
+      WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA} AND NOT ${EXTENSION_MEMBER('pg_class', 'c')}
       ORDER BY n.nspname, c.relname`,
   );
   const schemas = await client.query<{ name: string }>(
-    `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION_MEMBER('pg_namespace', 'n')} ORDER BY 1`,
+    `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND NOT ${EXTENSION_MEMBER('pg_namespace', 'n')} ORDER BY 1`,
   );
   return { tables: tables.rows.map((row) => row.name), schemas: schemas.rows.map((row) => row.name) };
 }

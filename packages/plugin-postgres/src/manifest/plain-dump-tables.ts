@@ -36,17 +36,17 @@ function tableOfLoad(load: DataLoad & { into: TableName }, contents: PlainDumpCo
  * none: an empty table, --schema-only, --exclude-table-data), and each
  * table it loads rows into without creating it (an extension's
  * configuration table, or --data-only). Partitioned tables (which hold no
- * rows themselves) and foreign tables are left out, as countRows leaves
- * them out.
+ * rows themselves), foreign tables and `excluded` ones (the tables of
+ * extensions) are left out, as countRows leaves them out.
  */
-export function plainDumpTables(contents: PlainDumpContents): PlainDumpTables {
+export function plainDumpTables(contents: PlainDumpContents, excluded: ReadonlySet<string> = new Set()): PlainDumpTables {
   const tables: RowCounts = {};
   for (const [key, { partitioned }] of contents.created) {
-    if (!partitioned) tables[key] = 0;
+    if (!partitioned && !excluded.has(key)) tables[key] = 0;
   }
   for (const load of contents.loads) {
     if (load.into === undefined) return { unknown: 'a COPY or INSERT statement in the dump names its table in a way not understood' };
-    if (contents.foreign.has(tableKey(load.into))) continue;
+    if (contents.foreign.has(tableKey(load.into)) || excluded.has(tableKey(load.into))) continue;
     const table = tableOfLoad({ ...load, into: load.into }, contents);
     if (table === undefined) {
       return { unknown: `rows loaded through ${tableKey(load.into)} could not be told apart by partition (${load.entry})` };

@@ -41,8 +41,12 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A plain dump: its tables and rows read from its own bytes as they stream past (CopyRowCounter), no query. */
-export function countInPlainDump(): TableCounting {
+/**
+ * A plain dump: its tables and rows read from its own bytes as they stream
+ * past (CopyRowCounter), no query; `excluded` (the tables of extensions)
+ * left out, as countRows leaves them out.
+ */
+export function countInPlainDump(excluded: ReadonlySet<string> = new Set()): TableCounting {
   const counter = new CopyRowCounter();
   const { watch, seen } = watchThrough(counter);
   return {
@@ -55,7 +59,7 @@ export function countInPlainDump(): TableCounting {
         return { countedBy: `not counted: ${reason(error)}` };
       }
       if (counter.failure !== undefined) return { countedBy: `not counted: the dump could not be read (${counter.failure.message})` };
-      const result = plainDumpTables(counter.contents);
+      const result = plainDumpTables(counter.contents, excluded);
       if ('unknown' in result) return { countedBy: `not counted: ${result.unknown}` };
       const byInserts = counter.contents.loads.some((load) => load.via === 'insert');
       return {
