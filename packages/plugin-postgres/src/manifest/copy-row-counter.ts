@@ -90,7 +90,7 @@ export class CopyRowCounter extends Transform {
     let rows = 0;
     if (this.partialLength > 0) {
       const newline = chunk.indexOf(NEWLINE, at);
-      if (newline < 0) return this.carry(chunk, at, block, rows);
+      if (newline < 0) return this.carry(chunk, at);
       const length = this.partialLength + newline - at;
       const second = this.partialLength >= 2 ? this.partialSecond : chunk[at];
       this.partialLength = 0;
@@ -102,7 +102,7 @@ export class CopyRowCounter extends Transform {
       const newline = chunk.indexOf(NEWLINE, at);
       if (newline < 0) {
         block.rows += rows;
-        return this.carry(chunk, at, block, 0);
+        return this.carry(chunk, at);
       }
       if (newline - at === 2 && chunk[at] === BACKSLASH && chunk[at + 1] === PERIOD) {
         block.rows += rows;
@@ -114,8 +114,7 @@ export class CopyRowCounter extends Transform {
   }
 
   /** Keeps what the chunk holds of a data line the next chunk ends. */
-  private carry(chunk: Buffer, from: number, block: DataLoad, rows: number): number {
-    block.rows += rows;
+  private carry(chunk: Buffer, from: number): number {
     const length = chunk.length - from;
     if (length === 0) return chunk.length;
     if (this.partialLength === 0) this.partialFirst = chunk[from]!;

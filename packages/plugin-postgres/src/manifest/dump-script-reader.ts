@@ -1,6 +1,6 @@
 import { tableKey, type TableName } from '../row-counts.js';
 import { DEFAULT_DECODER, decoderFor, type DecodeText } from './dump-encoding.js';
-import { readTableName } from './table-name.js';
+import { isIdentifierByte, readTableName } from './table-name.js';
 
 /** Rows a plain dump loads into one table under one of its entries: a COPY block, or a run of INSERT statements. */
 export interface DataLoad {
@@ -84,15 +84,11 @@ function startsWith(line: Buffer, prefix: Buffer): boolean {
   return holdsAt(line, 0, prefix);
 }
 
-function isWordByte(byte: number): boolean {
-  return (
-    (byte >= 0x61 && byte <= 0x7a) ||
-    (byte >= 0x41 && byte <= 0x5a) ||
-    (byte >= 0x30 && byte <= 0x39) ||
-    byte === 0x5f ||
-    byte === 0x24 ||
-    byte >= 0x80
-  );
+/** Where the `E'...'` string that `line` continues from `from` has its next unescaped quote, or -1. */
+function escapedStringEnd(line: Buffer, from: number): number {
+  let index = from;
+  while (index < line.length && line[index] !== 0x27) index += line[index] === 0x5c ? 2 : 1;
+  return index < line.length ? index : -1;
 }
 
 function isTagStart(byte: number | undefined): boolean {
@@ -207,27 +203,17 @@ export class DumpScriptReader {
     while (at < length) {
       switch (this.state) {
         case QUOTED:
-        case IDENTIFIER: {
-          const quote = this.state === QUOTED ? 0x27 : 0x22;
-          const close = line.indexOf(quote, at);
+        case IDENTIFIER:
+        case ESCAPED: {
+          const quote = this.state === IDENTIFIER ? 0x22 : 0x27;
+          const close = this.state === ESCAPED ? escapedStringEnd(line, at) : line.indexOf(quote, at);
           if (close < 0) return;
+          // A doubled quote stands for one and the string goes on.
           if (line[close + 1] === quote) {
             at = close + 2;
           } else {
             this.state = CODE;
             at = close + 1;
-          }
-          break;
-        }
-        case ESCAPED: {
-          let index = at;
-          while (index < length && line[index] !== 0x27) index += line[index] === 0x5c ? 2 : 1;
-          if (index >= length) return;
-          if (line[index + 1] === 0x27) {
-            at = index + 2;
-          } else {
-            this.state = CODE;
-            at = index + 1;
           }
           break;
         }
@@ -313,13 +299,13 @@ export class DumpScriptReader {
           at++;
           continue;
         default:
-          if (!isWordByte(byte)) {
+          if (!isIdentifierByte(byte)) {
             at++;
             continue;
           }
       }
       let end = at + 1;
-      while (end < length && isWordByte(line[end]!)) end++;
+      while (end < length && isIdentifierByte(line[end]!)) end++;
       if (end === at + 1 && (byte === 0x45 || byte === 0x65) && line[end] === 0x27) {
         this.state = ESCAPED; // E'...'
         return end + 1;

@@ -4,7 +4,8 @@ import type { DecodeText } from './dump-encoding.js';
 const QUOTE = 0x22;
 const DOT = 0x2e;
 
-function isIdentifierByte(byte: number): boolean {
+/** A byte of an unquoted SQL identifier or keyword (letters, digits, _, $, and any non-ASCII byte). */
+export function isIdentifierByte(byte: number): boolean {
   return (
     (byte >= 0x61 && byte <= 0x7a) || // a-z
     (byte >= 0x41 && byte <= 0x5a) || // A-Z
