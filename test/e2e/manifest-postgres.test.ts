@@ -203,6 +203,33 @@ describe('postgres source manifest', () => {
     expect(backup.warnings).toEqual([]);
   });
 
+  it("custom with --serializable-deferrable: the snapshot is waited for by backupctl's transaction, and pg_dump dumps it", async () => {
+    const backup = await backUp({ format: 'custom', args: ['--serializable-deferrable'] });
+    expect(backup.manifest).toMatchObject({ tables: live, rowCounts: 'exact' });
+    expect(backup.warnings).toEqual([]);
+  });
+
+  it("custom with the user's own --snapshot: that snapshot is counted, the one pg_dump dumps", async () => {
+    const holder = new pg.Client({ connectionString: postgres.url(database) });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      const [exported] = (await holder.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows;
+      const backup = await backUp({ format: 'custom', args: [`--snapshot=${exported!.id}`] });
+      expect(backup.manifest).toMatchObject({ tables: live, rowCounts: 'exact' });
+      expect(backup.warnings).toEqual([]);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('manifest: false counts nothing: versions and sizes only', async () => {
+    const backup = await backUp({ manifest: false });
+    expect(backup.manifest).toMatchObject({ engine: 'PostgreSQL', format: 'plain SQL' });
+    expect(backup.manifest.tables).toBeUndefined();
+    expect(backup.warnings).toEqual([]);
+  });
+
   it.each([
     [['--inserts'], "counted in the dump's INSERT statements"],
     [['--column-inserts', '--rows-per-insert=7'], "counted in the dump's INSERT statements"],
