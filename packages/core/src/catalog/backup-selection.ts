@@ -115,6 +115,50 @@ export async function findKey(store: Store, job: BackupNaming, names: readonly s
   return undefined;
 }
 
+/** `--key` or `--at` (never both); undefined: the key, or the newest of all. */
+export function readSelection(selection: BackupSelection): Date | undefined {
+  if (selection.key !== undefined && selection.at !== undefined) {
+    throw new BackupctlError(ErrorCodes.USAGE, 'give either --key or --at, not both');
+  }
+  return selection.key === undefined ? parseAt(selection.at ?? 'latest') : undefined;
+}
+
+/**
+ * What was asked of `candidates`: with `--key`, the first of them (the ones
+ * found under that key); otherwise the newest taken at or before `until`.
+ * Throws the not-found errors, naming `where` the candidates were looked for.
+ *
+ * @throws BackupctlError BACKUP_NOT_FOUND
+ */
+export function pickAsked<T extends { key: string; time?: Date }>(
+  candidates: readonly T[],
+  selection: BackupSelection,
+  until: Date | undefined,
+  job: BackupNaming,
+  where: string,
+): T {
+  const hint = `list the job's backups with: backupctl ls --job ${job.name}`;
+  if (selection.key !== undefined) {
+    if (candidates[0]) return candidates[0];
+    throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `no object ${selection.key} in ${where}`, { job: job.name, hint });
+  }
+  const dated = candidates.filter((candidate): candidate is T & { time: Date } => candidate.time !== undefined);
+  const chosen = pickBackup(dated, until);
+  if (chosen) return chosen;
+  if (dated.length === 0) {
+    throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `job ${job.name} has no backups in ${where}`, {
+      job: job.name,
+      hint: `run one with: backupctl run --job ${job.name}`,
+    });
+  }
+  const oldest = dated.reduce((a, b) => (a.time.getTime() <= b.time.getTime() ? a : b));
+  throw new BackupctlError(
+    ErrorCodes.BACKUP_NOT_FOUND,
+    `job ${job.name} has no backup taken at or before ${formatUtcTime(until!)} in ${where}; the oldest is ${formatTimestamp(oldest.time)}`,
+    { job: job.name, hint },
+  );
+}
+
 /**
  * Finds the backup a restore or verify asked for. `--key` may be the full
  * key or a name under the sink's prefix, and need not follow the name
@@ -124,32 +168,10 @@ export async function findKey(store: Store, job: BackupNaming, names: readonly s
  * @throws BackupctlError BACKUP_NOT_FOUND naming where it looked; USAGE for both flags or a bad `--at`.
  */
 export async function chooseBackup(store: Store, job: BackupNaming, selection: BackupSelection, signal?: AbortSignal): Promise<ChosenBackup> {
-  const where = `${store.location}${store.prefix ? ` under ${store.prefix}` : ''}`;
-  if (selection.key !== undefined && selection.at !== undefined) {
-    throw new BackupctlError(ErrorCodes.USAGE, 'give either --key or --at, not both');
-  }
-  if (selection.key !== undefined) {
-    const found = await findKey(store, job, [selection.key], signal);
-    if (found) return found;
-    throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `no object ${selection.key} in ${where}`, {
-      job: job.name,
-      hint: `list the job's backups with: backupctl ls --job ${job.name}`,
-    });
-  }
-  const until = parseAt(selection.at ?? 'latest');
-  const backups = await listDatedBackups(store, job, signal);
-  const chosen = pickBackup(backups, until);
-  if (chosen) return chosen;
-  if (backups.length === 0) {
-    throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `job ${job.name} has no backups in ${where}`, {
-      job: job.name,
-      hint: `run one with: backupctl run --job ${job.name}`,
-    });
-  }
-  const oldest = backups.reduce((a, b) => (a.time.getTime() <= b.time.getTime() ? a : b));
-  throw new BackupctlError(
-    ErrorCodes.BACKUP_NOT_FOUND,
-    `job ${job.name} has no backup taken at or before ${formatUtcTime(until!)} in ${where}; the oldest is ${formatTimestamp(oldest.time)}`,
-    { job: job.name, hint: `list the job's backups with: backupctl ls --job ${job.name}` },
-  );
+  const until = readSelection(selection);
+  const candidates =
+    selection.key !== undefined
+      ? [await findKey(store, job, [selection.key], signal)].filter((found) => found !== undefined)
+      : await listDatedBackups(store, job, signal);
+  return pickAsked(candidates, selection, until, job, `${store.location}${store.prefix ? ` under ${store.prefix}` : ''}`);
 }

@@ -1,9 +1,7 @@
 import { BackupctlError, callPlugin, ErrorCodes, type Logger, type Store } from '@backupctl/plugin-api';
 import type { LoadedCopy } from '../plugins/loaded-job.js';
 import type { BackupNaming } from '../naming/backup-name-matcher.js';
-import { chooseBackup, findKey, listDatedBackups, parseAt, pickBackup, type BackupSelection, type ChosenBackup } from './backup-selection.js';
-import { formatUtcTime } from '../log/logger.js';
-import { formatTimestamp } from '../naming/object-name.js';
+import { chooseBackup, findKey, listDatedBackups, pickAsked, readSelection, type BackupSelection, type ChosenBackup } from './backup-selection.js';
 
 /** One copy of a job with its store open. */
 export interface OpenCopy<S extends Store = Store> {
@@ -39,10 +37,7 @@ export async function chooseInCopies<S extends Store>(
     const [only] = copies as [OpenCopy<S>];
     return [{ ...only, backup: await list(only, () => chooseBackup(only.store, job, selection, signal)) }];
   }
-  if (selection.key !== undefined && selection.at !== undefined) {
-    throw new BackupctlError(ErrorCodes.USAGE, 'give either --key or --at, not both');
-  }
-  const until = selection.key === undefined ? parseAt(selection.at ?? 'latest') : undefined;
+  const until = readSelection(selection);
   const listed: { open: OpenCopy<S>; backups: ChosenBackup[] }[] = [];
   const failures: string[] = [];
   for (const open of copies) {
@@ -63,25 +58,11 @@ export async function chooseInCopies<S extends Store>(
     throw new BackupctlError(ErrorCodes.STORE_FAILED, `job ${job.name}: no copy could be listed: ${failures.join('; ')}`, { job: job.name });
   }
   const where = listed.map(({ open }) => `${open.store.location}${open.store.prefix ? ` under ${open.store.prefix}` : ''} (${open.copy.name})`).join(', ');
-  const hint = `list the job's backups with: backupctl ls --job ${job.name}`;
-
+  // The same backup has the same name under each copy's prefix: the copies holding the one asked for.
   const named = listed.flatMap(({ open, backups }) => backups.map((backup) => ({ open, backup, key: backup.key.slice(open.store.prefix.length), time: backup.time })));
-  if (selection.key !== undefined) {
-    if (named.length === 0) throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `no object ${selection.key} in ${where}`, { job: job.name, hint });
-    return named.map(({ open, backup }) => ({ ...open, backup }));
-  }
-  const dated = named.filter((entry): entry is typeof entry & { time: Date } => entry.time !== undefined);
-  const chosen = pickBackup(dated, until);
-  if (chosen) return dated.filter((entry) => entry.key === chosen.key).map(({ open, backup }) => ({ ...open, backup }));
-  if (dated.length === 0) {
-    throw new BackupctlError(ErrorCodes.BACKUP_NOT_FOUND, `job ${job.name} has no backups in ${where}`, { job: job.name, hint: `run one with: backupctl run --job ${job.name}` });
-  }
-  const oldest = dated.reduce((a, b) => (a.time.getTime() <= b.time.getTime() ? a : b));
-  throw new BackupctlError(
-    ErrorCodes.BACKUP_NOT_FOUND,
-    `job ${job.name} has no backup taken at or before ${formatUtcTime(until!)} in ${where}; the oldest is ${formatTimestamp(oldest.time)}`,
-    { job: job.name, hint },
-  );
+  const chosen = pickAsked(named, selection, until, job, where);
+  const holding = selection.key !== undefined ? named : named.filter((entry) => entry.key === chosen.key);
+  return holding.map(({ open, backup }) => ({ ...open, backup }));
 }
 
 /** `--key` as each copy may hold it: as written, and its name under whichever copy's prefix it starts with (the longest). */
