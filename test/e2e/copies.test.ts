@@ -210,4 +210,43 @@ describe('several sinks', () => {
     expect(await backupsIn(first)).toHaveLength(1);
     expect(await backupsIn(second)).toHaveLength(2);
   });
+
+  it('accept clears the anomaly flag in every copy that raised it; inspect reads the next copy when the primary lost the backup', async () => {
+    const own = uniqueName('copies_shrunk');
+    await pg.createDatabase(own);
+    await seedClaraDatabase(pg, own);
+    const ownEnv = { ...env(), DATABASE_URL: pg.url(own) };
+    const [first, second] = [await freshBucket(), await freshBucket()];
+    const keepOne = '          - { use: retention, with: { days: 0, keepLast: 1 } }';
+    const file = await pipelineWith([{ kind: 's3', place: first, hooks: keepOne }, { kind: 's3', place: second, hooks: keepOne }]);
+    expect((await runCli(['run', file], { env: ownEnv })).code).toBe(0);
+    await pg.psql(own, 'TRUNCATE messages');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const shrunk = await runCli(['run', file], { env: ownEnv });
+    expect(shrunk.code, shrunk.stderr).toBe(0);
+    // Flagged in each copy: both hold the older backup too.
+    expect(await backupsIn(first)).toHaveLength(2);
+    expect(await backupsIn(second)).toHaveLength(2);
+    const flagged = (await backupsIn(first)).sort().at(-1)!;
+
+    const accepted = await runCli(['accept', 'clara', flagged, file], { env: ownEnv });
+    expect(accepted.code, accepted.stderr).toBe(0);
+    for (const bucket of [first, second]) {
+      const flag = JSON.parse((await s3.getObject(bucket, `metadata/anomalies/${flagged}.json`)).toString('utf8')) as { acceptedAt?: string };
+      expect(flag.acceptedAt, bucket).toEqual(expect.any(String));
+    }
+    const pruned = await runCli(['prune', file], { env: ownEnv });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(await backupsIn(first)).toEqual([flagged]);
+    expect(await backupsIn(second)).toEqual([flagged]);
+
+    // The primary copy loses its backup: inspect shows it, and its records, from the second copy.
+    const client = s3.client();
+    await client.send(new DeleteObjectCommand({ Bucket: first, Key: flagged }));
+    client.destroy();
+    const inspected = await runCli(['inspect', 'clara', file, '--json'], { env: ownEnv });
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ key: flagged, location: second, manifest: { tables: { 'public.messages': 0 } }, anomaly: { acceptedAt: expect.any(String) } });
+    await pg.dropDatabase(own);
+  });
 });
