@@ -3,29 +3,36 @@ import type { LoadedJob } from '../plugins/loaded-job.js';
 import type { InstanceEnvironment } from '../plugins/create-instance.js';
 import { expandStoredJob } from '../parts/expand-job.js';
 import { acceptAnomaly, readOpenAnomalies, type AnomalyRecord } from './anomaly-records.js';
-import { withStore } from './open-store.js';
+import { withCopyStores } from './open-store.js';
 
 /**
  * `backupctl accept <job> <key>`: accepts the anomaly flag on one backup
  * (the key as `ls` prints it, or its name under the job's prefix), so
- * retention stops holding older backups for it. For a whole-server job, the
- * part whose store holds the flag. Refuses, listing the open flags, when
- * the job has no open flag on that key.
+ * retention stops holding older backups for it: in every copy that flagged
+ * it (each copy's run guards its own store). For a whole-server job, the
+ * part whose stores hold the flag. Refuses, listing the open flags, when
+ * no copy of the job has an open flag on that key.
  */
 export async function acceptJobAnomaly(
   job: LoadedJob,
   key: string,
   environment: Omit<InstanceEnvironment, 'artifact'> & { now?: Date },
 ): Promise<AnomalyRecord> {
-  const open: string[] = [];
+  const open = new Set<string>();
+  const at = environment.now ?? new Date();
   for (const part of (await expandStoredJob(job, environment)) ?? [job]) {
-    const accepted = await withStore(part, environment, async (store) => {
-      for (const candidate of new Set([key, `${store.prefix}${key}`])) {
-        const flag = await acceptAnomaly(store, part.name, candidate, environment.now ?? new Date(), environment.signal);
-        if (flag) return flag;
+    const accepted = await withCopyStores(part, environment, async (copies) => {
+      const found: AnomalyRecord[] = [];
+      for (const { store } of copies) {
+        const flags = await readOpenAnomalies(store, part.name, environment.signal);
+        // The key as written, or its name under this copy's prefix (`ls` prints the first copy's key).
+        const name = copies.map((other) => other.store.prefix).find((prefix) => prefix && key.startsWith(prefix));
+        const wanted = new Set([key, `${store.prefix}${key}`, ...(name ? [`${store.prefix}${key.slice(name.length)}`] : [])]);
+        const flag = flags.find((candidate) => wanted.has(candidate.key));
+        if (flag) found.push((await acceptAnomaly(store, part.name, flag.key, at, environment.signal))!);
+        else for (const other of flags) open.add(other.key);
       }
-      open.push(...(await readOpenAnomalies(store, part.name, environment.signal)).map((flag) => flag.key));
-      return undefined;
+      return found[0];
     });
     if (accepted) {
       environment.logger.info(`${part.title}: accepted the anomaly of ${accepted.key} (${accepted.reasons.join('; ')}); retention no longer holds older backups for it`);
@@ -34,6 +41,6 @@ export async function acceptJobAnomaly(
   }
   throw new BackupctlError(ErrorCodes.USAGE, `job ${job.name} has no open anomaly flag on ${key}`, {
     job: job.name,
-    hint: open.length ? `open flags: ${open.join(', ')}` : `the job has no open anomaly flag (backupctl ls --job ${job.name} marks flagged backups)`,
+    hint: open.size ? `open flags: ${[...open].join(', ')}` : `the job has no open anomaly flag (backupctl ls --job ${job.name} marks flagged backups)`,
   });
 }

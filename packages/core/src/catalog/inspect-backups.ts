@@ -4,10 +4,11 @@ import type { InstanceEnvironment } from '../plugins/create-instance.js';
 import { expandStoredJob, refuseKeyForParts } from '../parts/expand-job.js';
 import { readAnomaly, type AnomalyRecord } from './anomaly-records.js';
 import { readBackupRecord, type BackupRecord } from './backup-records.js';
-import { chooseBackup, type BackupSelection } from './backup-selection.js';
+import type { BackupSelection } from './backup-selection.js';
+import { chooseInCopies } from './copy-selection.js';
 import { jobExtension } from './job-extension.js';
 import { readManifest, type ManifestRecord } from './manifest-records.js';
-import { withStore } from './open-store.js';
+import { withCopyStores } from './open-store.js';
 import { readVerification } from './verification-records.js';
 
 /** Everything backupctl recorded about one backup. */
@@ -45,11 +46,13 @@ export async function inspectBackups(
   return inspected;
 }
 
+/** The chosen backup as the first copy holding it has it, with that copy's records (restore reads that copy first). */
 async function inspectOne(job: LoadedJob, selection: BackupSelection, environment: Omit<InstanceEnvironment, 'artifact'>): Promise<InspectedBackup> {
   const extension = await jobExtension(job, environment);
   const { signal } = environment;
-  return withStore(job, environment, async (store) => {
-    const backup = await chooseBackup(store, { ...job, extension }, selection, signal);
+  return withCopyStores(job, environment, async (copies) => {
+    // chooseInCopies finds at least one holder, or throws.
+    const { store, backup } = (await chooseInCopies(copies, { ...job, extension }, environment.logger, selection, signal))[0]!;
     const [record, manifest, verification, anomaly] = await Promise.all([
       readBackupRecord(store, backup.key, signal),
       readManifest(store, backup.key, signal),

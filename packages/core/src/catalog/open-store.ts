@@ -1,5 +1,6 @@
 import { BackupctlError, ErrorCodes, type SinkInstance } from '@backupctl/plugin-api';
-import type { LoadedJob } from '../plugins/loaded-job.js';
+import { copiesOf, type LoadedJob } from '../plugins/loaded-job.js';
+import type { OpenCopy } from './copy-selection.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { createInstance, emptyArtifactInfo, type InstanceEnvironment } from '../plugins/create-instance.js';
 
@@ -36,5 +37,31 @@ export async function withStore<T>(
     throw error;
   } finally {
     await closeInReverse([{ step: job.sink!, instance: store }], failure, environment.logger);
+  }
+}
+
+/**
+ * Opens the store behind every copy of the job (its one sink, or each of
+ * its `sinks:`), runs `use` with them in the job's order, and closes them
+ * all whatever happened.
+ */
+export async function withCopyStores<T>(
+  job: LoadedJob,
+  environment: Omit<InstanceEnvironment, 'artifact'>,
+  use: (copies: OpenCopy<SinkInstance>[]) => Promise<T>,
+): Promise<T> {
+  if (!job.sink) return withStore(job, environment, async () => use([])); // says what is missing
+  const opened: OpenCopy<SinkInstance>[] = [];
+  let failure: unknown;
+  try {
+    for (const copy of copiesOf(job)) {
+      opened.push({ copy, store: await createInstance(job, copy.sink, 'sink', { ...environment, artifact: emptyArtifactInfo() }) });
+    }
+    return await use(opened);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await closeInReverse(opened.map(({ copy, store }) => ({ step: copy.sink, instance: store })), failure, environment.logger);
   }
 }
