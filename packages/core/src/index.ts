@@ -20,7 +20,6 @@ export { listBackups, listBackupsOf, type BackupEntry, type JobBackups } from '.
 export { backupNameMatcher, type BackupNaming } from './naming/backup-name-matcher.js';
 export { createInstance, emptyArtifactInfo, type InstanceEnvironment } from './plugins/create-instance.js';
 export {
-  backupDocuments,
   checksumDocument,
   jobRecordDocument,
   LAST_BACKUP,
@@ -56,20 +55,19 @@ export {
   type RestoreJobOptions,
   type RestoreStages,
 } from './restore/restore-job.js';
-export { recordedFailure, verifyBackupInRun, verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyJobOptions, type VerifyOutcome } from './restore/verify-job.js';
+export { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyJobOptions, type VerifyOutcome } from './restore/verify-job.js';
 // Whole servers: a source standing for several databases runs, restores and lists as one sub-job per part.
 export { expandJob, expandStoredJob, type ExpandEnvironment } from './parts/expand-job.js';
 export { restoreExpandedJob } from './restore/restore-expanded.js';
 export { compareRowCounts, formatComparison, type ComparedWith, type TableComparison } from './restore/row-count-comparison.js';
 // Proven backups: manifests, verifications, the anomaly guard and what retention holds for them.
-export { manifestDocument, readManifest, type ManifestRecord } from './catalog/manifest-records.js';
-export { readJobVerifications, readVerification, verifiedDocument, type VerificationEntry } from './catalog/verification-records.js';
-export { acceptAnomaly, readAnomaly, readOpenAnomalies, type AnomalyRecord } from './catalog/anomaly-records.js';
+export type { ManifestRecord } from './catalog/manifest-records.js';
+export type { AnomalyRecord } from './catalog/anomaly-records.js';
 export { inspectBackups, type InspectedBackup } from './catalog/inspect-backups.js';
 export { acceptJobAnomaly } from './catalog/accept-anomaly.js';
-export { DEFAULT_ANOMALY, findAnomalies, type GuardedBackup } from './backup/anomaly-guard.js';
 export { AnomalySchema } from './config/pipeline-schema.js';
-export { copiesOf, jobForCopy, type AnomalySettings, type LoadedCopy } from './plugins/loaded-job.js';
-export { default as verifyHook, verifySchema } from './hooks/verify.js';
-export { default as webhookHook, describeFailure, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
+export { copiesOf, type AnomalySettings, type LoadedCopy } from './plugins/loaded-job.js';
+export { default as verifyHook } from './hooks/verify.js';
+export { describeFailure, describePassed } from './hooks/verification-text.js';
+export { default as webhookHook, postWebhook, webhookSchema, type PostOptions, type WebhookPayload } from './hooks/webhook.js';
 export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './config/pipeline-plugins.js';

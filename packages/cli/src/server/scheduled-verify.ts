@@ -2,8 +2,8 @@ import { canVerify, ErrorCodes, isBackupctlError, type Logger, type Secrets, typ
 import {
   createInstance,
   describeFailure,
+  describePassed,
   emptyArtifactInfo,
-  formatSeconds,
   verifyExpandedJob,
   verifyJob,
   type ExpandedVerifyOutcome,
@@ -102,7 +102,5 @@ function report(job: LoadedJob, verification: Verification, logger: Logger): voi
     logger.error(`${label}: verification of ${verification.key} FAILED: ${describeFailure(verification)}`, fields);
     return;
   }
-  const reference = verification.against === 'manifest' ? 'its manifest' : 'the live database';
-  const restore = verification.restoreMs === undefined ? '' : `restores in ${formatSeconds(verification.restoreMs)}, `;
-  logger.info(`${label}: verified ${verification.key}: ${restore}all ${verification.tables} tables match ${reference}`, fields);
+  logger.info(`${label}: verified ${verification.key}: ${describePassed(verification)}`, fields);
 }

@@ -1,6 +1,7 @@
 import type { Store } from '@backupctl/plugin-api';
 import { readOpenAnomalies } from './anomaly-records.js';
 import type { DatedBackup } from './job-backups.js';
+import { newestFirst } from './backup-selection.js';
 import { readJobVerifications, readVerification } from './verification-records.js';
 
 /** Backups retention keeps whatever its rules say, and why (one line per reason, with the keys it holds). */
@@ -45,7 +46,7 @@ export async function findRetentionHolds(store: Store, job: string, backups: rea
  */
 async function newestPassed(store: Store, job: string, backups: readonly DatedBackup[], signal?: AbortSignal): Promise<{ key: string; verifiedAt: string } | undefined> {
   if ((await readJobVerifications(store, job, signal)).length === 0) return undefined;
-  for (const backup of [...backups].sort((a, b) => b.time.getTime() - a.time.getTime() || b.key.localeCompare(a.key))) {
+  for (const backup of [...backups].sort(newestFirst)) {
     const verification = await readVerification(store, backup.key, signal);
     if (verification?.result === 'passed') return verification;
   }

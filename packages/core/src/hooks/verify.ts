@@ -1,5 +1,5 @@
 import { BackupctlError, definePlugin, ErrorCodes, Type } from '@backupctl/plugin-api';
-import { describeFailure } from './webhook.js';
+import { describeFailure, describePassed } from './verification-text.js';
 
 /** The verify hook's options. */
 export const verifySchema = Type.Object(
@@ -47,10 +47,7 @@ export default definePlugin({
             hint: `the backup does not restore as it was taken: keep the older backups (retention keeps the newest verified one) and check the storage and the source; details: backupctl inspect ${run.job} --key ${run.artifact.key}`,
           });
         }
-        run.logger.info(
-          `${run.title ?? run.job}: verified ${run.artifact.key}: restores in ${((verification.restoreMs ?? verification.durationMs) / 1000).toFixed(1)} s, all ${verification.tables} tables as its ${verification.against}`,
-          { event: 'verified', key: run.artifact.key },
-        );
+        run.logger.info(`${run.title ?? run.job}: verified ${run.artifact.key}: ${describePassed(verification)}`, { event: 'verified', key: run.artifact.key });
       },
     };
   },

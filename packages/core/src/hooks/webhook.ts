@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackupctlError, definePlugin, ErrorCodes, formatSize, isBackupctlError, Type, type Logger, type Verification } from '@backupctl/plugin-api';
+import { BackupctlError, definePlugin, ErrorCodes, formatSize, isBackupctlError, Type, type Logger } from '@backupctl/plugin-api';
+import { describeFailure, describePassed } from './verification-text.js';
 // A public helper of @backupctl/core (exported from src/index.ts).
 
 /** The webhook hook's options. */
@@ -106,14 +107,6 @@ export async function postWebhook(url: string, payload: WebhookPayload, options:
   throw new Error(`${problem} after ${options.retries + 1} attempt${options.retries ? 's' : ''}`);
 }
 
-/** `3 of 12 tables differ: public.orders (expected 10, restored 9), ...`, or the restore's error. */
-export function describeFailure(verification: Verification): string {
-  if (verification.error) return verification.error.message;
-  const shown = verification.differences.slice(0, 5).map((row) => `${row.table} (expected ${row.expected ?? 'no table'}, restored ${row.restored ?? 'no table'})`);
-  const more = verification.differences.length > shown.length ? `, and ${verification.differences.length - shown.length} more` : '';
-  return `${verification.differences.length} of ${verification.tables} tables differ: ${shown.join(', ')}${more}`;
-}
-
 /**
  * `use: webhook`: posts a JSON summary when a backup fails (and, with
  * `on: [error, success]`, when one is committed) — Slack- and
@@ -197,7 +190,7 @@ export default definePlugin({
         const passed = verification.result === 'passed';
         if (!options.on.includes(passed ? 'success' : 'error')) return;
         const what = passed
-          ? `verified: ${path.posix.basename(verification.key)} restores, ${verification.tables} tables as its ${verification.against === 'manifest' ? 'manifest' : 'source'} says`
+          ? `verified: ${path.posix.basename(verification.key)} ${describePassed(verification)}`
           : `verification FAILED for ${path.posix.basename(verification.key)}: ${describeFailure(verification)}`;
         const text = line(`${run.title ?? run.job} ${what}`);
         await notify(run.logger, {

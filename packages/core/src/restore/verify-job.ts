@@ -182,7 +182,6 @@ async function verifyWithStages(stages: VerifyStages, backup: ChosenBackup, opti
       against === 'manifest' ? manifest!.tables! : await call(() => source.countRows({}, signal), job, ErrorCodes.RESTORE_FAILED, 'countRows');
     const tables = compareRowCounts(expected, restoredRows, against);
     const differing = tables.filter((table) => table.status !== 'ok');
-    // Estimated counts (statistics) cannot prove a difference: only a table missing from the restore fails then.
     // Counts that cannot prove a difference fail only on a table missing from the restore: estimated
     // ones (statistics), and the live database's when nobody asked for it (no manifest): a busy
     // database always moved on since the dump.
@@ -201,23 +200,28 @@ async function verifyWithStages(stages: VerifyStages, backup: ChosenBackup, opti
   } finally {
     await dropScratch(scratch, logger);
   }
-  if (outcome.verification.result === 'failed' && options.againstSource) {
-    // The live database moved on since the dump: that proves nothing against the backup, so its record stays as it was.
-    logger.info(`${job.title}: not recorded: a difference from the live database does not prove ${backup.key} bad (verify without --against-source compares it with its manifest)`);
-    if (options.notify) await notifyVerification(job, store, stages.extension, outcome.verification, options);
-    return outcome;
-  }
   await keep(stages, outcome.verification, options);
   return outcome;
 }
 
-/** Records the verification in the store (a failure to record is a warning: the result stands) and, outside a run, tells the job's hooks. */
+/**
+ * Records the verification in the store (a failure to record is a warning:
+ * the result stands), except a difference from the live database under
+ * --against-source, which proves nothing against the backup; and, outside a
+ * run, tells the job's hooks.
+ */
 async function keep(stages: VerifyStages, verification: Verification, options: VerifyJobOptions & { signal: AbortSignal }): Promise<void> {
   const { job } = stages;
-  try {
-    await recordVerification(stages.store, verification, options.signal);
-  } catch (error) {
-    options.logger.warn(`${job.title}: the verification of ${verification.key} could not be recorded: ${(error as Error).message}`);
+  if (verification.result === 'failed' && options.againstSource && !verification.error) {
+    options.logger.info(
+      `${job.title}: not recorded: a difference from the live database does not prove ${verification.key} bad (verify without --against-source compares it with its manifest)`,
+    );
+  } else {
+    try {
+      await recordVerification(stages.store, verification, options.signal);
+    } catch (error) {
+      options.logger.warn(`${job.title}: the verification of ${verification.key} could not be recorded: ${(error as Error).message}`);
+    }
   }
   if (options.notify) await notifyVerification(job, stages.store, stages.extension, verification, options);
 }
