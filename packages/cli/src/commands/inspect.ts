@@ -3,6 +3,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { inspectBackups, loadPipeline, selectJobs } from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
+import { backupChoiceFlags } from '../runtime/backup-flags.js';
 import { BaseCommand } from '../runtime/base-command.js';
 import { formatInspected, inspectedJson } from '../render/format-inspected.js';
 
@@ -20,8 +21,7 @@ export default class Inspect extends BaseCommand {
     file: Args.string({ description: 'Pipeline file (found as `run` finds it when omitted).' }),
   };
   static override flags = {
-    key: Flags.string({ char: 'k', description: "The backup: its key, or its name under the job's prefix.", exclusive: ['at'] }),
-    at: Flags.string({ description: 'The newest backup taken at or before this time (as for restore). Default: latest.' }),
+    ...backupChoiceFlags('inspect'),
     json: Flags.boolean({ description: 'Print the records as JSON on stdout.' }),
   };
 

@@ -3,6 +3,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { loadPipeline, restoreExpandedJob, restoreJob, selectJobs, type RestoredBackup } from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
+import { backupChoiceFlags, fromFlag } from '../runtime/backup-flags.js';
 import { BaseCommand } from '../runtime/base-command.js';
 
 export default class Restore extends BaseCommand {
@@ -24,18 +25,14 @@ export default class Restore extends BaseCommand {
     file: Args.string({ description: 'Pipeline file (found as `run` finds it when omitted).' }),
   };
   static override flags = {
-    key: Flags.string({ char: 'k', description: 'The backup to restore: its key, or its name under the job\'s prefix.', exclusive: ['at'] }),
-    at: Flags.string({
-      description:
-        'The newest backup taken at or before this time: latest (default), 20260201_030000, 2026-02-01 (that day\'s last) or 2026-02-01T03:00:00Z. UTC unless a zone is given.',
-    }),
+    ...backupChoiceFlags('restore'),
     'target-url': Flags.string({
       env: 'RESTORE_TARGET_URL',
       description: "Database to restore into (postgresql://...). Default: the job's own database. Prefer the RESTORE_TARGET_URL variable: argv is visible to other users.",
     }),
     create: Flags.boolean({ description: 'Create the target database first (it must not exist yet).' }),
     yes: Flags.boolean({ char: 'y', description: 'Replace what the target database already holds.' }),
-    from: Flags.string({ description: 'Read only the copy of this name (a job with several sinks); default: the first copy holding the backup, then the next.' }),
+    from: fromFlag,
     json: Flags.boolean({ description: 'Print a JSON summary on stdout.' }),
   };
 

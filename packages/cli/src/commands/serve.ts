@@ -3,6 +3,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { loadPipeline, selectJobs } from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
+import { scratchUrlFlag } from '../runtime/backup-flags.js';
 import { BaseCommand } from '../runtime/base-command.js';
 import { EXIT_FAILED } from '../render/report-error.js';
 import { serverFlags } from '../runtime/server-flags.js';
@@ -37,11 +38,7 @@ export default class Serve extends BaseCommand {
       description: 'Verify the newest backup of each job on this cron schedule, in UTC (restore into a scratch database, compare every table).',
       env: 'VERIFY_SCHEDULE',
     }),
-    'scratch-url': Flags.string({
-      env: 'VERIFY_SCRATCH_URL',
-      description:
-        "For --verify-schedule: a server to create the scratch databases on (postgresql://user:pass@host/db; db is only used to connect). Default: each job's own server.",
-    }),
+    'scratch-url': scratchUrlFlag('the scratch databases of --verify-schedule'),
     job: Flags.string({ char: 'j', multiple: true, description: 'Schedule only this job, its backups and verifications (repeatable).' }),
   };
 

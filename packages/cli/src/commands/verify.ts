@@ -15,6 +15,7 @@ import {
   type VerifyOutcome,
 } from '@backupctl/core';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
+import { backupChoiceFlags, fromFlag, scratchUrlFlag } from '../runtime/backup-flags.js';
 import { BaseCommand } from '../runtime/base-command.js';
 import { EXIT_FAILED } from '../render/report-error.js';
 import { restoredJson } from './restore.js';
@@ -37,17 +38,12 @@ export default class Verify extends BaseCommand {
     file: Args.string({ description: 'Pipeline file (found as `run` finds it when omitted).' }),
   };
   static override flags = {
-    key: Flags.string({ char: 'k', description: 'The backup to verify: its key, or its name under the job\'s prefix.', exclusive: ['at'] }),
-    at: Flags.string({ description: 'The newest backup taken at or before this time (as for restore). Default: latest.' }),
-    'scratch-url': Flags.string({
-      env: 'VERIFY_SCRATCH_URL',
-      description:
-        "A server to create the scratch database on (postgresql://user:pass@host/db; db is only used to connect). Default: the job's own server.",
-    }),
+    ...backupChoiceFlags('verify'),
+    'scratch-url': scratchUrlFlag('the scratch database'),
     'against-source': Flags.boolean({
       description: 'Compare with the live source database instead of the backup\'s manifest (changes since the backup then show as differences).',
     }),
-    from: Flags.string({ description: 'Read only the copy of this name (a job with several sinks); default: the first copy holding the backup, then the next.' }),
+    from: fromFlag,
     json: Flags.boolean({ description: 'Print the result as JSON on stdout.' }),
   };
 
