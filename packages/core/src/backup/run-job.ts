@@ -132,7 +132,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   const artifactInfo = emptyArtifactInfo();
   const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
   // The copies whose sink and hooks were created (the failure path alerts them).
-  const openedCopies: OpenCopy[] = [];
+  const copies: RunningCopy[] = [];
   let failure: BackupctlError | undefined;
 
   try {
@@ -170,13 +170,11 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
           }
         : {};
     // Each copy: its sink, the hooks around it, and what they see (that sink as their store).
-    const copies: OpenCopy[] = [];
     for (const copy of copiesOf(job)) {
       const sink: SinkInstance = await create(copy.sink, 'sink');
-      const hooks: OpenCopy['hooks'] = [];
+      const hooks: RunningCopy['hooks'] = [];
       for (const step of copy.hooks) hooks.push({ step, instance: await create(step, 'hook') });
       copies.push({ copy, sink, hooks, hookRun: { ...baseRun, store: sink, ...verifyIn(copy) } });
-      openedCopies.push(copies.at(-1)!);
     }
     const several = copies.length > 1;
 
@@ -187,7 +185,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       return result('skipped', { reason: exclusive.reason });
     }
     // Respawn and the like decide per copy; the job skips only when every required copy would.
-    const skips = new Map<OpenCopy, string>();
+    const skips = new Map<RunningCopy, string>();
     for (const open of copies) {
       for (const { step, instance } of open.hooks) {
         const decision = await callStage(step, 'hook', 'beforeRun', () => instance.beforeRun?.(open.hookRun), job.name);
@@ -227,41 +225,8 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
 
     // Per copy: what follows a commit where it committed, the alerts where it failed.
     const copyResults: CopyResult[] = [];
-    for (const outcome of stored) {
-      const { open } = outcome;
-      const label = several ? `${job.title} copy ${open.copy.name}` : job.title;
-      if (!outcome.artifact) {
-        const error = outcome.error!;
-        const line = `${label} failed: ${error.message}`;
-        if (open.copy.required) logger.error(line, { event: 'copy-failed', code: error.code, copy: open.copy.name });
-        else logger.warn(`${line} (not required: the job goes on)`, { event: 'copy-failed', code: error.code, copy: open.copy.name });
-        logHint(logger, job, error);
-        await runOnError(job, open, error, logger, startedAt);
-        copyResults.push({ name: open.copy.name, required: open.copy.required, status: 'failed', error });
-        continue;
-      }
-      const { artifact } = outcome;
-      if (several) logger.info(`${label}: stored ${artifact.key}`, { event: 'copy-stored', key: artifact.key, copy: open.copy.name });
-      try {
-        await afterCommitOf(job, open, artifact, { logger, now: startedAt, signal: controller.signal });
-        copyResults.push({ name: open.copy.name, required: open.copy.required, status: 'stored', key: artifact.key });
-      } catch (error) {
-        // The backup is committed and stays; the job still fails so the problem is seen.
-        const afterFailure = error as BackupctlError;
-        logger.error(`${label} backup committed, but what follows it failed: ${afterFailure.message}`, {
-          event: 'failed',
-          code: afterFailure.code,
-          key: artifact.key,
-          durationMs: elapsed(),
-        });
-        logHint(logger, job, afterFailure);
-        // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
-        await runOnError(job, open, afterFailure, logger, startedAt);
-        copyResults.push({ name: open.copy.name, required: open.copy.required, status: 'failed', key: artifact.key, error: afterFailure });
-      }
-    }
-    const primary = stored.find((outcome) => outcome.artifact)!.artifact!;
-    const extra = { artifact: primary, ...(verifications.length ? { verifications } : {}), ...(several ? { copies: copyResults } : {}) };
+    for (const outcome of stored) copyResults.push(await finishCopy(job, outcome, { several, logger, startedAt, elapsed, signal: controller.signal }));
+    const extra = { artifact: first, ...(verifications.length ? { verifications } : {}), ...(several ? { copies: copyResults } : {}) };
     const failedRequired = copyResults.find((copy) => copy.required && copy.status === 'failed');
     if (failedRequired) {
       failure = failedRequired.error;
@@ -279,7 +244,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     controller.abort(failure);
     logger.error(`${job.title} backup failed: ${failure.message}`, { event: 'failed', code: failure.code, durationMs: elapsed() });
     logHint(logger, job, failure);
-    for (const open of openedCopies) await runOnError(job, open, failure, logger, startedAt);
+    for (const open of copies) await runOnError(job, open, failure, logger, startedAt);
     return result('failed', { error: failure });
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -288,7 +253,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
 }
 
 /** One copy as a run holds it: its sink, its hooks, and what they are called with. */
-interface OpenCopy {
+interface RunningCopy {
   copy: LoadedCopy;
   sink: SinkInstance;
   hooks: { step: LoadedStep; instance: HookInstance }[];
@@ -299,7 +264,7 @@ interface StreamJob {
   job: LoadedJob;
   source: SourceInstance;
   transforms: TransformInstance[];
-  copies: OpenCopy[];
+  copies: RunningCopy[];
   name: string;
   signal: AbortSignal;
   startedAt: Date;
@@ -312,7 +277,7 @@ interface StreamJob {
 
 /** What became of one copy's write: its committed artifact, or why it failed. */
 interface CopyOutcome {
-  open: OpenCopy;
+  open: RunningCopy;
   artifact?: Artifact;
   error?: BackupctlError;
 }
@@ -430,11 +395,55 @@ async function streamToCopies(run: StreamJob): Promise<CopyOutcome[]> {
 }
 
 /**
+ * One copy after the stream: where it committed, its records and hooks
+ * (afterCommitOf), where it failed, its failure line and its onError hooks.
+ * A failure after the commit leaves the object in place and fails the copy.
+ */
+async function finishCopy(
+  job: LoadedJob,
+  outcome: CopyOutcome,
+  run: { several: boolean; logger: Logger; startedAt: Date; elapsed: () => number; signal: AbortSignal },
+): Promise<CopyResult> {
+  const { open } = outcome;
+  const { logger, startedAt } = run;
+  const label = run.several ? `${job.title} copy ${open.copy.name}` : job.title;
+  const copy = { name: open.copy.name, required: open.copy.required };
+  if (!outcome.artifact) {
+    const error = outcome.error!;
+    const line = `${label} failed: ${error.message}`;
+    if (open.copy.required) logger.error(line, { event: 'copy-failed', code: error.code, copy: copy.name });
+    else logger.warn(`${line} (not required: the job goes on)`, { event: 'copy-failed', code: error.code, copy: copy.name });
+    logHint(logger, job, error);
+    await runOnError(job, open, error, logger, startedAt);
+    return { ...copy, status: 'failed', error };
+  }
+  const { artifact } = outcome;
+  if (run.several) logger.info(`${label}: stored ${artifact.key}`, { event: 'copy-stored', key: artifact.key, copy: copy.name });
+  try {
+    await afterCommitOf(job, open, artifact, { logger, now: startedAt, signal: run.signal });
+    return { ...copy, status: 'stored', key: artifact.key };
+  } catch (error) {
+    // The backup is committed and stays; the job still fails so the problem is seen.
+    const afterFailure = error as BackupctlError;
+    logger.error(`${label} backup committed, but what follows it failed: ${afterFailure.message}`, {
+      event: 'failed',
+      code: afterFailure.code,
+      key: artifact.key,
+      durationMs: run.elapsed(),
+    });
+    logHint(logger, job, afterFailure);
+    // Alerts still fire: a retention or metadata failure needs a human as much as a failed dump.
+    await runOnError(job, open, afterFailure, logger, startedAt);
+    return { ...copy, status: 'failed', key: artifact.key, error: afterFailure };
+  }
+}
+
+/**
  * What follows one copy's commit: its records (checksum, manifest, the
  * job's record), the anomaly guard against that copy's previous backup,
  * then its hooks' afterCommit in file order. Throws the first failure.
  */
-async function afterCommitOf(job: LoadedJob, open: OpenCopy, artifact: Artifact, run: { logger: Logger; now: Date; signal: AbortSignal }): Promise<void> {
+async function afterCommitOf(job: LoadedJob, open: RunningCopy, artifact: Artifact, run: { logger: Logger; now: Date; signal: AbortSignal }): Promise<void> {
   const { sink } = open;
   const { logger, signal } = run;
   // Read before this backup replaces it: the anomaly guard compares with it.
@@ -471,7 +480,7 @@ function callStage<T>(step: LoadedStep | undefined, kind: PluginKind, hook: stri
   return callPlugin({ code: FAILURE_CODE[kind], job, plugin: step?.use, hook }, call);
 }
 
-async function runOnError(job: LoadedJob, open: OpenCopy, error: BackupctlError, logger: Logger, now: Date): Promise<void> {
+async function runOnError(job: LoadedJob, open: RunningCopy, error: BackupctlError, logger: Logger, now: Date): Promise<void> {
   for (const { step, instance } of open.hooks) {
     if (!instance.onError) continue;
     try {
