@@ -45,6 +45,9 @@ beforeAll(async () => {
   await mkdir(path.join(directory, 'nas', 'metadata', 'checksums', 'clara'), { recursive: true });
   await writeFile(path.join(directory, 'nas', 'clara', name), await s3.getObject(bucket, key));
   await writeFile(path.join(directory, 'nas', 'metadata', 'checksums', 'clara', `${name}.json`), JSON.stringify({ ...record, key: `clara/${name}` }));
+  const manifest = JSON.parse((await s3.getObject(bucket, `metadata/manifests/${key}.json`)).toString('utf8')) as Record<string, unknown>;
+  await mkdir(path.join(directory, 'nas', 'metadata', 'manifests', 'clara'), { recursive: true });
+  await writeFile(path.join(directory, 'nas', 'metadata', 'manifests', 'clara', `${name}.json`), JSON.stringify({ ...manifest, key: `clara/${name}` }));
 });
 
 afterAll(() => removeTempDir(directory));
@@ -74,5 +77,22 @@ describe('a job with several copies', () => {
     const unknown = await runCli(['restore', 'clara', copiesFile, '--from', 'tape', '--create'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(uniqueName('never')) } });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('job clara has no copy named "tape"; its copies: s3, file');
+  });
+
+  it('--from reads one copy only: verify and restore from the directory copy; verify from the damaged bucket copy fails', async () => {
+    const verified = await runCli(['verify', 'clara', copiesFile, '--from', 'file', '--json'], { env: env() });
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, key: `clara/${name}`, against: 'manifest' });
+    // The bucket copy was damaged above: read alone, it fails, with no fallback.
+    const damaged = await runCli(['verify', 'clara', copiesFile, '--from', 's3'], { env: env() });
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toMatch(/does not match its checksum/);
+    expect(logLines(damaged).some((line) => line.includes('trying copy'))).toBe(false);
+
+    const target = uniqueName('clara_from_file');
+    const restored = await runCli(['restore', 'clara', copiesFile, '--from', 'file', '--create', '--json'], { env: { ...env(), RESTORE_TARGET_URL: pg.url(target) } });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({ key: `clara/${name}`, checksum: 'verified' });
+    expect(await tableFingerprints(pg, target)).toEqual(await tableFingerprints(pg, claraDb));
   });
 });
