@@ -176,6 +176,15 @@ describe('manifests and verify', () => {
     const inspect = await cli(target, ['inspect', 'shop', '--json']);
     expect(inspect.code, inspect.stderr).toBe(0);
     expect(JSON.parse(inspect.stdout)).toMatchObject({ key, manifest: { tables: manifest!.tables }, verification: { result: 'passed' }, anomaly: null });
+    // The same, for a person: the facts, then every table with its rows.
+    const text = (await cli(target, ['inspect', 'shop', '--key', key])).stdout.split('\n');
+    expect(text[0]).toMatch(new RegExp(`^Backup: {4}${escape(key)} \\([\\d.]+ [KM]B, taken \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\\)$`));
+    expect(text).toContainEqual(expect.stringMatching(/^Source: {4}PostgreSQL \d+\.\d+, dumped by pg_dump \d+\.\d+, database [\d.]+ [KM]B, plain SQL$/));
+    const total = manifest!.tables['public.orders']! + 40;
+    expect(text).toContain(`Rows:      2 tables, ${total} rows (exact: counted in the dump's COPY blocks)`);
+    expect(text).toContainEqual(expect.stringMatching(/^Verified: {2}passed .* against its manifest in 127\.0\.0\.1:\d+\/shop_\w+_verify_\w+ \(restore \d+\.\d s\)$/));
+    expect(text).toContain('Anomaly:   none');
+    expect(text).toContainEqual(expect.stringMatching(new RegExp(`^public\\.orders +${manifest!.tables['public.orders']}$`)));
   });
 
   it('fails, records and marks a backup whose object was altered, or whose manifest does not match what restores', async () => {
