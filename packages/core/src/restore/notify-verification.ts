@@ -1,7 +1,6 @@
-import type { HookInstance, Lifecycle, Verification, Store } from '@backupctl/plugin-api';
-import type { LoadedJob, LoadedStep } from '../plugins/loaded-job.js';
-import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
-import { closeInReverse } from '../plugins/lifecycle.js';
+import type { Verification, Store } from '@backupctl/plugin-api';
+import type { LoadedJob } from '../plugins/loaded-job.js';
+import { withInstances } from '../plugins/lifecycle.js';
 import type { RestoreEnvironment } from './restore-job.js';
 
 /** How long one hook may take to report a verification. */
@@ -21,34 +20,20 @@ export async function notifyVerification(
   environment: RestoreEnvironment & { signal: AbortSignal },
 ): Promise<void> {
   const { logger } = environment;
-  const opened: { step: LoadedStep; instance: Lifecycle }[] = [];
   try {
-    for (const step of job.hooks) {
-      const instance: HookInstance = await createInstance(job, step, 'hook', { ...environment, artifact: emptyArtifactInfo() });
-      opened.push({ step, instance });
-      if (!instance.afterVerify) continue;
-      // Each hook has its own time, and is not waited for past it even when it ignores its signal.
-      const signal = AbortSignal.timeout(NOTIFY_TIMEOUT_MS);
-      try {
-        await raceTimeout(instance.afterVerify({
-          job: job.name,
-          title: job.title,
-          nameTemplate: job.nameTemplate,
-          extension,
-          store,
-          logger,
-          signal,
-          now: new Date(verification.verifiedAt),
-          verification,
-        }), signal);
-      } catch (error) {
-        logger.warn(`${step.use} afterVerify failed: ${(error as Error).message}`);
+    await withInstances(job, job.hooks, 'hook', environment, async (hooks) => {
+      for (const [index, hook] of hooks.entries()) {
+        if (!hook.afterVerify) continue;
+        // Each hook has its own time, and is not waited for past it even when it ignores its signal.
+        const signal = AbortSignal.timeout(NOTIFY_TIMEOUT_MS);
+        const run = { job: job.name, title: job.title, nameTemplate: job.nameTemplate, extension, store, logger, signal, now: new Date(verification.verifiedAt), verification };
+        await raceTimeout(hook.afterVerify(run), signal).catch((error: unknown) => {
+          logger.warn(`${job.hooks[index]!.use} afterVerify failed: ${(error as Error).message}`);
+        });
       }
-    }
+    });
   } catch (error) {
     logger.warn(`${job.title}: the hooks could not be told about the verification of ${verification.key}: ${(error as Error).message}`);
-  } finally {
-    await closeInReverse(opened, undefined, logger);
   }
 }
 
