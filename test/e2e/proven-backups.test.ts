@@ -1,4 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -89,7 +91,13 @@ async function cli(target: Shop, args: string[]): Promise<CliResult> {
   return result;
 }
 
+/** Object names carry the second: a backup within the same second as the last would be the same object. */
+function nextSecond(): Promise<void> {
+  return sleep(1000 - (Date.now() % 1000) + 20);
+}
+
 async function backUp(target: Shop): Promise<string> {
+  await nextSecond();
   const before = new Set(await backups(target));
   const result = await cli(target, ['run']);
   expect(result.code, result.stderr).toBe(0);
@@ -237,6 +245,7 @@ describe('the verify hook and verification-aware retention', () => {
     await flipByte(s3, target.bucket, second, 40);
     expect((await cli(target, ['verify', 'shop', '--key', second])).code).toBe(1);
 
+    await nextSecond();
     const run = await cli(target, ['run']);
     expect(run.code, run.stderr).toBe(0);
     const third = (await backups(target)).find((key) => key !== first && key !== second)!;
@@ -252,6 +261,7 @@ describe('the verify hook and verification-aware retention', () => {
     // againstSource on a database written to during the run: the hook's comparison cannot match.
     const target = await shop('        - use: verify\n          with: { againstSource: true }', 100_000);
     const inserter = keepInserting(target.database);
+    await nextSecond();
     const run = await cli(target, ['run']);
     await inserter.stop();
     expect(run.code).toBe(1);
@@ -269,6 +279,7 @@ describe('the anomaly guard', () => {
     const target = await shop('        - use: retention\n          with: { days: 0, keepLast: 1 }', 20_000);
     const before = await backUp(target);
     await postgres.psql(target.database, 'TRUNCATE orders');
+    await nextSecond();
     const run = await cli(target, ['run']);
     expect(run.code, run.stderr).toBe(0);
     const flagged = (await backups(target)).find((key) => key !== before)!;
@@ -300,3 +311,43 @@ describe('the anomaly guard', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('notifications', () => {
+  it('the webhook gets verified and verify-failed from verify outside a run, and anomaly from a run', async () => {
+    const received: { event: string; result: string; key?: string; reasons?: string[]; differences?: unknown[] }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push(JSON.parse(body) as (typeof received)[number]);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const target = await shop(`        - use: webhook\n          with: { url: "${url}", on: [error, success, anomaly], retries: 0 }`, 5000);
+      const key = await backUp(target);
+      received.length = 0;
+
+      expect((await cli(target, ['verify', 'shop'])).code).toBe(0);
+      expect(received).toEqual([expect.objectContaining({ event: 'verified', result: 'succeeded', key })]);
+      const manifestKey = `metadata/manifests/${key}.json`;
+      const manifest = JSON.parse((await s3.getObject(target.bucket, manifestKey)).toString('utf8')) as { tables: Record<string, number> };
+      manifest.tables['public.orders']! += 1;
+      await s3.putObject(target.bucket, manifestKey, JSON.stringify(manifest));
+      expect((await cli(target, ['verify', 'shop'])).code).toBe(1);
+      expect(received[1]).toMatchObject({ event: 'verify-failed', result: 'failed', key, differences: [{ table: 'public.orders', expected: 5001, restored: 5000 }] });
+
+      received.length = 0;
+      await postgres.psql(target.database, 'TRUNCATE orders');
+      const emptied = await backUp(target);
+      const anomaly = received.find((payload) => payload.event === 'anomaly');
+      // Compared with the previous backup's manifest, as edited above.
+      expect(anomaly).toMatchObject({ key: emptied, reasons: expect.arrayContaining(['public.orders: 5001 rows -> empty']) });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
