@@ -55,7 +55,7 @@ export {
   type RestoreJobOptions,
   type RestoreStages,
 } from './restore/restore-job.js';
-export { verifyExpandedJob, verifyJob, type ExpandedVerifyOutcome, type VerifyJobOptions, type VerifyOutcome } from './restore/verify-job.js';
+export { verifyExpandedJob, verifyJob, verifyJobOrParts, type ExpandedVerifyOutcome, type VerifyJobOptions, type VerifyOutcome } from './restore/verify-job.js';
 // Whole servers: a source standing for several databases runs, restores and lists as one sub-job per part.
 export { expandJob, expandStoredJob, type ExpandEnvironment } from './parts/expand-job.js';
 export { restoreExpandedJob } from './restore/restore-expanded.js';

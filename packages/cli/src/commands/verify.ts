@@ -9,8 +9,7 @@ import {
   formatUtcTime,
   loadPipeline,
   selectJobs,
-  verifyExpandedJob,
-  verifyJob,
+  verifyJobOrParts,
   type ExpandedVerifyOutcome,
   type VerifyOutcome,
 } from '@backupctl/core';
@@ -58,7 +57,7 @@ export default class Verify extends BaseCommand {
     const options = { logger, secrets: this.secrets, signal: cancel.signal, selection: { key: flags.key, at: flags.at }, from: flags.from, scratchUrl: flags['scratch-url'], againstSource: flags['against-source'], notify: true };
     try {
       // Whole servers (expand-job.ts): each database part in a scratch database of its own.
-      outcome = (await verifyExpandedJob(job!, options)) ?? (await verifyJob(job!, options));
+      outcome = await verifyJobOrParts(job!, options);
     } catch (error) {
       if (flags.json && isBackupctlError(error)) {
         this.printJson({ ok: false, job: job!.name, error: { code: error.code, message: error.message } });

@@ -4,8 +4,7 @@ import {
   describeFailure,
   describePassed,
   emptyArtifactInfo,
-  verifyExpandedJob,
-  verifyJob,
+  verifyJobOrParts,
   type ExpandedVerifyOutcome,
   type LoadedJob,
   type VerifyJobOptions,
@@ -49,7 +48,7 @@ export async function verifyNewestBackup(job: LoadedJob, options: ScheduledVerif
       logger.info(`${job.title}: not verified, the "${job.source.use}" source cannot verify (no scratch database or row counts)`, { job: job.name, event: 'verify-skipped' });
       return;
     }
-    const verify = options.verify ?? defaultVerify;
+    const verify = options.verify ?? verifyJobOrParts;
     const outcome = await verify(job, { logger, secrets: options.secrets, signal, now: options.now, scratchUrl: options.scratchUrl, selection: {}, notify: true });
     for (const { verification } of 'parts' in outcome ? outcome.parts : [outcome]) {
       report(job, verification, logger);
@@ -75,10 +74,6 @@ export async function verifyNewestBackup(job: LoadedJob, options: ScheduledVerif
   }
 }
 
-async function defaultVerify(job: LoadedJob, options: VerifyJobOptions): Promise<VerifyOutcome | ExpandedVerifyOutcome> {
-  // Whole servers: each database part from its own newest backup, in a scratch database of its own.
-  return (await verifyExpandedJob(job, options)) ?? (await verifyJob(job, options));
-}
 
 /** The capability is the source instance's (canVerify): make one, look, close it. Cheap: a source connects only when asked to. */
 async function sourceCanVerify(job: LoadedJob, options: ScheduledVerifyOptions): Promise<boolean> {

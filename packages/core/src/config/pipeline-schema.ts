@@ -16,7 +16,7 @@ const Sink = Type.Object(
     name: Type.Optional(
       Type.String({
         pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
-        description: 'Several sinks: what logs, `ls` and `restore --from` call this copy. Default: the plugin\'s name, numbered when two sinks share it (s3, s3-2).',
+        description: 'Several sinks: what logs, `ls` and `restore --from` call this copy. Default: the plugin\'s name, numbered when two sinks share it (`<name>`, `<name>-2`).',
       }),
     ),
     required: Type.Optional(

@@ -138,6 +138,11 @@ export async function verifyExpandedJob(job: LoadedJob, options: VerifyJobOption
   return outcome;
 }
 
+/** `backupctl verify` of any job: each part of a whole-server job (verifyExpandedJob), else the job as one (verifyJob). */
+export async function verifyJobOrParts(job: LoadedJob, options: VerifyJobOptions): Promise<VerifyOutcome | ExpandedVerifyOutcome> {
+  return (await verifyExpandedJob(job, options)) ?? (await verifyJob(job, options));
+}
+
 async function verifyWithStages(stages: VerifyStages, backup: ChosenBackup, options: VerifyJobOptions & { signal: AbortSignal }): Promise<VerifyOutcome> {
   const { job, source, store } = stages;
   const { signal, logger } = options;
