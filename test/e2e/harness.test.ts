@@ -177,6 +177,16 @@ describe('S3 server', () => {
     expect((await s3.getObject(bucket, 'backups/mem0/mem0_20260201_030000.sql.gz')).toString('utf8')).toBe('mem0 ✓');
   });
 
+  it('replaces an object whole, as S3 does, when several PUTs of one key race (s3rver alone interleaves them)', async () => {
+    const key = 'metadata/last_backup.json';
+    const bodies = Array.from({ length: 20 }, (_, index) => JSON.stringify({ writer: index, padding: 'x'.repeat((20 - index) * 500) }));
+    for (let round = 0; round < 5; round += 1) {
+      await Promise.all(bodies.map((body) => s3.putObject(bucket, key, body)));
+      expect(bodies).toContain((await s3.getObject(bucket, key)).toString('utf8'));
+    }
+    expect((await s3.listKeys(bucket, 'metadata/')).filter((listed) => listed !== key)).toEqual([]);
+  });
+
   it('enforces bucket-name rules', async () => {
     await expect(s3.createBucket('b')).rejects.toMatchObject({ name: 'InvalidBucketName' });
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import { s3Helpers, type S3ConnectionInfo, type S3Helpers } from './s3-client.js';
 import { checkSignatureV4 } from './sigv4.js';
+import { replaceObjectsWhole } from './atomic-put.js';
 
 /** The fixed credentials s3rver accepts; anything else is refused (InvalidAccessKeyId / SignatureDoesNotMatch). */
 export const S3RVER_ACCESS_KEY_ID = 'S3RVER';
@@ -27,6 +28,7 @@ export async function startS3Server(options: { directory?: string; port?: number
   await mkdir(directory, { recursive: true });
 
   const server = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, directory, silent: true });
+  replaceObjectsWhole(server);
   // First in the chain: refuse a wrong secret key, which s3rver alone lets through.
   server.middleware.unshift((context, next) => {
     const problem = checkSignatureV4(context.req, (id) => (id === S3RVER_ACCESS_KEY_ID ? S3RVER_SECRET_ACCESS_KEY : undefined));

@@ -27,8 +27,16 @@ declare module 's3rver' {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
+  /** The part of s3rver's filesystem store the harness wraps (atomic-put.ts). */
+  interface S3rverStore {
+    getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+    putObject(object: { bucket: string; key: string }): Promise<unknown>;
+  }
+
   /** s3rver is a Koa application. */
   class S3rver {
+    /** Where it keeps buckets and objects. */
+    store: S3rverStore;
     constructor(options?: S3rverOptions);
     /** Koa's middleware list; composed when the server starts, so it can still be changed before `run()`. */
     middleware: S3rverMiddleware[];
