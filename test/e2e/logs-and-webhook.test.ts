@@ -214,7 +214,7 @@ describe('webhook hook', () => {
       bytes: (await s3.getObject(bucket, key!)).length,
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    expect(ok.stderr).toMatch(/webhook: notified http:\/\/127\.0\.0\.1:\d+ \(1 attempt\)/);
+    expect(ok.stderr).toMatch(/webhook: notified http:\/\/127\.0\.0\.1:\d+ \(success\)/);
     for (const output of [failed.stderr, ok.stderr, failed.stdout, ok.stdout]) expect(output).not.toContain('tok-9f8e7d6c');
   });
 

@@ -5,7 +5,7 @@ import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { checkSchema, definePlugin, Secrets, Type } from '@backupctl/plugin-api';
 import { createLogger } from '../src/log/logger.js';
 import { runJob } from '../src/backup/run-job.js';
-import webhook, { postWebhook, webhookSchema, type WebhookPayload } from '../src/hooks/webhook.js';
+import webhook, { type WebhookPayload } from '../src/hooks/webhook.js';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 
 interface Received {
@@ -36,43 +36,13 @@ async function receiver(statuses: number[] = [200]) {
   return { received, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const payload: WebhookPayload = { text: 'Clara DB backup failed: x', content: 'Clara DB backup failed: x', job: 'clara', title: 'Clara DB', result: 'failed', event: 'backup', at: '2026-02-01T03:00:00.000Z' };
-
-describe('postWebhook', () => {
-  it('retries on 5xx and 429, then succeeds', async () => {
-    const hook = await receiver([500, 429, 204]);
-    await expect(postWebhook(`${hook.url}/x`, payload, { timeoutMs: 2000, retries: 2, retryDelayMs: 10 })).resolves.toBe(3);
-    expect(hook.received).toHaveLength(3);
-    expect(hook.received[0]!.headers['content-type']).toBe('application/json');
-    expect(hook.received[2]!.body).toEqual(payload);
-  });
-
-  it('gives up after the retries and says what the last attempt got; a 4xx is not retried', async () => {
-    const failing = await receiver([503]);
-    await expect(postWebhook(failing.url, payload, { timeoutMs: 2000, retries: 1, retryDelayMs: 10 })).rejects.toThrow('HTTP 503 after 2 attempts');
-    const refused = await receiver([404]);
-    await expect(postWebhook(refused.url, payload, { timeoutMs: 2000, retries: 3, retryDelayMs: 10 })).rejects.toThrow('HTTP 404 after 4 attempts');
-    expect(refused.received).toHaveLength(1);
-  });
-
-  it('stops waiting for a receiver that does not answer after the timeout', async () => {
-    const silent = await receiver([0]);
-    const started = Date.now();
-    await expect(postWebhook(silent.url, payload, { timeoutMs: 200, retries: 1, retryDelayMs: 10 })).rejects.toThrow('no answer within 0.2 s after 2 attempts');
-    expect(Date.now() - started).toBeLessThan(2000);
-    const closed = await receiver();
-    await new Promise((resolve) => servers.pop()!.close(resolve));
-    await expect(postWebhook(closed.url, payload, { timeoutMs: 500, retries: 0 })).rejects.toThrow('ECONNREFUSED after 1 attempt');
-  });
-});
-
 describe('webhook hook', () => {
   const noOptions = Type.Object({});
   const step = (kind: LoadedStep['kind'], use: string, create: () => unknown): LoadedStep =>
     ({ use, kind, from: 'test', options: {}, path: `jobs.clara.${use}`, plugin: definePlugin({ name: use, kind, schema: noOptions, create: create as never }) }) as never;
   const webhookStep = (options: Record<string, unknown>): LoadedStep => {
     const filled = structuredClone(options);
-    expect(checkSchema(webhookSchema, filled)).toEqual([]);
+    expect(checkSchema(webhook.schema, filled)).toEqual([]);
     return { use: 'webhook', kind: 'hook', from: 'builtin', options: filled, path: 'jobs.clara.sink.hooks[0]', plugin: webhook as never };
   };
   const job = (source: ReturnType<typeof sourceFrom>, hook: LoadedStep): LoadedJob => ({
@@ -90,12 +60,16 @@ describe('webhook hook', () => {
     return { result, lines };
   };
 
-  it('fills defaults: on [error, anomaly], 10 s, 2 retries; refuses a URL that is not http(s)', () => {
+  it('fills defaults: the problems and recovery, 10 s, 2 retries; refuses a URL that is not http(s), an unknown event or template field', () => {
     const options: Record<string, unknown> = { url: 'https://hooks.example/x' };
-    expect(checkSchema(webhookSchema, options)).toEqual([]);
-    expect(options).toEqual({ url: 'https://hooks.example/x', on: ['error', 'anomaly'], timeoutSeconds: 10, retries: 2 });
-    expect(checkSchema(webhookSchema, { url: 'ftp://x' })).not.toEqual([]);
-    expect(checkSchema(webhookSchema, { url: 'https://x', on: ['sometimes'] })).not.toEqual([]);
+    expect(checkSchema(webhook.schema, options)).toEqual([]);
+    expect(options).toEqual({ url: 'https://hooks.example/x', on: ['failure', 'verify-failed', 'copy-failed', 'anomaly', 'stale', 'recovered'], timeoutSeconds: 10, retries: 2 });
+    expect(checkSchema(webhook.schema, { url: 'ftp://x' })).not.toEqual([]);
+    expect(checkSchema(webhook.schema, { url: 'https://x', on: ['sometimes'] })).not.toEqual([]);
+    expect(checkSchema(webhook.schema, { url: 'https://x', on: ['error', 'success'] })).toEqual([]);
+    expect(checkSchema(webhook.schema, { url: 'https://x', message: '{job} {sise}' })).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('may only use the fields {job}, {title}') }),
+    ]);
   });
 
   it('posts a Slack/Discord-compatible summary when the backup fails, with secrets masked, and the job still reports its own error', async () => {
@@ -116,14 +90,15 @@ describe('webhook hook', () => {
       job: 'clara',
       title: 'Clara DB',
       result: 'failed',
-      event: 'backup',
+      event: 'failure',
       at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      durationSeconds: expect.any(Number),
       error: { code: 'SOURCE_FAILED', message: 'fake done: pg_dump: password authentication failed for ***' },
     });
     expect(lines.join('\n')).not.toContain('token-abc123');
   });
 
-  it('posts on success only when asked, with the key, size and checksum', async () => {
+  it('posts on success only when asked (error and success, the older names, still work), with the key, size and checksum', async () => {
     const quiet = await receiver();
     const ok = await run(job(sourceFrom([Buffer.from('data')]), webhookStep({ url: quiet.url })));
     expect(ok.result.status).toBe('succeeded');
@@ -136,6 +111,7 @@ describe('webhook hook', () => {
       expect.objectContaining({
         text: 'Clara DB backup complete: clara_' + result.artifact!.key.split('_').slice(1).join('_') + ' (4 B)',
         result: 'succeeded',
+        event: 'success',
         key: result.artifact!.key,
         bytes: 4,
         sha256: result.artifact!.sha256,
@@ -149,6 +125,16 @@ describe('webhook hook', () => {
     expect(result.status).toBe('succeeded');
     expect(lines).toContainEqual(expect.stringMatching(/WARN: webhook: could not notify http:\/\/127\.0\.0\.1:\d+: HTTP 500 after 1 attempt$/));
     expect(lines.join('\n')).not.toContain('secret-path-xyz');
+  });
+
+  it('fills a message template, and sends start and skipped when asked', async () => {
+    const hook = await receiver();
+    const { result } = await run(job(sourceFrom([Buffer.from('data')]), webhookStep({ url: hook.url, on: ['start', 'success'], message: '{title}: {result} {size} ({event})' })));
+    expect(result.status).toBe('succeeded');
+    expect(hook.received.map(({ body }) => [body.event, body.text])).toEqual([
+      ['start', 'Clara DB: started  (start)'],
+      ['success', 'Clara DB: succeeded 4 B (success)'],
+    ]);
   });
 
   it('does nothing with an empty URL (an unset ${WEBHOOK_URL:-})', async () => {

@@ -2,6 +2,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Static, TObject } from '@sinclair/typebox';
 import type { Logger, PluginContext } from './context.js';
 import type { Store } from './store.js';
+import type { Notification } from './notification.js';
 
 /** The plugin API this backupctl serves. A plugin declaring another version is refused. */
 export const API_VERSION = 1;
@@ -345,13 +346,17 @@ export interface HookInstance extends Lifecycle {
    */
   prune?(run: HookRun & { dryRun: boolean }): Promise<PruneOutcome>;
   /**
-   * After a verification outside a run (`backupctl verify`, `serve
-   * --verify-schedule`), passed or failed: notifiers report it. Not called
-   * for `HookRun.verify` inside a run: there the built-in `verify` hook
-   * fails the job on a failed result, which reaches `onError` with the code
-   * VERIFY_FAILED.
+   * Notifiers (see defineNotifier): one event of the job (a run's start and
+   * result, a skip, a failed copy, an anomaly, a verification, staleness, a
+   * test). Resolves true when it sent something, false when `on:` left the
+   * event out; rejects when sending failed. backupctl bounds the wait and
+   * turns a rejection into a warning: a notification never changes a
+   * backup's result. Called for the notifiers under the job's `notify:` and
+   * for any among a sink's hooks.
    */
-  afterVerify?(run: HookRun & { verification: Verification }): Promise<void>;
+  notify?(notification: Notification, signal: AbortSignal): Promise<boolean>;
+  /** Where a notifier sends, for log lines (an origin, a host), never a credential. */
+  target?: string;
 }
 
 /** What a hook's `prune` did. */

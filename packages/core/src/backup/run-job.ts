@@ -14,6 +14,7 @@ import {
   type HookRun,
   type Lifecycle,
   type Logger,
+  type Notification,
   type PluginInstances,
   type PluginKind,
   type Secrets,
@@ -35,6 +36,15 @@ import { CommitGate } from './commit-gate.js';
 import { withLogFields } from '../log/logger.js';
 import { renderObjectName } from '../naming/object-name.js';
 import { bufferReclaimer } from '../streams/buffer-reclaimer.js';
+import { recordTail } from '../log/log-tail.js';
+import { notifiersAmong, sendNotification, type Notifier } from '../notify/send-notification.js';
+import {
+  anomalyNotification,
+  copyFailedNotification,
+  resultNotification,
+  skippedNotification,
+  startNotification,
+} from '../notify/job-notifications.js';
 
 export type JobStatus = 'succeeded' | 'skipped' | 'failed';
 
@@ -111,8 +121,10 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const elapsed = () => now().getTime() - startedAt.getTime();
-  // Every line of the job, plugins' included, carries the job's name (a field in JSON logs).
-  const logger = withLogFields(options.logger, { job: job.name });
+  // Every line of the job, plugins' included, carries the job's name (a field in JSON logs);
+  // its last lines go with a failure notification.
+  const tail = recordTail(withLogFields(options.logger, { job: job.name }));
+  const { logger } = tail;
   const result = (status: JobStatus, extra: Partial<JobResult> = {}): JobResult => ({
     job: job.name,
     title: job.title,
@@ -134,6 +146,20 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   // The copies whose sink and hooks were created (the failure path alerts them).
   const copies: RunningCopy[] = [];
   let failure: BackupctlError | undefined;
+  // Notifiers hear the run's events; each is bounded in time and never changes the result.
+  let notifiers: Notifier[] = [];
+  const notify = async (notification: Notification) => {
+    if (notifiers.length) await sendNotification(notifiers, notification, { logger, redact: (text) => options.secrets.redact(text) });
+  };
+  const skipped = async (reason: string) => {
+    logger.info(`${job.title} backup skipped: ${reason}`, { event: 'skipped' });
+    await notify(skippedNotification(job, reason));
+    return result('skipped', { reason });
+  };
+  const finished = async (outcome: JobResult) => {
+    await notify(resultNotification(job, outcome, tail.lines()));
+    return outcome;
+  };
 
   try {
     const environment = { logger, secrets: options.secrets, signal: controller.signal, artifact: artifactInfo };
@@ -177,13 +203,14 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       copies.push({ copy, sink, hooks, hookRun: { ...baseRun, store: sink, ...verifyIn(copy) } });
     }
     const several = copies.length > 1;
+    const notifierHooks: { use: string; instance: HookInstance }[] = [];
+    for (const step of job.notify ?? []) notifierHooks.push({ use: step.use, instance: await create(step, 'hook') });
+    for (const open of copies) notifierHooks.push(...open.hooks.map(({ step, instance }) => ({ use: step.use, instance })));
+    notifiers = notifiersAmong(notifierHooks);
 
     // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
     const exclusive = options.failWith ? undefined : await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
-    if (exclusive?.skip) {
-      logger.info(`${job.title} backup skipped: ${exclusive.reason}`, { event: 'skipped' });
-      return result('skipped', { reason: exclusive.reason });
-    }
+    if (exclusive?.skip) return await skipped(exclusive.reason);
     // Respawn and the like decide per copy; the job skips only when every required copy would.
     const skips = new Map<RunningCopy, string>();
     for (const open of copies) {
@@ -197,14 +224,13 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     }
     const required = copies.filter((open) => open.copy.required);
     if (required.every((open) => skips.has(open))) {
-      const reason = skips.get(required[0]!)!;
-      logger.info(`${job.title} backup skipped: ${reason}`, { event: 'skipped' });
-      return result('skipped', { reason });
+      return await skipped(skips.get(required[0]!)!);
     }
     for (const [open, reason] of skips) {
       const needing = required.filter((other) => !skips.has(other)).map((other) => other.copy.name);
       logger.info(`${job.title}: copy ${open.copy.name} would skip (${reason}), but copy ${needing.join(', ')} needs a backup: writing every copy`);
     }
+    await notify(startNotification(job, startedAt));
     if (options.failWith) throw options.failWith;
 
     const name = renderObjectName(job.nameTemplate, { job: job.name, startedAt: options.nameTime ?? startedAt, ext: artifactInfo.extension });
@@ -227,6 +253,9 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     const copyResults: CopyResult[] = [];
     for (const outcome of stored) copyResults.push(await finishCopy(job, outcome, { several, logger, startedAt, elapsed, signal: controller.signal }));
     const extra = { artifact: first, ...(verifications.length ? { verifications } : {}), ...(several ? { copies: copyResults } : {}) };
+    // The same dump is flagged in every copy that compares it: one notification.
+    const flagged = stored.find((outcome) => outcome.artifact?.anomaly)?.artifact;
+    if (flagged) await notify(anomalyNotification(job, flagged));
     const failedRequired = copyResults.find((copy) => copy.required && copy.status === 'failed');
     if (failedRequired) {
       failure = failedRequired.error;
@@ -234,9 +263,12 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
         const summary = copyResults.map((copy) => `${copy.name} ${copy.status}${copy.required ? '' : ' (not required)'}`).join(', ');
         logger.error(`${job.title} backup failed: a required copy failed (${summary})`, { event: 'failed', code: failure?.code, durationMs: elapsed() });
       }
-      return result('failed', { ...extra, error: failure });
+      return await finished(result('failed', { ...extra, error: failure }));
     }
-    return result('succeeded', extra);
+    const succeeded = result('succeeded', extra);
+    // A failed copy the job did not need: the job succeeds, and someone should still hear of it.
+    for (const copy of copyResults) if (copy.status === 'failed') await notify(copyFailedNotification(job, copy, succeeded));
+    return await finished(succeeded);
   } catch (error) {
     failure = controller.signal.aborted && options.signal?.aborted
       ? abortedError(job.name, options.signal.reason)
@@ -245,7 +277,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     logger.error(`${job.title} backup failed: ${failure.message}`, { event: 'failed', code: failure.code, durationMs: elapsed() });
     logHint(logger, job, failure);
     for (const open of copies) await runOnError(job, open, failure, logger, startedAt);
-    return result('failed', { error: failure });
+    return await finished(result('failed', { error: failure }));
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     await closeInReverse(opened, failure, logger);

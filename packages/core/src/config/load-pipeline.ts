@@ -119,6 +119,11 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
   }
   const copies = await loadCopies(job, jobPath, scoped, report);
   const [primary] = copies;
+  const notify: LoadedStep[] = [];
+  for (const [index, config] of (job.notify ?? []).entries()) {
+    const loaded = await loadStep(config, [...jobPath, 'notify', index], 'hook', scoped);
+    if (loaded) notify.push(loaded);
+  }
   return {
     name,
     title: job.title ?? name,
@@ -131,6 +136,8 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
     sink: primary?.sink,
     hooks: primary?.hooks ?? [],
     copies,
+    notify,
+    ...(job.staleAfterHours !== undefined ? { staleAfterHours: job.staleAfterHours } : {}),
   };
 }
 

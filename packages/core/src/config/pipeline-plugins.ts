@@ -95,6 +95,7 @@ function* stepsOf(file: unknown): Generator<{ use: string; kind: PluginKind; at:
       const hooks = (sink as { hooks?: unknown } | null)?.hooks;
       for (const [index, hook] of list(hooks).entries()) yield* step(hook, 'hook', `${at}.hooks.${index}`);
     }
+    for (const [index, notifier] of list(job.notify).entries()) yield* step(notifier, 'hook', `notify.${index}`);
   }
 }
 

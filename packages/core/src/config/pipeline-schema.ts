@@ -81,6 +81,18 @@ const Job = Type.Object(
       }),
     ),
     anomaly: Type.Optional(AnomalySchema),
+    notify: Type.Optional(
+      Type.Array(Step, {
+        description: 'Notifiers (email, slack, discord, teams, telegram, ntfy, ping, webhook): each hears every event of the job it lists in `on:`.',
+      }),
+    ),
+    staleAfterHours: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          '`serve`: the job is stale when its newest backup in the store is older than this (`/health`, a metric, one `stale` notification). Default 26 when serve has a schedule; 0 turns the check off.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

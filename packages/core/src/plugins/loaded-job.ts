@@ -58,6 +58,10 @@ export interface LoadedJob {
   sink?: LoadedStep;
   /** The first copy's hooks. */
   hooks: LoadedStep[];
+  /** Notifiers (`notify:`): hooks that hear every event of the job, whichever copy it concerns. */
+  notify?: LoadedStep[];
+  /** `serve`: the job's newest backup older than this is stale (absent: not checked). */
+  staleAfterHours?: number;
   /** Every copy, the primary first (`sinks:`); absent or one entry for a job with one `sink:`. */
   copies?: LoadedCopy[];
 }

@@ -228,7 +228,7 @@ async function keep(stages: VerifyStages, verification: Verification, options: V
       options.logger.warn(`${job.title}: the verification of ${verification.key} could not be recorded: ${(error as Error).message}`);
     }
   }
-  if (options.notify) await notifyVerification(job, stages.store, stages.extension, verification, options);
+  if (options.notify) await notifyVerification(job, verification, options);
 }
 
 async function dropScratch(scratch: { target: string; drop(): Promise<void> }, logger: VerifyJobOptions['logger']): Promise<void> {
