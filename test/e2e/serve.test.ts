@@ -92,8 +92,8 @@ describe('backupctl serve', () => {
       expect(health).toMatchObject({ status: 'ok', ready: true, running: false, version: expect.any(String) });
       expect(health.schedule).toBeUndefined();
       expect(health.jobs).toEqual({
-        clara: { runs: { succeeded: 0, skipped: 0, failed: 0 }, lastRun: null, lastSuccess: null, lastFailure: null, lastVerification: null },
-        mem0: { runs: { succeeded: 0, skipped: 0, failed: 0 }, lastRun: null, lastSuccess: null, lastFailure: null, lastVerification: null },
+        clara: { runs: { succeeded: 0, skipped: 0, failed: 0 }, lastRun: null, lastSuccess: null, lastFailure: null, lastVerification: null, freshness: null },
+        mem0: { runs: { succeeded: 0, skipped: 0, failed: 0 }, lastRun: null, lastSuccess: null, lastFailure: null, lastVerification: null, freshness: null },
       });
       expect(bodies[3]).toContain('backupctl_runs_total{job="clara",result="succeeded"} 0');
       expect((await fetch(`${url}/backups`)).status).toBe(404);

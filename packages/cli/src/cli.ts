@@ -4,6 +4,7 @@
 import Accept from './commands/accept.js';
 import Inspect from './commands/inspect.js';
 import Ls from './commands/ls.js';
+import NotifyTest from './commands/notify-test.js';
 import Plugins from './commands/plugins.js';
 import Prune from './commands/prune.js';
 import Restore from './commands/restore.js';
@@ -17,6 +18,7 @@ export const commands = {
   accept: Accept,
   inspect: Inspect,
   ls: Ls,
+  'notify-test': NotifyTest,
   plugins: Plugins,
   prune: Prune,
   restore: Restore,

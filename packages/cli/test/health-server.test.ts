@@ -4,6 +4,7 @@ import type { JobResult } from '../../core/src/backup/run-job.js';
 import { HealthState } from '../src/server/health-state.js';
 import { startHealthServer, type HealthServer } from '../src/server/http-server.js';
 import { createMetricsRegistry } from '../src/server/metrics.js';
+import { checkIntervalMs, type WatchedJob } from '../src/server/staleness.js';
 
 const started: HealthServer[] = [];
 afterEach(async () => {
@@ -98,6 +99,7 @@ describe('health server', () => {
           lastSuccess: { at: '2026-02-01T03:00:05.000Z', sizeBytes: 2_500_000, sourceBytes: 10_000_000, durationSeconds: 5 },
           lastFailure: null,
           lastVerification: null,
+          freshness: null,
         },
         mem0: {
           runs: { succeeded: 0, skipped: 0, failed: 1 },
@@ -105,6 +107,7 @@ describe('health server', () => {
           lastSuccess: null,
           lastFailure: { at: '2026-02-01T03:00:07.000Z', code: 'SOURCE_FAILED', durationSeconds: 1.5 },
           lastVerification: null,
+          freshness: null,
         },
       },
     });
@@ -220,5 +223,33 @@ describe('health server', () => {
     expect(metrics).toContain('# TYPE backupctl_anomalies_total counter');
     expect(metrics).toContain('backupctl_anomalies_total{job="clara"} 1');
     expect(metrics).toContain('backupctl_anomalies_total{job="mem0"} 0');
+  });
+});
+
+describe('staleness in the health state', () => {
+  it('reports a stale job in /health and backupctl_stale; a failing job wins over a stale one', async () => {
+    const state = new HealthState('1.2.3', () => new Date('2026-02-03T06:00:00Z'));
+    state.markReady(['clara', 'mem0']);
+    state.recordFreshness('clara', { stale: true, lastBackupAt: new Date('2026-02-01T03:00:05Z'), staleAfterHours: 26, checkedAt: new Date('2026-02-03T06:00:00Z') });
+    state.recordFreshness('mem0', { stale: false, staleAfterHours: 26, checkedAt: new Date('2026-02-03T06:00:00Z') });
+    const { get } = await serve(state);
+    const report = (await (await get('/health')).json()) as { status: string; jobs: Record<string, { freshness: unknown }> };
+    expect(report.status).toBe('stale');
+    expect(report.jobs.clara!.freshness).toEqual({ stale: true, lastBackupAt: '2026-02-01T03:00:05.000Z', staleAfterHours: 26, checkedAt: '2026-02-03T06:00:00.000Z' });
+    expect(report.jobs.mem0!.freshness).toEqual({ stale: false, lastBackupAt: null, staleAfterHours: 26, checkedAt: '2026-02-03T06:00:00.000Z' });
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toContain('backupctl_stale{job="clara"} 1');
+    expect(metrics).toContain('backupctl_stale{job="mem0"} 0');
+    expect(metrics).toContain(`backupctl_store_last_backup_timestamp_seconds{job="clara"} ${Date.parse('2026-02-01T03:00:05Z') / 1000}`);
+    expect(metrics).not.toContain('backupctl_store_last_backup_timestamp_seconds{job="mem0"}');
+
+    state.recordJob(failed('mem0'));
+    expect(state.report().status).toBe('failing');
+  });
+
+  it('checks a tenth of the shortest limit, between a second and a minute', () => {
+    expect(checkIntervalMs([{ staleAfterHours: 26 } as WatchedJob])).toBe(60_000);
+    expect(checkIntervalMs([{ staleAfterHours: 26 } as WatchedJob, { staleAfterHours: 0.1 } as WatchedJob])).toBe(36_000);
+    expect(checkIntervalMs([{ staleAfterHours: 0.0001 } as WatchedJob])).toBe(1_000);
   });
 });

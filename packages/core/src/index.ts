@@ -31,6 +31,7 @@ export {
 export { pruneJobs, type PruneOptions, type PruneResult } from './catalog/prune-jobs.js';
 export { default as respawnHook, checkRespawn, respawnSchema } from './hooks/respawn.js';
 export { findLastBackup, type LastBackup } from './hooks/last-backup.js';
+export { readJobFreshness, type JobFreshness } from './hooks/job-freshness.js';
 export {
   default as retentionHook,
   applyRetention,
@@ -70,7 +71,7 @@ export { copiesOf, type AnomalySettings, type LoadedCopy } from './plugins/loade
 export { default as verifyHook } from './hooks/verify.js';
 export { describeFailure, describePassed } from './hooks/verification-text.js';
 export { default as webhookHook, webhookPayload, type WebhookPayload } from './hooks/webhook.js';
-export { notifyJob, notifierStepsOf, withJobNotifiers, type NotifyEnvironment } from './notify/job-notifiers.js';
+export { notifyJob, notifierStepsOf, testJobNotifiers, withJobNotifiers, type NotifyEnvironment } from './notify/job-notifiers.js';
 export { sendNotification, NOTIFY_LIMIT_MS, type Notifier, type NotifyOutcome } from './notify/send-notification.js';
 export { stalenessNotification, testNotification } from './notify/job-notifications.js';
 export { listPipelinePlugins, type PipelinePlugin, type PipelinePlugins } from './config/pipeline-plugins.js';

@@ -14,6 +14,9 @@ export default class Serve extends BaseCommand {
     'Starts the health server (the reference service\'s --server), loads and validates the pipeline (/ready answers 200 ' +
     'from then on) and, with --schedule, runs every job on that cron schedule (UTC) for hosts without a cron service. ' +
     'A run never overlaps the previous one: a run due while the last is still going is skipped with a warning. ' +
+    'Watches how old each job\'s newest backup in the store is (`staleAfterHours` in the pipeline, 26 h by default with ' +
+    '--schedule): /health reports the job stale, the metric backupctl_stale says so, and its notifiers get one `stale` ' +
+    'event, then `recovered` once a newer backup arrives. ' +
     'With --verify-schedule, verifies the newest backup of every job on that cron schedule (UTC), one job after another, as ' +
     '`backupctl verify` does (the result recorded in the store, the hooks told); a verification never runs at the same time ' +
     'as a backup: each waits for the other. /health and /metrics show each job\'s last verification. ' +
@@ -45,7 +48,7 @@ export default class Serve extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Serve);
     // Imported here, not at the top: cli.js loads every command, and only serve needs prom-client and croner.
-    const { checkSchedulePattern, startBackupService } = await import('../server/index.js');
+    const { checkSchedulePattern, DEFAULT_STALE_AFTER_HOURS, startBackupService } = await import('../server/index.js');
     if (flags.schedule) checkSchedulePattern(flags.schedule);
     if (flags['verify-schedule']) checkSchedulePattern(flags['verify-schedule'], 'verify');
     this.secrets.add(flags['scratch-url']);
@@ -76,6 +79,15 @@ export default class Serve extends BaseCommand {
         service.scheduleVerify(verifySchedule, jobs, { scratchUrl: flags['scratch-url'] });
         const next = service.state.verifySchedule?.nextRun();
         logger.info(`Verifications scheduled: "${verifySchedule}" (UTC), next at ${next?.toISOString() ?? 'never'}`, { event: 'verify-scheduled' });
+      }
+      // A job's own staleAfterHours, else 26 h when backups are scheduled here; 0 turns it off. Skipped jobs are not configured here.
+      const watched = jobs.flatMap((job) => {
+        const staleAfterHours = job.staleAfterHours ?? (flags.schedule ? DEFAULT_STALE_AFTER_HOURS : 0);
+        return staleAfterHours > 0 && !job.skipReason ? [{ job, staleAfterHours }] : [];
+      });
+      if (watched.length) {
+        service.watchStaleness(watched);
+        logger.info(`Staleness watched: ${watched.map(({ job, staleAfterHours }) => `${job.name} after ${staleAfterHours} h`).join(', ')}`, { event: 'staleness-watched' });
       }
       await new Promise<void>((resolve) => {
         if (cancel.signal.aborted) resolve();

@@ -4,6 +4,7 @@ import { startHealthServer } from './http-server.js';
 import { createMetricsRegistry } from './metrics.js';
 import { verifyNewestBackup } from './scheduled-verify.js';
 import { startSchedule, type Schedule } from './scheduler.js';
+import { watchStaleness, type StalenessWatch, type WatchedJob } from './staleness.js';
 
 export interface BackupServiceOptions extends Omit<RunPipelineOptions, 'onJobResult'> {
   port: number;
@@ -35,6 +36,11 @@ export interface BackupService {
    */
   scheduleVerify(pattern: string, jobs: readonly LoadedJob[], options?: { scratchUrl?: string }): void;
   /**
+   * Watches how old each job's newest backup in the store is (see
+   * watchStaleness) until `stop`, checking again after each run.
+   */
+  watchStaleness(jobs: readonly WatchedJob[]): void;
+  /**
    * Stops the schedules, waits for a running backup or verification to end
    * (abort it first through the options' `signal`, as SIGTERM does), then
    * closes the server. Resolves with the summary of the run it waited for,
@@ -59,6 +65,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
   let verifying = false;
   let cron: Schedule | undefined;
   let verifyCron: Schedule | undefined;
+  let staleness: StalenessWatch | undefined;
 
   // Backups and verifications take turns, first come first served: a
   // verification restores into a scratch database, by default on the server
@@ -80,6 +87,8 @@ export async function startBackupService(options: BackupServiceOptions): Promise
         return await runPipeline(jobs, { ...options, onJobResult: (result) => state.recordJob(result) });
       } finally {
         state.running = false;
+        // A new backup may end a job's staleness: say so now, not at the next check.
+        void staleness?.check();
       }
     });
     try {
@@ -149,9 +158,14 @@ export async function startBackupService(options: BackupServiceOptions): Promise
       });
       state.verifySchedule = verifyCron;
     },
+    watchStaleness(jobs) {
+      void staleness?.stop();
+      staleness = watchStaleness(jobs, { state, logger, secrets: options.secrets, signal: options.signal ?? new AbortController().signal, now: options.now });
+    },
     async stop() {
       cron?.stop();
       verifyCron?.stop();
+      await staleness?.stop();
       state.ready = false;
       const interrupted = await current?.catch(() => undefined);
       await verifyRound?.catch(() => undefined);

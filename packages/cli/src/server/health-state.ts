@@ -21,14 +21,28 @@ export interface JobHealth {
   lastVerifiedAt?: Date;
   /** Runs whose backup the anomaly guard flagged. */
   anomalies: number;
+  /** The last staleness check (serve's `staleAfterHours`); absent when the job is not checked. */
+  freshness?: Freshness;
+}
+
+/** What the staleness check found: the newest backup in the store (of the copy furthest behind) and whether it is too old. */
+export interface Freshness {
+  stale: boolean;
+  lastBackupAt?: Date;
+  staleAfterHours: number;
+  checkedAt: Date;
 }
 
 type ScheduleJson = { pattern: string; timezone: 'UTC'; nextRun: string | null };
 
 /** `/health`'s body. */
 export interface HealthReport {
-  /** `ok` unless a job's last run failed (`failing`), or before the pipeline is loaded (`starting`). */
-  status: 'starting' | 'ok' | 'failing';
+  /**
+   * `ok`, unless a job's last run failed (`failing`), or a job's newest
+   * backup in the store is older than its `staleAfterHours` (`stale`), or
+   * before the pipeline is loaded (`starting`). Failing wins over stale.
+   */
+  status: 'starting' | 'ok' | 'failing' | 'stale';
   ready: boolean;
   /** True while a backup runs. */
   running: boolean;
@@ -46,6 +60,8 @@ interface JobHealthJson {
   lastFailure: { at: string; code: string; durationSeconds: number } | null;
   /** No key: the report names no object (see JobHealth). */
   lastVerification: { result: VerifyResult; at: string; durationSeconds: number; restoreSeconds: number | null } | null;
+  /** Null until checked, or when the job has no staleness limit. */
+  freshness: { stale: boolean; lastBackupAt: string | null; staleAfterHours: number; checkedAt: string } | null;
 }
 
 /**
@@ -105,12 +121,19 @@ export class HealthState {
     if (verification.result === 'passed') job.lastVerifiedAt = at;
   }
 
+  /** A staleness check's finding for one job. */
+  recordFreshness(name: string, freshness: Freshness): void {
+    this.job(name).freshness = freshness;
+  }
+
   report(): HealthReport {
     const jobs: Record<string, JobHealthJson> = {};
     let failing = false;
+    let stale = false;
     for (const [name, job] of this.jobs) {
       failing ||= job.lastRun?.result === 'failed';
-      const { lastVerification } = job;
+      stale ||= job.freshness?.stale === true;
+      const { lastVerification, freshness } = job;
       jobs[name] = {
         runs: { ...job.runs },
         lastRun: job.lastRun ? { ...job.lastRun, at: job.lastRun.at.toISOString() } : null,
@@ -124,10 +147,18 @@ export class HealthState {
               restoreSeconds: lastVerification.restoreSeconds ?? null,
             }
           : null,
+        freshness: freshness
+          ? {
+              stale: freshness.stale,
+              lastBackupAt: freshness.lastBackupAt?.toISOString() ?? null,
+              staleAfterHours: freshness.staleAfterHours,
+              checkedAt: freshness.checkedAt.toISOString(),
+            }
+          : null,
       };
     }
     return {
-      status: !this.ready ? 'starting' : failing ? 'failing' : 'ok',
+      status: !this.ready ? 'starting' : failing ? 'failing' : stale ? 'stale' : 'ok',
       ready: this.ready,
       running: this.running,
       uptimeSeconds: Math.round((this.now().getTime() - this.startedAt.getTime()) / 1000),

@@ -10,4 +10,5 @@ export { HealthState, type HealthReport, type JobHealth, type VerificationSummar
 export { startHealthServer, type HealthServer, type HealthServerOptions } from './http-server.js';
 export { createMetricsRegistry } from './metrics.js';
 export { verifyNewestBackup, type ScheduledVerifyOptions } from './scheduled-verify.js';
+export { checkIntervalMs, DEFAULT_STALE_AFTER_HOURS, watchStaleness, type StalenessWatch, type WatchedJob } from './staleness.js';
 export { checkSchedulePattern, startSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './scheduler.js';

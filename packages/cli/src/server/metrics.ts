@@ -16,6 +16,8 @@ import type { HealthState, JobHealth } from './health-state.js';
  * - `backupctl_last_verify_duration_seconds{job}` restore time of the last verification (its whole time when it did not restore)
  * - `backupctl_verify_runs_total{job,result}` verifications by result (passed, failed)
  * - `backupctl_anomalies_total{job}` runs whose backup the anomaly guard flagged
+ * - `backupctl_stale{job}` 1 while the job's newest backup in the store is older than its `staleAfterHours`, else 0 (checked jobs only)
+ * - `backupctl_store_last_backup_timestamp_seconds{job}` when that newest backup ended, as the store says (any process's)
  *
  * plus the Node.js process metrics (`process_*`, `nodejs_*`).
  */
@@ -80,6 +82,11 @@ export function createMetricsRegistry(state: HealthState): Registry {
     byResult: (job) => job.verifications,
   });
   perJobCounter('backupctl_anomalies_total', 'Runs of the job since the process started whose backup the anomaly guard flagged.', (job) => job.anomalies);
+
+  perJob('backupctl_stale', "1 while the job's newest backup in the store is older than its staleAfterHours, else 0.", (job) =>
+    job.freshness && (job.freshness.stale ? 1 : 0));
+  perJob('backupctl_store_last_backup_timestamp_seconds', "Unix time the job's newest backup in the store ended (the copy furthest behind), whoever wrote it.", (job) =>
+    job.freshness?.lastBackupAt && seconds(job.freshness.lastBackupAt));
 
   collectDefaultMetrics({ register: registry });
   return registry;

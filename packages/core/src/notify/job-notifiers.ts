@@ -2,6 +2,7 @@ import type { Logger, Notification, Secrets } from '@backupctl/plugin-api';
 import { copiesOf, type LoadedJob, type LoadedStep } from '../plugins/loaded-job.js';
 import { withInstances } from '../plugins/lifecycle.js';
 import { notifiersAmong, sendNotification, type Notifier, type NotifyOutcome } from './send-notification.js';
+import { testNotification } from './job-notifications.js';
 
 /**
  * The steps that may notify for a job: its `notify:` list, then each copy's
@@ -44,4 +45,15 @@ export async function notifyJob(job: LoadedJob, notification: Notification, envi
     logger.warn(`${job.title}: could not send the ${notification.event} notification: ${(error as Error).message}`);
     return [];
   }
+}
+
+/**
+ * `backupctl notify-test`: sends the `test` event through every notifier
+ * of the job (whatever their `on:`), and says what each did. Rejects when
+ * a notifier cannot be created (its options are wrong here).
+ */
+export async function testJobNotifiers(job: LoadedJob, environment: NotifyEnvironment): Promise<NotifyOutcome[]> {
+  return withJobNotifiers(job, environment, (notifiers) =>
+    sendNotification(notifiers, testNotification(job), { logger: environment.logger, redact: (text) => environment.secrets.redact(text) }),
+  );
 }
