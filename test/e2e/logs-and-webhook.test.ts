@@ -229,7 +229,7 @@ describe('webhook hook', () => {
     });
     const result = await runCli(['run', file], { env: jobEnv(bucket, { WEBHOOK_URL: down }) });
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/WARN: webhook: could not notify http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts/);
+    expect(result.stderr).toMatch(/WARN: webhook: could not send success to http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts/);
     expect(await s3.listKeys(bucket, 'backups/')).toHaveLength(1);
   });
 });

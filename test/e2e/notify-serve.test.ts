@@ -111,6 +111,14 @@ describe('notify-test', () => {
     expect(received).toEqual([{ path: '/hooks/tok-5c4b3a29', body: expect.objectContaining({ event: 'test', text: 'Clara DB: a test message from backupctl notify-test' }) }]);
     expectNoSecret(result.stdout + result.stderr);
 
+    // validate and plugins show the notifiers where they are.
+    const validate = await runCli(['validate', file], { env: await freshEnv({ DOWN_URL: down }) });
+    expect(validate.stdout).toContain('clara: postgres -> gzip -> s3 [notify: webhook, webhook]');
+    const plugins = await runCli(['plugins', file, '--json'], { env: await freshEnv({ DOWN_URL: down }) });
+    expect((JSON.parse(plugins.stdout) as { plugins: unknown[] }).plugins).toContainEqual(
+      expect.objectContaining({ use: 'webhook', kind: 'hook', usedAt: ['jobs.clara.notify.0', 'jobs.clara.notify.1'] }),
+    );
+
     const json = await runCli(['notify-test', file, '--json', '--job', 'clara'], { env: await freshEnv({ DOWN_URL: hookUrl }) });
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([

@@ -59,7 +59,7 @@ describe('a run tells its notifiers', () => {
     expect(JSON.stringify(failure)).not.toContain('hunter22');
   });
 
-  it('skipped (and no start) when a hook skips the run', async () => {
+  it('start, then skipped when a hook skips the run; every event of the run carries the same run id', async () => {
     const notifier = recorder();
     const respawn = loadedStep('hook', 'respawn', () => ({ beforeRun: async () => ({ skip: true, reason: 'last backup 2 h ago' }) }));
     const job = gzipJob(sourceFrom([Buffer.from('x')]), { s3: store() });
@@ -67,7 +67,11 @@ describe('a run tells its notifiers', () => {
     const { logger, secrets } = collectingLogger();
     const result = await runJob(withNotifier(job, notifier), { logger, secrets });
     expect(result.status).toBe('skipped');
-    expect(notifier.heard).toEqual([expect.objectContaining({ event: 'skipped', reason: 'last backup 2 h ago', summary: 'Clara DB backup skipped: last backup 2 h ago' })]);
+    expect(notifier.heard).toEqual([
+      expect.objectContaining({ event: 'start', runId: expect.stringMatching(/^[0-9a-f-]{36}$/) }),
+      expect.objectContaining({ event: 'skipped', reason: 'last backup 2 h ago', summary: 'Clara DB backup skipped: last backup 2 h ago' }),
+    ]);
+    expect(notifier.heard[1]!.runId).toBe(notifier.heard[0]!.runId);
   });
 
   it('copy-failed for a copy the job did not need, then success; a failed required copy is one failure naming the copies', async () => {
@@ -123,7 +127,7 @@ describe('a run tells its notifiers', () => {
     const result = await runJob({ ...job, notify: [throwing] }, { logger, secrets });
     expect(result.status).toBe('succeeded');
     expect(events(notifier.heard)).toEqual(['start', 'success']);
-    expect(lines).toContainEqual(expect.stringMatching(/WARN: broken: could not notify broken: HTTP 500 after 3 attempts$/));
+    expect(lines).toContainEqual(expect.stringMatching(/WARN: broken: could not send success to broken: HTTP 500 after 3 attempts$/));
   });
 });
 
@@ -148,6 +152,6 @@ describe('sendNotification', () => {
       { use: 'slow', target: 'hangs.example', status: 'failed', error: 'no answer within 0.2 s' },
       { use: 'quick', target: undefined, status: 'sent' },
     ]);
-    expect(lines).toContainEqual(expect.stringMatching(/WARN: slow: could not notify hangs\.example: no answer within 0\.2 s$/));
+    expect(lines).toContainEqual(expect.stringMatching(/WARN: slow: could not send failure to hangs\.example: no answer within 0\.2 s$/));
   });
 });

@@ -123,7 +123,7 @@ describe('webhook hook', () => {
     const broken = await receiver([500]);
     const { result, lines } = await run(job(sourceFrom([Buffer.from('data')]), webhookStep({ url: `${broken.url}/secret-path-xyz`, on: ['success'], retries: 0 })));
     expect(result.status).toBe('succeeded');
-    expect(lines).toContainEqual(expect.stringMatching(/WARN: webhook: could not notify http:\/\/127\.0\.0\.1:\d+: HTTP 500 after 1 attempt$/));
+    expect(lines).toContainEqual(expect.stringMatching(/WARN: webhook: could not send success to http:\/\/127\.0\.0\.1:\d+: HTTP 500 after 1 attempt$/));
     expect(lines.join('\n')).not.toContain('secret-path-xyz');
   });
 

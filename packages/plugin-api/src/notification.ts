@@ -19,11 +19,13 @@ export const NOTIFICATION_EVENTS = [
 ] as const;
 
 /**
- * - `start`: a run begins writing (its hooks let it run).
+ * - `start`: a run begins, before anything can fail or skip it (a
+ *   dead-man monitor sees every run begin).
  * - `success` / `failure`: the run's result. A run that failed because its
  *   backup did not verify reaches a notifier listening for `verify-failed`
  *   as that event, not as a second `failure`.
- * - `skipped`: a hook (respawn) skipped the run; a recent backup exists.
+ * - `skipped`: the run was skipped (respawn: a recent backup exists;
+ *   another run holds the job's lock), after its `start`.
  * - `copy-failed`: one of several copies failed and the job still succeeded
  *   (it was not required); a failed required copy fails the run instead.
  * - `anomaly`: the anomaly guard flagged the new backup.
@@ -42,6 +44,8 @@ export interface Notification {
   title: string;
   /** When it happened (ISO 8601). */
   at: string;
+  /** A run's events share one id (a `start` and its end pair up); absent outside a run. */
+  runId?: string;
   /** One line saying what happened, secrets masked: the default text of most channels. */
   summary: string;
   /** The backup's object key. */

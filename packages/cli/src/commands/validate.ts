@@ -50,5 +50,6 @@ function describeJob(job: LoadedJob): string {
   if (job.skipReason) return `will be skipped (${job.skipReason})`;
   const stages = [job.source, ...job.transforms, job.sink].map((step) => step?.use ?? '?').join(' -> ');
   const hooks = job.hooks.length ? ` [hooks: ${job.hooks.map((hook) => hook.use).join(', ')}]` : '';
-  return `${stages}${hooks}`;
+  const notify = job.notify?.length ? ` [notify: ${job.notify.map((notifier) => notifier.use).join(', ')}]` : '';
+  return `${stages}${hooks}${notify}`;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import {
@@ -148,8 +149,10 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   let failure: BackupctlError | undefined;
   // Notifiers hear the run's events; each is bounded in time and never changes the result.
   let notifiers: Notifier[] = [];
+  // One id for the run's events, so a receiver can pair a start with its end.
+  const runId = randomUUID();
   const notify = async (notification: Notification) => {
-    if (notifiers.length) await sendNotification(notifiers, notification, { logger, redact: (text) => options.secrets.redact(text) });
+    if (notifiers.length) await sendNotification(notifiers, { ...notification, runId }, { logger, redact: (text) => options.secrets.redact(text) });
   };
   const skipped = async (reason: string) => {
     logger.info(`${job.title} backup skipped: ${reason}`, { event: 'skipped' });
@@ -208,6 +211,8 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     for (const open of copies) notifierHooks.push(...open.hooks.map(({ step, instance }) => ({ use: step.use, instance })));
     notifiers = notifiersAmong(notifierHooks);
 
+    // Said before anything can fail or skip: a dead-man monitor then sees every run begin, and what became of it.
+    await notify(startNotification(job, startedAt));
     // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
     const exclusive = options.failWith ? undefined : await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
     if (exclusive?.skip) return await skipped(exclusive.reason);
@@ -230,7 +235,6 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
       const needing = required.filter((other) => !skips.has(other)).map((other) => other.copy.name);
       logger.info(`${job.title}: copy ${open.copy.name} would skip (${reason}), but copy ${needing.join(', ')} needs a backup: writing every copy`);
     }
-    await notify(startNotification(job, startedAt));
     if (options.failWith) throw options.failWith;
 
     const name = renderObjectName(job.nameTemplate, { job: job.name, startedAt: options.nameTime ?? startedAt, ext: artifactInfo.extension });

@@ -43,7 +43,7 @@ export async function sendNotification(
         return { use, target, status: 'sent' };
       } catch (error) {
         const message = environment.redact ? environment.redact((error as Error).message) : (error as Error).message;
-        logger.warn(`${use}: could not notify ${target ?? use}: ${message}`, { event: 'notify-failed', notifier: use });
+        logger.warn(`${use}: could not send ${masked.event} to ${target ?? use}: ${message}`, { event: 'notify-failed', notifier: use });
         return { use, target, status: 'failed', error: message };
       }
     }),

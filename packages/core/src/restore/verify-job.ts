@@ -25,7 +25,7 @@ export interface VerifyJobOptions extends RestoreEnvironment {
   scratchUrl?: string;
   /** Compare with the live source database instead of the backup's manifest (which changes as the database does). */
   againstSource?: boolean;
-  /** A verification outside a run (`backupctl verify`, the schedule): the job's hooks' afterVerify report it. */
+  /** A verification outside a run (`backupctl verify`, the schedule): the job's notifiers hear it (verified, verify-failed). */
   notify?: boolean;
   /** `--from`: read only the job's copy of this name. */
   from?: string;
