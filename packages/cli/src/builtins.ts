@@ -18,6 +18,9 @@ export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   retention: async () => retentionHook,
   // Proven backups: restore each new backup into a scratch database and compare it with its manifest.
   verify: async () => verifyHook,
-  // Notifications (Slack/Discord-compatible).
+  // Notifiers: a job's notify: list (or a sink's hooks) hears the run's events.
+  // Slack/Discord-compatible JSON.
   webhook: async () => webhookHook,
+  // Dead-man pings: healthchecks.io, Uptime Kuma, Cronitor.
+  ping: official(() => import('@backupctl/plugin-ping')),
 };

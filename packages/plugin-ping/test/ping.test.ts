@@ -1,0 +1,260 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BackupctlError, checkSchema, type HookInstance, type Notification } from '@backupctl/plugin-api';
+import { createTestInstance } from '@backupctl/plugin-api/testing';
+import ping, { BODY_LIMIT_BYTES, capBytes, pingBody, pingUrl } from '../src/index.js';
+
+interface Ping {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** A local monitor answering each ping with the next status (the last one repeats). */
+async function monitor(statuses: number[] = [200]) {
+  const pings: Ping[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      const url = new URL(request.url ?? '/', 'http://monitor');
+      pings.push({ method: request.method ?? '', path: url.pathname, query: url.searchParams, headers: request.headers, body });
+      response.writeHead(statuses[Math.min(pings.length - 1, statuses.length - 1)]!).end('OK');
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { pings, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const CHECK = '/5f0e8a1c-7b1d-4c1e-9a57-3f0b2d6c9e41';
+
+function event(kind: Notification['event'], extra: Partial<Notification> = {}): Notification {
+  const summaries: Partial<Record<Notification['event'], string>> = {
+    start: 'Clara DB backup started',
+    success: 'Clara DB backup complete: clara_20260201_030000.sql.gz (1.2 MB)',
+    failure: 'Clara DB backup failed: pg_dump: database "nope" does not exist',
+    skipped: 'Clara DB backup skipped: a backup from 2026-02-01 03:00 exists',
+    test: 'Clara DB: a test message from backupctl notify-test',
+  };
+  return { event: kind, job: 'clara', title: 'Clara DB', at: '2026-02-01T03:00:00.000Z', summary: summaries[kind] ?? `Clara DB ${kind}`, ...extra };
+}
+
+/** A ping notifier as backupctl creates it for one run (options checked, defaults filled in). */
+async function notifier(options: Record<string, unknown>) {
+  const created = await createTestInstance(ping, options, { job: 'clara' });
+  const instance = created.instance as HookInstance;
+  const send = (notification: Notification) => instance.notify!(notification, new AbortController().signal);
+  return { ...created, instance, send };
+}
+
+describe('ping notifier: options', () => {
+  it('defaults to healthchecks.io: POST, /start, the bare URL, /fail, /log, rid; start, success, failure and skipped', () => {
+    const options: Record<string, unknown> = { url: `https://hc-ping.com${CHECK}` };
+    expect(checkSchema(ping.schema, options)).toEqual([]);
+    expect(options).toEqual({
+      url: `https://hc-ping.com${CHECK}`,
+      method: 'POST',
+      startPath: '/start',
+      successPath: '',
+      failPath: '/fail',
+      logPath: '/log',
+      runIdParam: 'rid',
+      on: ['start', 'success', 'failure', 'skipped'],
+      timeoutSeconds: 10,
+      retries: 2,
+    });
+  });
+
+  it('refuses what is not an http(s) URL, a method other than GET/POST, a suffix that is neither a path nor a query, an unknown event or template field', () => {
+    const problems = (options: Record<string, unknown>) => checkSchema(ping.schema, options).map(({ path, message }) => `${path.join('.')} ${message}`);
+    expect(problems({ url: 'ftp://hc-ping.com/x' })).toEqual(['url must be an http(s) URL (or empty)']);
+    expect(problems({ url: 'https://hc ping.com/x' })).toEqual(['url must be an http(s) URL (or empty)']);
+    expect(problems({})).toEqual([expect.stringMatching(/url/)]);
+    expect(problems({ url: 'https://x/y', method: 'PUT' })).toEqual([expect.stringMatching(/^method /)]);
+    expect(problems({ url: 'https://x/y', failPath: 'fail' })).toEqual(['failPath must be empty, a /path, a ?query or a /path?query']);
+    expect(problems({ url: 'https://x/y', successPath: '/ok#here' })).toHaveLength(1);
+    expect(problems({ url: 'https://x/y', messageParam: 'm sg' })).toHaveLength(1);
+    expect(problems({ url: 'https://x/y', on: ['sometimes'] })).not.toEqual([]);
+    expect(problems({ url: 'https://x/y', message: '{job} {sise}' })).toEqual([expect.stringContaining('may only use the fields {job}, {title}')]);
+    // Uptime Kuma's and Cronitor's shapes pass.
+    expect(problems({ url: 'https://kuma.example/api/push/Ab12Cd34?status=up&msg=OK&ping=', successPath: '?status=up', failPath: '?status=down', messageParam: 'msg' })).toEqual([]);
+    expect(problems({ url: 'https://cronitor.link/p/key123/nightly', startPath: '?state=run', successPath: '?state=complete', failPath: '?state=fail', method: 'GET' })).toEqual([]);
+  });
+
+  it('an empty URL (an unset ${PING_URL:-}) turns it off: no notify, nothing registered as secret', async () => {
+    const { instance, context } = await notifier({ url: '' });
+    expect(instance.notify).toBeUndefined();
+    expect(context.secrets.redact?.('https://hc-ping.com/x')).toBe('https://hc-ping.com/x');
+  });
+
+  it('refuses a URL the schema lets through but no URL parser reads, as one line naming the step', async () => {
+    const refused = await notifier({ url: 'https://[not-an-ip]/x' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BackupctlError);
+    expect((refused as BackupctlError).message).toBe('ping: url is not a valid URL');
+    expect((refused as BackupctlError).code).toBe('CONFIG_INVALID');
+  });
+
+  it('registers the URL and its path as secrets; the target for log lines is the origin alone', async () => {
+    const { instance, redact } = await notifier({ url: `https://hc-ping.com${CHECK}` });
+    expect(instance.target).toBe('https://hc-ping.com');
+    expect(redact(`went to https://hc-ping.com${CHECK}/fail?rid=1`)).not.toContain(CHECK.slice(1));
+    expect(redact(`path ${CHECK}`)).toBe('path ***');
+  });
+});
+
+describe('ping notifier: pings', () => {
+  it('a run: POST /start, then the bare URL with a short line, both with the same fresh rid', async () => {
+    const hc = await monitor();
+    const { send } = await notifier({ url: `${hc.origin}${CHECK}` });
+    expect(await send(event('start'))).toBe(true);
+    expect(await send(event('success', { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 1_200_000, durationMs: 4200 }))).toBe(true);
+    expect(hc.pings.map(({ method, path }) => [method, path])).toEqual([
+      ['POST', `${CHECK}/start`],
+      ['POST', CHECK],
+    ]);
+    const [start, success] = hc.pings;
+    expect(start!.query.get('rid')).toMatch(UUID);
+    expect(success!.query.get('rid')).toBe(start!.query.get('rid'));
+    expect(start!.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(start!.body).toBe('Clara DB backup started');
+    expect(success!.body).toBe('Clara DB backup complete: clara_20260201_030000.sql.gz (1.2 MB) in 4.2 s');
+  });
+
+  it('each run (each instance) has its own rid; a skipped run pings success with none (it sent no start)', async () => {
+    const hc = await monitor();
+    const first = await notifier({ url: `${hc.origin}${CHECK}` });
+    const second = await notifier({ url: `${hc.origin}${CHECK}` });
+    await first.send(event('start'));
+    await second.send(event('start'));
+    await first.send(event('success', { durationMs: 1000 }));
+    await second.send(event('failure'));
+    const rids = hc.pings.map(({ query }) => query.get('rid'));
+    expect(rids[0]).not.toBe(rids[1]);
+    expect(rids).toEqual([rids[0], rids[1], rids[0], rids[1]]);
+
+    const skipped = await notifier({ url: `${hc.origin}${CHECK}` });
+    await skipped.send(event('skipped', { reason: 'a backup from 2026-02-01 03:00 exists' }));
+    const last = hc.pings.at(-1)!;
+    expect([last.method, last.path, last.query.has('rid'), last.body]).toEqual(['POST', CHECK, false, 'Clara DB backup skipped: a backup from 2026-02-01 03:00 exists']);
+  });
+
+  it('a failure: /fail with the error line, its code and hint, then the log tail', async () => {
+    const hc = await monitor();
+    const { send } = await notifier({ url: `${hc.origin}${CHECK}` });
+    await send(event('start'));
+    await send(
+      event('failure', {
+        error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist', hint: 'Check DATABASE_URL.' },
+        logTail: ['INFO: Connecting to PostgreSQL', 'ERROR: Clara DB backup failed: pg_dump: database "nope" does not exist'],
+      }),
+    );
+    const fail = hc.pings[1]!;
+    expect([fail.method, fail.path, fail.query.get('rid')]).toEqual(['POST', `${CHECK}/fail`, hc.pings[0]!.query.get('rid')]);
+    expect(fail.body).toBe(
+      [
+        'Clara DB backup failed: pg_dump: database "nope" does not exist',
+        'Code: SOURCE_FAILED',
+        'Hint: Check DATABASE_URL.',
+        '',
+        'Last log lines:',
+        'INFO: Connecting to PostgreSQL',
+        'ERROR: Clara DB backup failed: pg_dump: database "nope" does not exist',
+      ].join('\n'),
+    );
+  });
+
+  it('the problems a user lists ping fail; verified and recovered ping success; notify-test pings /log without a rid', async () => {
+    const hc = await monitor();
+    const { send } = await notifier({ url: `${hc.origin}${CHECK}`, on: ['copy-failed', 'anomaly', 'verify-failed', 'stale', 'verified', 'recovered'] });
+    for (const kind of ['copy-failed', 'anomaly', 'verify-failed', 'stale', 'verified', 'recovered', 'test', 'start', 'success'] as const) await send(event(kind));
+    expect(hc.pings.map(({ path }) => path.slice(CHECK.length) || '(bare)')).toEqual(['/fail', '/fail', '/fail', '/fail', '(bare)', '(bare)', '/log']);
+    expect(hc.pings.some(({ query }) => query.has('rid'))).toBe(false);
+  });
+
+  it('a run failed by its verification pings fail once, as verify-failed, to a notifier listening for it', async () => {
+    const hc = await monitor();
+    const { send } = await notifier({ url: `${hc.origin}${CHECK}`, on: ['failure', 'verify-failed'] });
+    await send(event('failure', { error: { code: 'VERIFY_FAILED', message: 'rows differ' } }));
+    expect(hc.pings.map(({ path }) => path)).toEqual([`${CHECK}/fail`]);
+  });
+
+  it('GET sends no body; a message template fills the body and the message parameter', async () => {
+    const hc = await monitor();
+    const get = await notifier({ url: `${hc.origin}${CHECK}`, method: 'GET' });
+    await get.send(event('failure', { logTail: ['ERROR: boom'] }));
+    expect(hc.pings[0]).toMatchObject({ method: 'GET', path: `${CHECK}/fail`, body: '' });
+
+    const templated = await notifier({ url: `${hc.origin}${CHECK}`, message: '{title} {result}: {error}', messageParam: 'msg' });
+    await templated.send(event('failure', { error: { code: 'SOURCE_FAILED', message: 'boom' }, logTail: ['ERROR: boom'] }));
+    expect(hc.pings[1]!.body.split('\n').slice(0, 2)).toEqual(['Clara DB failed: boom', 'Code: SOURCE_FAILED']);
+    expect(hc.pings[1]!.query.get('msg')).toBe('Clara DB failed: boom');
+  });
+
+  it("Uptime Kuma's push URL: the suffixes' query replaces status, msg carries the line, the path stays", async () => {
+    const kuma = await monitor();
+    const { send } = await notifier({
+      url: `${kuma.origin}/api/push/Ab12Cd34Ef?status=up&msg=OK&ping=`,
+      method: 'GET',
+      on: ['success', 'failure', 'skipped'],
+      successPath: '?status=up',
+      failPath: '?status=down',
+      messageParam: 'msg',
+    });
+    await send(event('start'));
+    await send(event('success', { durationMs: 65_000 }));
+    await send(event('failure'));
+    expect(kuma.pings.map(({ method, path, query }) => [method, path, query.get('status'), query.get('msg'), query.get('ping'), query.has('rid')])).toEqual([
+      ['GET', '/api/push/Ab12Cd34Ef', 'up', 'Clara DB backup complete: clara_20260201_030000.sql.gz (1.2 MB) in 1 min 5 s', '', false],
+      ['GET', '/api/push/Ab12Cd34Ef', 'down', 'Clara DB backup failed: pg_dump: database "nope" does not exist', '', false],
+    ]);
+  });
+
+  it('a ping the monitor refuses rejects with one line that holds no URL, after the retries', async () => {
+    const hc = await monitor([503, 404]);
+    const { send } = await notifier({ url: `${hc.origin}${CHECK}`, retries: 1 });
+    const error = await send(event('start')).then(
+      () => undefined,
+      (rejection: unknown) => rejection as Error,
+    );
+    expect(error?.message).toBe('HTTP 404 after 2 attempts');
+    expect(error?.message).not.toContain(CHECK.slice(1));
+    expect(hc.pings).toHaveLength(2);
+  });
+});
+
+describe('ping URL and body', () => {
+  it('appends a path to the URL path (one slash), merges a query, and sets the parameters', () => {
+    expect(pingUrl(`https://hc-ping.com${CHECK}`, '/start', { rid: 'r1' })).toBe(`https://hc-ping.com${CHECK}/start?rid=r1`);
+    expect(pingUrl(`https://hc-ping.com${CHECK}/`, '/fail')).toBe(`https://hc-ping.com${CHECK}/fail`);
+    expect(pingUrl(`https://hc-ping.com${CHECK}`, '')).toBe(`https://hc-ping.com${CHECK}`);
+    expect(pingUrl('https://hc-ping.com/pingkey/db-backup', '/start')).toBe('https://hc-ping.com/pingkey/db-backup/start');
+    expect(pingUrl('https://cronitor.link/p/key/nightly', '?state=run', { message: 'a b&c' })).toBe('https://cronitor.link/p/key/nightly?state=run&message=a+b%26c');
+    expect(pingUrl('https://kuma.example/api/push/T?status=up&msg=OK&ping=', '?status=down')).toBe('https://kuma.example/api/push/T?status=down&msg=OK&ping=');
+  });
+
+  it(`caps a failure's body at healthchecks.io's ${BODY_LIMIT_BYTES} bytes, dropping the oldest log lines first`, () => {
+    // 20 lines of ~10 kB: the newest 9 fit beside the head, not 10.
+    const tail = Array.from({ length: 20 }, (_, index) => `INFO: line ${index} ${'x'.repeat(10_000)}`);
+    const body = pingBody(event('failure', { error: { code: 'SOURCE_FAILED', message: 'boom' }, logTail: tail }), 'Clara DB backup failed: boom');
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(BODY_LIMIT_BYTES);
+    const lines = body.split('\n');
+    expect(lines.slice(0, 4)).toEqual(['Clara DB backup failed: boom', 'Code: SOURCE_FAILED', '', 'Last log lines (11 older left out to stay within 100000 bytes):']);
+    expect(lines.slice(4).map((line) => line.slice(0, 14).trim())).toEqual(Array.from({ length: 9 }, (_, index) => `INFO: line ${index + 11}`));
+    expect(lines.at(-1)).toBe(tail.at(-1));
+    // A single line over the limit is cut, never through a character.
+    const huge = pingBody(event('failure'), 'é'.repeat(BODY_LIMIT_BYTES));
+    expect(Buffer.byteLength(huge)).toBeLessThanOrEqual(BODY_LIMIT_BYTES);
+    expect(huge).toMatch(/^é+ \[cut\]$/);
+    expect(capBytes('short', 10)).toBe('short');
+  });
+});
