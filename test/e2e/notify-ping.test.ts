@@ -123,14 +123,14 @@ describe('use: ping (a dead-man monitor)', () => {
     expectNoSecret(result.stderr + result.stdout);
   });
 
-  it('a failed run (no such database) pings /fail with the error, its hint and the log tail, and no secret', async () => {
+  it('a failed run (no such database) pings /start, then /fail with the error, its hint and the log tail, and no secret', async () => {
     const from = pings.length;
     const result = await runCli(['run', await pipelineFile()], { env: env(await freshBucket(), { DATABASE_URL: pg15.url('no_such_db') }) });
     expect(result.code).toBe(1);
-    // The source fails taking its lock (beforeRun), before the run starts: /fail alone, with no rid to pair.
-    expect(received(from)).toEqual(['POST /fail']);
+    // The source fails taking its lock, after the start ping: the monitor sees the run begin and fail.
+    expect(received(from)).toEqual(['POST /start', 'POST /fail']);
     const fail = pings.at(-1)!;
-    expect(fail.rid).toBeNull();
+    expect(fail.rid).toBe(pings.at(-2)!.rid);
     const lines = fail.body.split('\n');
     expect(lines[0]).toMatch(/^Clara DB backup failed: .*no_such_db/);
     expect(lines[1]).toBe('Code: SOURCE_FAILED');
@@ -174,7 +174,7 @@ describe('use: ping (a dead-man monitor)', () => {
     expect(await s3.listKeys(bucket)).toEqual([]);
   });
 
-  it('a second run within the respawn window pings success once (skipped), with no start', async () => {
+  it('a second run within the respawn window pings /start, then success (skipped: a recent backup exists)', async () => {
     const bucket = await freshBucket();
     const file = await pipelineFile();
     expect((await runCli(['run', file], { env: env(bucket) })).code).toBe(0);
@@ -182,8 +182,8 @@ describe('use: ping (a dead-man monitor)', () => {
     const again = await runCli(['run', file], { env: env(bucket) });
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/Clara DB backup skipped: /);
-    expect(received(from)).toEqual(['POST (bare)']);
-    expect(pings.at(-1)!.rid).toBeNull();
+    expect(received(from)).toEqual(['POST /start', 'POST (bare)']);
+    expect(pings.at(-1)!.rid).toBe(pings.at(-2)!.rid);
     expect(pings.at(-1)!.body).toMatch(/^Clara DB backup skipped: .*respawn protection: 23 hours/);
     expect(await s3.listKeys(bucket, 'backups/')).toHaveLength(1);
   });
@@ -213,8 +213,8 @@ describe('use: ping (a dead-man monitor)', () => {
     const warnings = result.stderr.split('\n').filter((line) => line.includes('WARN'));
     // One for the start ping and one for the success ping, whatever the retries.
     expect(warnings).toEqual([
-      expect.stringMatching(/ - WARN: ping: could not notify http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts$/),
-      expect.stringMatching(/ - WARN: ping: could not notify http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts$/),
+      expect.stringMatching(/ - WARN: ping: could not send start to http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts$/),
+      expect.stringMatching(/ - WARN: ping: could not send success to http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts$/),
     ]);
     expect(await s3.listKeys(bucket, 'backups/')).toHaveLength(1);
     expectNoSecret(result.stderr + result.stdout);

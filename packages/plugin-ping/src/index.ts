@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { defineNotifier, Type, type NotifierDefinition, type NotifierOptions } from '@backupctl/plugin-api';
+import { defineNotifier, Type, type NotifierOptions } from '@backupctl/plugin-api';
 import { defaultLine, pingBody } from './ping-body.js';
 import { pingUrl, signalOf, SUFFIX_PATTERN, type PingSignal } from './ping-url.js';
 
@@ -45,39 +44,15 @@ const pingOptions = {
     errorMessage: 'must be empty or a query parameter name (letters, digits, _ . -)',
     default: 'rid',
     description:
-      "The query parameter pairing a run's start ping with its end: a new UUID for each run, sent on the start ping and the pings after it " +
+      "The query parameter pairing a run's start ping with its end: the run's id (a UUID), sent on each ping of a run " +
       "(healthchecks.io's `rid`, which keeps overlapping runs' durations apart). Empty: none.",
   }),
 };
-
-type PingDefinition = NotifierDefinition<typeof pingOptions>;
 
 /** The suffix each signal appends to the URL. */
 function suffixFor(options: NotifierOptions<typeof pingOptions>, signal: PingSignal): string {
   const paths: Record<PingSignal, string> = { start: options.startPath, success: options.successPath, fail: options.failPath, log: options.logPath };
   return paths[signal];
-}
-
-/** A `send` with its own run id: one per notifier instance, which lives for one run. */
-function pings(): PingDefinition['send'] {
-  let runId: string | undefined;
-  return async (notification, delivery) => {
-    const { options, event } = delivery;
-    const signal = signalOf(event);
-    if (signal === 'start') runId = randomUUID();
-    const line = delivery.message ?? defaultLine(notification);
-    const params: Record<string, string> = {};
-    // Only after a start ping: an end without its start (a skipped run) pairs with nothing.
-    if (options.runIdParam && runId && signal !== 'log') params[options.runIdParam] = runId;
-    if (options.messageParam) params[options.messageParam] = line.slice(0, MAX_PARAM_CHARS);
-    const url = pingUrl(options.url, suffixFor(options, signal), params);
-    await delivery.http(
-      url,
-      options.method === 'GET'
-        ? { method: 'GET' }
-        : { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: pingBody(notification, line) },
-    );
-  };
 }
 
 function parseUrl(url: string): URL | undefined {
@@ -88,35 +63,35 @@ function parseUrl(url: string): URL | undefined {
   }
 }
 
-function definition(send: PingDefinition['send']) {
-  return defineNotifier({
-    name: 'ping',
-    description: "Pings a dead-man monitor (healthchecks.io, Uptime Kuma, Cronitor): start, success or fail for each run, which alerts when no success comes.",
-    options: pingOptions,
-    defaultOn: ['start', 'success', 'failure', 'skipped'],
-    enabled: (options) => options.url !== '',
-    // The ping URL is the check's credential (its UUID, a ping key, a push token), and so is its path alone.
-    secrets: (options) => {
-      const url = parseUrl(options.url);
-      const path = url ? `${url.pathname}${url.search}` : '';
-      return [options.url, path.length > 8 ? path : undefined];
-    },
-    check: (options) => (parseUrl(options.url) ? undefined : 'url is not a valid URL'),
-    target: (options) => parseUrl(options.url)?.origin ?? 'the monitor',
-    send,
-  });
-}
-
-const shared = definition(pings());
-
-/**
- * `use: ping`. defineNotifier's `send` serves every instance it creates,
- * so each instance is created from a definition of its own: its run id
- * then belongs to that instance's run alone.
- */
-const ping: typeof shared = {
-  ...shared,
-  create: (options, context) => definition(pings()).create(options, context),
-};
-
-export default ping;
+/** `use: ping`. */
+export default defineNotifier({
+  name: 'ping',
+  description: "Pings a dead-man monitor (healthchecks.io, Uptime Kuma, Cronitor): start, success or fail for each run, which alerts when no success comes.",
+  options: pingOptions,
+  defaultOn: ['start', 'success', 'failure', 'skipped'],
+  enabled: (options) => options.url !== '',
+  // The ping URL is the check's credential (its UUID, a ping key, a push token), and so is its path alone.
+  secrets: (options) => {
+    const url = parseUrl(options.url);
+    const path = url ? `${url.pathname}${url.search}` : '';
+    return [options.url, path.length > 8 ? path : undefined];
+  },
+  check: (options) => (parseUrl(options.url) ? undefined : 'url is not a valid URL'),
+  target: (options) => parseUrl(options.url)?.origin ?? 'the monitor',
+  async send(notification, delivery) {
+    const { options, event } = delivery;
+    const signal = signalOf(event);
+    const line = delivery.message ?? defaultLine(notification);
+    const params: Record<string, string> = {};
+    // A run's events share its id (healthchecks.io pairs a start with its end by it); outside a run there is none.
+    if (options.runIdParam && notification.runId && signal !== 'log') params[options.runIdParam] = notification.runId;
+    if (options.messageParam) params[options.messageParam] = line.slice(0, MAX_PARAM_CHARS);
+    const url = pingUrl(options.url, suffixFor(options, signal), params);
+    await delivery.http(
+      url,
+      options.method === 'GET'
+        ? { method: 'GET' }
+        : { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: pingBody(notification, line) },
+    );
+  },
+});

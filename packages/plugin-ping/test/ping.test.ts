@@ -37,6 +37,9 @@ async function monitor(statuses: number[] = [200]) {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const CHECK = '/5f0e8a1c-7b1d-4c1e-9a57-3f0b2d6c9e41';
+// What backupctl gives every event of one run (outside a run there is none).
+const RUN = { runId: '0b9a3c1e-2f4d-4e6a-8b7c-1d2e3f4a5b6c' };
+const OTHER_RUN = { runId: '7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908' };
 
 function event(kind: Notification['event'], extra: Partial<Notification> = {}): Notification {
   const summaries: Partial<Record<Notification['event'], string>> = {
@@ -113,47 +116,46 @@ describe('ping notifier: options', () => {
 });
 
 describe('ping notifier: pings', () => {
-  it('a run: POST /start, then the bare URL with a short line, both with the same fresh rid', async () => {
+  it("a run: POST /start, then the bare URL with a short line, both with the run's id as rid", async () => {
     const hc = await monitor();
     const { send } = await notifier({ url: `${hc.origin}${CHECK}` });
-    expect(await send(event('start'))).toBe(true);
-    expect(await send(event('success', { key: 'backups/clara/clara_20260201_030000.sql.gz', size: 1_200_000, durationMs: 4200 }))).toBe(true);
+    expect(await send(event('start', RUN))).toBe(true);
+    expect(await send(event('success', { ...RUN, key: 'backups/clara/clara_20260201_030000.sql.gz', size: 1_200_000, durationMs: 4200 }))).toBe(true);
     expect(hc.pings.map(({ method, path }) => [method, path])).toEqual([
       ['POST', `${CHECK}/start`],
       ['POST', CHECK],
     ]);
     const [start, success] = hc.pings;
-    expect(start!.query.get('rid')).toMatch(UUID);
+    expect(start!.query.get('rid')).toBe(RUN.runId);
     expect(success!.query.get('rid')).toBe(start!.query.get('rid'));
     expect(start!.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(start!.body).toBe('Clara DB backup started');
     expect(success!.body).toBe('Clara DB backup complete: clara_20260201_030000.sql.gz (1.2 MB) in 4.2 s');
   });
 
-  it('each run (each instance) has its own rid; a skipped run pings success with none (it sent no start)', async () => {
+  it('overlapping runs keep their own rid; a skipped run pings success', async () => {
     const hc = await monitor();
     const first = await notifier({ url: `${hc.origin}${CHECK}` });
     const second = await notifier({ url: `${hc.origin}${CHECK}` });
-    await first.send(event('start'));
-    await second.send(event('start'));
-    await first.send(event('success', { durationMs: 1000 }));
-    await second.send(event('failure'));
-    const rids = hc.pings.map(({ query }) => query.get('rid'));
-    expect(rids[0]).not.toBe(rids[1]);
-    expect(rids).toEqual([rids[0], rids[1], rids[0], rids[1]]);
+    await first.send(event('start', RUN));
+    await second.send(event('start', OTHER_RUN));
+    await first.send(event('success', { ...RUN, durationMs: 1000 }));
+    await second.send(event('failure', OTHER_RUN));
+    expect(hc.pings.map(({ query }) => query.get('rid'))).toEqual([RUN.runId, OTHER_RUN.runId, RUN.runId, OTHER_RUN.runId]);
 
     const skipped = await notifier({ url: `${hc.origin}${CHECK}` });
-    await skipped.send(event('skipped', { reason: 'a backup from 2026-02-01 03:00 exists' }));
+    await skipped.send(event('skipped', { ...RUN, reason: 'a backup from 2026-02-01 03:00 exists' }));
     const last = hc.pings.at(-1)!;
-    expect([last.method, last.path, last.query.has('rid'), last.body]).toEqual(['POST', CHECK, false, 'Clara DB backup skipped: a backup from 2026-02-01 03:00 exists']);
+    expect([last.method, last.path, last.query.get('rid'), last.body]).toEqual(['POST', CHECK, RUN.runId, 'Clara DB backup skipped: a backup from 2026-02-01 03:00 exists']);
   });
 
   it('a failure: /fail with the error line, its code and hint, then the log tail', async () => {
     const hc = await monitor();
     const { send } = await notifier({ url: `${hc.origin}${CHECK}` });
-    await send(event('start'));
+    await send(event('start', RUN));
     await send(
       event('failure', {
+        ...RUN,
         error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist', hint: 'Check DATABASE_URL.' },
         logTail: ['INFO: Connecting to PostgreSQL', 'ERROR: Clara DB backup failed: pg_dump: database "nope" does not exist'],
       }),
