@@ -35,7 +35,6 @@ async function monitor(statuses: number[] = [200]) {
   return { pings, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const CHECK = '/5f0e8a1c-7b1d-4c1e-9a57-3f0b2d6c9e41';
 // What backupctl gives every event of one run (outside a run there is none).
 const RUN = { runId: '0b9a3c1e-2f4d-4e6a-8b7c-1d2e3f4a5b6c' };
