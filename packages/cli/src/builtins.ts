@@ -18,6 +18,7 @@ export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   retention: async () => retentionHook,
   // Proven backups: restore each new backup into a scratch database and compare it with its manifest.
   verify: async () => verifyHook,
-  // Notifications (Slack/Discord-compatible).
+  // Notifiers: the webhook (Slack/Discord-compatible) from the core, the others in their own packages.
   webhook: async () => webhookHook,
+  email: official(() => import('@backupctl/plugin-email')),
 };

@@ -22,6 +22,7 @@ describe('docs/reference.md', () => {
       'retention (hook)',
       'verify (hook)',
       'webhook (hook)',
+      'email (hook)',
       'anomaly',
       'age (transform)',
       'zstd (transform)',
