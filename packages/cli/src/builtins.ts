@@ -19,8 +19,9 @@ export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   // Proven backups: restore each new backup into a scratch database and compare it with its manifest.
   verify: async () => verifyHook,
   // Notifiers: a job's notify: list (or a sink's hooks) hears the run's events.
-  // Slack/Discord-compatible JSON.
+  // Slack/Discord-compatible JSON, from the core; the others in their own packages.
   webhook: async () => webhookHook,
+  email: official(() => import('@backupctl/plugin-email')),
   // Dead-man pings: healthchecks.io, Uptime Kuma, Cronitor.
   ping: official(() => import('@backupctl/plugin-ping')),
 };

@@ -22,6 +22,7 @@ describe('docs/reference.md', () => {
       'retention (hook)',
       'verify (hook)',
       'webhook (hook)',
+      'email (hook)',
       'ping (hook)',
       'anomaly',
       'age (transform)',
