@@ -72,7 +72,9 @@ export async function renderReference(): Promise<string> {
     },
     {
       title: 'Built-in hooks',
-      description: "Hooks that ship with backupctl, attached to a job's sink (`sink.hooks`); `use:` them by their short name.",
+      description:
+        "Hooks that ship with backupctl, `use:`d by their short name: respawn, retention and verify among a sink's `hooks:`; " +
+        "the notifiers under the job's `notify:` list (see docs/notifications.md).",
       plugins: builtins.filter((plugin) => plugin.kind === 'hook'),
     },
     {

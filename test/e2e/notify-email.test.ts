@@ -147,7 +147,7 @@ describe('email notifier', () => {
     const bucket = await freshBucket();
     const result = await runCli(['run', file], { env: env(bucket, { SMTP_PORT: port }) });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(new RegExp(`WARN: email: could not notify smtp://127\\.0\\.0\\.1:${port}: connection refused after 2 attempts$`, 'm'));
+    expect(result.stderr).toMatch(new RegExp(`WARN: email: could not send success to smtp://127\\.0\\.0\\.1:${port}: connection refused after 2 attempts$`, 'm'));
     expect(await s3.listKeys(bucket, 'backups/')).toHaveLength(1);
     expectNoSecret(result);
   });

@@ -113,6 +113,23 @@ jobs:
     ]);
   });
 
+  it("reports a plugin's own option problems (checkOptions) at load, where the schema passed: email's login, a notifier's template", async () => {
+    await write('fake-source.mjs', fakeSource);
+    const file = await write(
+      'pipeline.yml',
+      fileSinkJob(`    notify:
+      - use: email
+        with: { host: smtp.example.com, password: "\${SMTP_PASSWORD}", from: backups@example.com, to: ops@example.com }
+      - use: webhook
+        with: { url: https://hooks.example/x, message: "{title} {sise}" }
+`),
+    );
+    expect(await issuesOf(loadPipeline({ host: cliHost(), file, cwd: dir, env: { SMTP_PASSWORD: 'hunter22' } }))).toEqual([
+      'pipeline.yml:13:15 jobs.clara.notify[0].with: give username and password together (or neither, for a server that asks for no login)',
+      'pipeline.yml:15:56 jobs.clara.notify[1].with.message: may only use the fields {job}, {title}, {event}, {result}, {summary}, {key}, {size}, {duration}, {error}, {hint}, {tables}, {reason}, {copy}, {at}',
+    ]);
+  });
+
   it('points at the YAML syntax error', async () => {
     const file = await write('broken.yml', 'version: 1\njobs:\n  clara: [unclosed\n');
     await expect(loadPipeline({ host: cliHost(), file, cwd: dir })).rejects.toThrow(/broken.yml:4:1: invalid YAML: Flow sequence/);

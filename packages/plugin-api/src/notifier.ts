@@ -28,7 +28,12 @@ export function notifierProperties(defaultOn: readonly NotificationEvent[], alia
       }),
     ),
     timeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 10, description: 'Time allowed for each attempt.' }),
-    retries: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Attempts after the first, on network errors, timeouts, 429 and 5xx.' }),
+    retries: Type.Integer({
+      minimum: 0,
+      maximum: 10,
+      default: 2,
+      description: 'Attempts after the first when sending fails for a reason that may pass: a network error, a timeout, a rate limit, a server error.',
+    }),
   };
 }
 
@@ -69,7 +74,7 @@ export interface NotifierDefinition<P extends TProperties> {
   secrets(options: NotifierOptions<P>): (string | undefined)[];
   /** False turns the notifier off (e.g. an empty URL from an unset variable). Default: on. */
   enabled?(options: NotifierOptions<P>): boolean;
-  /** A problem with options the schema cannot see, as one line (checked when the job's plugins are created). */
+  /** A problem with options the schema cannot see, as one line: checked when the pipeline loads (exit 2) and again at create. */
   check?(options: NotifierOptions<P>): string | undefined;
   /** Where it sends, for log lines: never a credential (an origin, a host). */
   target(options: NotifierOptions<P>): string;
@@ -92,6 +97,7 @@ export function defineNotifier<P extends TProperties>(definition: NotifierDefini
     kind: 'hook',
     description: definition.description,
     schema,
+    checkOptions: (options: NotifierOptions<P>) => (definition.enabled && !definition.enabled(options) ? undefined : definition.check?.(options)),
     create(options: NotifierOptions<P>, context: PluginContext) {
       if (definition.enabled && !definition.enabled(options)) return {};
       for (const secret of definition.secrets(options)) context.secrets.add(secret);

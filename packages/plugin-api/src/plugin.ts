@@ -511,6 +511,14 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, Options = u
   description?: string;
   /** JSON Schema of `with:`. Give every option a `description` and, where sensible, a `default`. */
   schema: OptionsSchema;
+  /**
+   * Problems with the options that the schema cannot express (a password
+   * without a user, a certificate file that cannot be read), as one line;
+   * called when the pipeline loads, after the schema passed, so they are
+   * bad input (exit 2, `validate` reports them) rather than a failed run.
+   * Keep it free of network I/O.
+   */
+  checkOptions?(options: Options): string | undefined;
   /** Called once per job, with options already validated and defaults filled in. */
   create(options: Options, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
   /**
@@ -548,6 +556,7 @@ export function definePlugin<S extends OptionsSchema, K extends PluginKind>(defi
   description?: string;
   apiVersion?: number;
   schema: S;
+  checkOptions?(options: Static<S>): string | undefined;
   create(options: Static<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
   partOptions?(options: Static<S>, part: string): Static<S>;
   restoreHelp?: RestoreHelpByKind<Static<S>>[K];

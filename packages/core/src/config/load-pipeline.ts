@@ -211,8 +211,11 @@ async function loadStep(
   const options = structuredClone(config.with ?? {});
   const problems = checkSchema(definition.schema, options);
   for (const problem of problems) context.report([...stepPath, 'with', ...problem.path], problem.message);
+  // What the schema cannot say (a password without a user, an unreadable file): bad input too.
+  const problem = problems.length ? undefined : definition.checkOptions?.(options as never);
+  if (problem) context.report([...stepPath, 'with'], problem);
   const step: LoadedStep = { use: config.use, kind, plugin: definition, from, options, path: formatPath(stepPath) };
-  if (!problems.length) return step;
+  if (!problems.length && !problem) return step;
   if (invalid) invalid.step = step;
   return undefined;
 }
