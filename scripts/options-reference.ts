@@ -72,7 +72,9 @@ export async function renderReference(): Promise<string> {
     },
     {
       title: 'Built-in hooks',
-      description: "Hooks that ship with backupctl, attached to a job's sink (`sink.hooks`); `use:` them by their short name.",
+      description:
+        "Hooks that ship with backupctl, attached to a job's sink (`sink.hooks`), and notifiers, listed under a job's `notify:`; " +
+        '`use:` them by their short name.',
       plugins: builtins.filter((plugin) => plugin.kind === 'hook'),
     },
     {

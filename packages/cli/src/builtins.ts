@@ -20,4 +20,10 @@ export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   verify: async () => verifyHook,
   // Notifications (Slack/Discord-compatible).
   webhook: async () => webhookHook,
+  // Notifiers: each a chat service's own message format, listed under a job's `notify:`.
+  slack: official(() => import('@backupctl/plugin-slack')),
+  discord: official(() => import('@backupctl/plugin-discord')),
+  teams: official(() => import('@backupctl/plugin-teams')),
+  telegram: official(() => import('@backupctl/plugin-telegram')),
+  ntfy: official(() => import('@backupctl/plugin-ntfy')),
 };
