@@ -22,6 +22,12 @@ export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   // Slack/Discord-compatible JSON, from the core; the others in their own packages.
   webhook: async () => webhookHook,
   email: official(() => import('@backupctl/plugin-email')),
+  // Chat services, each in its own message format.
+  slack: official(() => import('@backupctl/plugin-slack')),
+  discord: official(() => import('@backupctl/plugin-discord')),
+  teams: official(() => import('@backupctl/plugin-teams')),
+  telegram: official(() => import('@backupctl/plugin-telegram')),
+  ntfy: official(() => import('@backupctl/plugin-ntfy')),
   // Dead-man pings: healthchecks.io, Uptime Kuma, Cronitor.
   ping: official(() => import('@backupctl/plugin-ping')),
 };

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendHttp } from '../src/send-http.js';
+import { HttpError, sendHttp } from '../src/send-http.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -53,6 +53,17 @@ describe('sendHttp', () => {
     const refused = await receiver([404]);
     await expect(sendHttp(refused.url, { body: payload }, { timeoutMs: 2000, retries: 3, retryDelayMs: 10 })).rejects.toThrow('HTTP 404 after 1 attempt');
     expect(refused.received).toHaveLength(1);
+  });
+
+  it('keeps a refusal\'s status and answer on the error, apart from its message (a notifier may explain them)', async () => {
+    const refused = await receiver([400]);
+    const error = await sendHttp(refused.url, { body: payload }, { timeoutMs: 2000, retries: 0 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ name: 'HttpError', message: 'HTTP 400 after 1 attempt', status: 400, answer: 'ok' });
+    const closed = await receiver();
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    const unreachable = await sendHttp(closed.url, { body: payload }, { timeoutMs: 500, retries: 0 }).catch((caught: unknown) => caught);
+    expect(unreachable).toMatchObject({ message: 'ECONNREFUSED after 1 attempt', status: undefined, answer: undefined });
   });
 
   it('stops waiting for a receiver that does not answer after the timeout', async () => {

@@ -18,3 +18,4 @@ export { slowSink, type SlowSink, type SlowSinkOptions } from './slow-sink.js';
 export { createTestInstance, type TestInstance } from './create-test-instance.js';
 export { testContext, type LogEntry, type TestContext, type TestContextSetting } from './test-context.js';
 export { restoreHelpContext, type RestoreHelpContextSetting } from './restore-help-context.js';
+export { startHttpReceiver, type HttpReceiver, type ReceivedRequest, type ReceiverAnswer } from './http-receiver.js';
