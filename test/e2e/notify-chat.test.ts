@@ -216,7 +216,7 @@ describe('chat notifiers under a job\'s notify:', () => {
     const since = service.requests.length;
     const result = await runCli(['run', file], { env: jobEnv(bucket, { SLACK_WEBHOOK_URL: down }) });
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/WARN: slack: could not notify http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 2 attempts\n/);
+    expect(result.stderr).toMatch(/WARN: slack: could not send success to http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 2 attempts\n/);
     expect(result.stderr.match(/WARN/g)).toHaveLength(1);
     expect(service.requests.slice(since).map((request) => request.path.split('/')[1]).sort()).toEqual(['discord', 'ntfy', 'teams', 'telegram']);
     expect(await s3.listKeys(bucket, 'backups/')).toHaveLength(1);
