@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Secrets, Type, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
+import { definePlugin, Secrets, Type, type HookInstance, type Notification, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { expandStoredJob } from '../src/parts/expand-job.js';
 import { createLogger } from '../src/log/logger.js';
@@ -25,7 +25,9 @@ const serverSource = definePlugin({
     open: async (signal) => {
       // Each sub-job takes a second: their names must still share the run's timestamp.
       clock = new Date(clock.getTime() + 1000);
-      return sourceFrom([Buffer.from(`dump of ${options.database}`)]).open(signal);
+      // A database named `broken` fails its dump.
+      const fail = options.database === 'broken' ? new Error('database "broken" is unreadable') : undefined;
+      return sourceFrom([Buffer.from(`dump of ${options.database}`)], { fail }).open(signal);
     },
   }),
 });
@@ -89,6 +91,48 @@ describe('whole-server jobs', () => {
     ]);
     expect(objects.get('servers/main/shop/shop_20260201_030000')?.body.toString()).toBe('dump of shop');
     expect(h.lines.join('\n')).toContain('Main server: backing up 3 parts: globals, shop, crm');
+  });
+
+  it("tells the job's notifiers its start and its result once, with every database's outcome, not once per database", async () => {
+    objects.clear();
+    const heard: Notification[] = [];
+    const recorder = definePlugin({
+      name: 'recorder',
+      kind: 'hook',
+      schema: Type.Object({}),
+      create: (): HookInstance => ({ notify: async (notification) => (heard.push(notification), true) }),
+    });
+    const h = harness();
+    const server = { ...job({ databases: ['shop', 'crm'] }), notify: [{ ...step('sink', recorder, {}), use: 'recorder', kind: 'hook' as const }] };
+    const summary = await runPipeline([server], h);
+    expect(summary.ok).toBe(true);
+    expect(heard.map(({ event, job: name }) => [event, name])).toEqual([
+      ['start', 'main'],
+      ['success', 'main'],
+    ]);
+    expect(heard[1]).toMatchObject({
+      summary: 'Main server backup complete: 2 of 2 databases (23 B)',
+      size: 23,
+      parts: [
+        { name: 'shop', status: 'succeeded', key: expect.stringMatching(/^servers\/main\/shop\/shop_\d{8}_\d{6}$/) },
+        { name: 'crm', status: 'succeeded', key: expect.stringMatching(/^servers\/main\/crm\/crm_\d{8}_\d{6}$/) },
+      ],
+    });
+    expect(heard[1]!.runId).toBe(heard[0]!.runId);
+
+    heard.length = 0;
+    const failing = { ...server, ...job({ databases: ['shop', 'broken'] }), notify: server.notify };
+    expect((await runPipeline([failing], h)).ok).toBe(false);
+    expect(heard.map(({ event }) => event)).toEqual(['start', 'failure']);
+    expect(heard[1]).toMatchObject({
+      summary: 'Main server backup failed: 1 of 2 databases failed: broken (server done: database "broken" is unreadable)',
+      error: { code: 'SOURCE_FAILED' },
+      parts: [
+        { name: 'shop', status: 'succeeded' },
+        { name: 'broken', status: 'failed', error: 'server done: database "broken" is unreadable' },
+      ],
+      logTail: expect.arrayContaining([expect.stringContaining('ERROR: Main server / broken backup failed')]),
+    });
   });
 
   it('leaves a source that does not expand alone', async () => {

@@ -64,6 +64,8 @@ export interface Notification {
   copy?: string;
   /** Every copy's outcome, when the job has several. */
   copies?: { name: string; status: 'stored' | 'failed'; required: boolean }[];
+  /** A whole-server job: each database's outcome in this run (its start and end are told once, for the whole job). */
+  parts?: { name: string; status: 'succeeded' | 'skipped' | 'failed'; key?: string; error?: string }[];
   /** The anomaly guard's reasons (`anomaly`). */
   reasons?: string[];
   /** Tables whose rows differ after the restore (`verify-failed`). */

@@ -55,8 +55,9 @@ export function watchStaleness(jobs: readonly WatchedJob[], options: StalenessOp
   const checkJob = async ({ job, staleAfterHours }: WatchedJob) => {
     const { logger, secrets, signal } = options;
     let lastBackupAt: Date | undefined;
+    let part: string | undefined;
     try {
-      ({ lastBackupAt } = await readJobFreshness(job, { logger, secrets, signal }));
+      ({ lastBackupAt, part } = await readJobFreshness(job, { logger, secrets, signal }));
     } catch (error) {
       if (!signal.aborted) logger.warn(`${job.title}: could not check how old its backups are: ${(error as Error).message}`, { job: job.name, event: 'stale-check-failed' });
       return;
@@ -68,7 +69,7 @@ export function watchStaleness(jobs: readonly WatchedJob[], options: StalenessOp
     const was = stale.get(job.name) ?? false;
     stale.set(job.name, isStale);
     if (isStale === was) return;
-    const notification = stalenessNotification(job, isStale, lastBackupAt, staleAfterHours);
+    const notification = stalenessNotification(job, isStale, lastBackupAt, staleAfterHours, part);
     if (isStale) logger.warn(notification.summary, { job: job.name, event: 'stale' });
     else logger.info(notification.summary, { job: job.name, event: 'recovered' });
     await notifyJob(job, notification, { logger, secrets, signal: AbortSignal.timeout(120_000) });

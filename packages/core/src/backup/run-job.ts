@@ -97,6 +97,12 @@ export interface RunJobOptions {
    * hooks run), without asking the source for anything.
    */
   failWith?: BackupctlError;
+  /**
+   * A part of a whole-server job: the job's start and result are told to
+   * its notifiers once, for the whole job (runPipeline), not per database;
+   * this part's copy-failed and anomaly still are, with the job's run id.
+   */
+  partOf?: { runId: string };
 }
 
 /** How far a job's stream has come; for progress lines. */
@@ -150,17 +156,19 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   // Notifiers hear the run's events; each is bounded in time and never changes the result.
   let notifiers: Notifier[] = [];
   // One id for the run's events, so a receiver can pair a start with its end.
-  const runId = randomUUID();
+  const runId = options.partOf?.runId ?? randomUUID();
   const notify = async (notification: Notification) => {
     if (notifiers.length) await sendNotification(notifiers, { ...notification, runId }, { logger, redact: (text) => options.secrets.redact(text) });
   };
+  // A whole server's parts leave the run's start and end to the whole job.
+  const announce = options.partOf ? async () => undefined : notify;
   const skipped = async (reason: string) => {
     logger.info(`${job.title} backup skipped: ${reason}`, { event: 'skipped' });
-    await notify(skippedNotification(job, reason));
+    await announce(skippedNotification(job, reason));
     return result('skipped', { reason });
   };
   const finished = async (outcome: JobResult) => {
-    await notify(resultNotification(job, outcome, tail.lines()));
+    await announce(resultNotification(job, outcome, tail.lines()));
     return outcome;
   };
 
@@ -212,7 +220,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     notifiers = notifiersAmong(notifierHooks);
 
     // Said before anything can fail or skip: a dead-man monitor then sees every run begin, and what became of it.
-    await notify(startNotification(job, startedAt));
+    await announce(startNotification(job, startedAt));
     // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
     const exclusive = options.failWith ? undefined : await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
     if (exclusive?.skip) return await skipped(exclusive.reason);

@@ -1,7 +1,11 @@
 import { ErrorCodes, wrapError, type BackupctlError, type Logger, type Secrets } from '@backupctl/plugin-api';
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { expandJob } from '../parts/expand-job.js';
+import { randomUUID } from 'node:crypto';
 import { runJob, type JobProgress, type JobResult } from './run-job.js';
+import { recordTail } from '../log/log-tail.js';
+import { notifyJob } from '../notify/job-notifiers.js';
+import { partsNotification, startNotification } from '../notify/job-notifications.js';
 
 export interface RunSummary {
   /** True when every job succeeded or was skipped. */
@@ -32,13 +36,13 @@ export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipeli
   for (const job of jobs) {
     // Whole servers (expand-job.ts): a job whose source stands for several databases runs as one sub-job each.
     const { parts, failWith } = await expandForRun(job, options);
-    // Sub-jobs share the time in their objects' names, so one run's set is recognisable.
-    const nameTime = parts[0] === job ? undefined : (options.now ?? (() => new Date()))();
-    for (const part of parts) {
-      const result = await runJob(part, { ...options, nameTime, failWith });
+    if (parts[0] === job) {
+      const result = await runJob(job, { ...options, failWith });
       options.onJobResult?.(result);
       results.push(result);
+      continue;
     }
+    results.push(...(await runParts(job, parts, options)));
   }
   const failed = results.filter((result) => result.status === 'failed');
   if (failed.length === 0) {
@@ -49,6 +53,30 @@ export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipeli
     });
   }
   return { ok: failed.length === 0, results };
+}
+
+/**
+ * A whole server's databases, one sub-job each, one after another. They
+ * share the time in their objects' names, so one run's set is
+ * recognisable; the job's notifiers hear its start and its result once
+ * (every database's outcome in it), not once per database.
+ */
+async function runParts(job: LoadedJob, parts: readonly LoadedJob[], options: RunPipelineOptions): Promise<JobResult[]> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const runId = randomUUID();
+  const tail = recordTail(options.logger);
+  // Told with their own time: a cancelled run (SIGTERM) still says how it ended.
+  const notifying = () => ({ logger: options.logger, secrets: options.secrets, signal: AbortSignal.timeout(120_000) });
+  await notifyJob(job, { ...startNotification(job, startedAt), runId }, notifying());
+  const results: JobResult[] = [];
+  for (const part of parts) {
+    const result = await runJob(part, { ...options, logger: tail.logger, nameTime: startedAt, partOf: { runId } });
+    options.onJobResult?.(result);
+    results.push(result);
+  }
+  await notifyJob(job, { ...partsNotification(job, results, now().getTime() - startedAt.getTime(), tail.lines()), runId }, notifying());
+  return results;
 }
 
 /**

@@ -18,7 +18,9 @@ interface CopyOutcome {
 
 /** What a run's result says, as far as notifications need it (run-job.ts's JobResult). */
 interface RunOutcome {
+  job: string;
   status: 'succeeded' | 'skipped' | 'failed';
+  reason?: string;
   artifact?: Artifact;
   error?: BackupctlError;
   durationMs: number;
@@ -78,6 +80,44 @@ export function resultNotification(job: JobLabel, result: RunOutcome, logTail: s
   };
 }
 
+/**
+ * A whole-server job's run, told once: `failure` when a database failed
+ * (naming each), `skipped` when every one was, else `success` with the
+ * total size.
+ */
+export function partsNotification(job: JobLabel, results: readonly RunOutcome[], durationMs: number, logTail: string[]): Notification {
+  const parts = results.map((result) => ({
+    name: result.job,
+    status: result.status,
+    ...(result.artifact ? { key: result.artifact.key } : {}),
+    ...(result.error ? { error: result.error.message } : {}),
+  }));
+  const failed = results.filter((result) => result.status === 'failed');
+  if (failed.length) {
+    const named = failed.slice(0, 10).map((result) => `${result.job} (${result.error?.message ?? 'unknown error'})`).join(', ');
+    const more = failed.length > 10 ? `, and ${failed.length - 10} more` : '';
+    return {
+      ...base(job, 'failure', `${job.title} backup failed: ${failed.length} of ${results.length} databases failed: ${named}${more}`),
+      durationMs,
+      ...(failed[0]!.error ? { error: errorFields(failed[0]!.error) } : {}),
+      parts,
+      logTail,
+    };
+  }
+  if (results.every((result) => result.status === 'skipped')) {
+    const reason = `every database was skipped (${results[0]?.reason ?? 'nothing to back up'})`;
+    return { ...base(job, 'skipped', `${job.title} backup skipped: ${reason}`), reason, parts };
+  }
+  const size = results.reduce((total, result) => total + (result.artifact?.size ?? 0), 0);
+  const stored = results.filter((result) => result.status === 'succeeded').length;
+  return {
+    ...base(job, 'success', `${job.title} backup complete: ${stored} of ${results.length} databases (${formatSize(size)})`),
+    size,
+    durationMs,
+    parts,
+  };
+}
+
 /** One of several copies failed while the job succeeded (it was not required). */
 export function copyFailedNotification(job: JobLabel, copy: CopyOutcome, result: RunOutcome): Notification {
   return {
@@ -115,8 +155,9 @@ export function verificationNotification(job: JobLabel, verification: Verificati
 }
 
 /** `serve` found the job's newest backup too old (`stale`), or a newer one since (`recovered`). */
-export function stalenessNotification(job: JobLabel, stale: boolean, lastBackupAt: Date | undefined, staleAfterHours: number): Notification {
-  const last = lastBackupAt ? `the newest backup is from ${lastBackupAt.toISOString()}` : 'the store holds no backup';
+export function stalenessNotification(job: JobLabel, stale: boolean, lastBackupAt: Date | undefined, staleAfterHours: number, part?: string): Notification {
+  const of = part ? ` of ${part}` : '';
+  const last = lastBackupAt ? `the newest backup${of} is from ${lastBackupAt.toISOString()}` : `the store holds no backup${of}`;
   const summary = stale
     ? `${job.title} backups are stale: ${last}, more than ${staleAfterHours} h ago`
     : `${job.title} backups are fresh again: ${last}`;
