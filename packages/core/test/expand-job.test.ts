@@ -4,6 +4,7 @@ import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
 import { expandStoredJob } from '../src/parts/expand-job.js';
 import { createLogger } from '../src/log/logger.js';
 import { runPipeline } from '../src/backup/run-pipeline.js';
+import { readJobFreshness } from '../src/hooks/job-freshness.js';
 import { createMemoryStore, sourceFrom } from '@backupctl/plugin-api/testing';
 
 // Whole servers: a source with `expand` runs as one sub-job per part, each
@@ -133,6 +134,23 @@ describe('whole-server jobs', () => {
       ],
       logTail: expect.arrayContaining([expect.stringContaining('ERROR: Main server / broken backup failed')]),
     });
+  });
+
+  it("is as fresh as its database furthest behind, among those the server has now", async () => {
+    objects.clear();
+    const h = harness();
+    clock = new Date('2026-02-01T03:00:00Z');
+    await runPipeline([job({ databases: ['shop', 'crm'] })], h);
+    clock = new Date('2026-02-02T03:00:00Z');
+    await runPipeline([job({ databases: ['shop'] })], h);
+    // crm's newest backup is a day older than shop's.
+    const both = await readJobFreshness(job({ databases: ['shop', 'crm'] }), { ...h, signal: new AbortController().signal });
+    expect(both.part).toBe('crm');
+    expect(both.lastBackupAt?.toISOString()).toMatch(/^2026-02-01T03:00:0\d/);
+    // crm dropped from the server: no longer waited for.
+    const shopOnly = await readJobFreshness(job({ databases: ['shop'] }), { ...h, signal: new AbortController().signal });
+    expect(shopOnly.part).toBe('shop');
+    expect(shopOnly.lastBackupAt?.toISOString()).toMatch(/^2026-02-02T03:00:0\d/);
   });
 
   it('leaves a source that does not expand alone', async () => {
