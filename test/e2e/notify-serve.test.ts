@@ -213,4 +213,35 @@ describe('serve: staleness', () => {
       expectNoSecret(stderr);
     }
   });
+
+  it('under a short schedule whose runs keep failing, the job turns stale once; recovered once its database is back', async () => {
+    const database = uniqueName('clara_later');
+    const file = await pipelineFile(['staleAfterHours: 0.002', 'notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", on: [stale, recovered], retries: 0 }']);
+    const env = await freshEnv({ DATABASE_URL: pg.url(database) });
+    received.length = 0;
+    // A run every two seconds; the database does not exist yet, so each one fails.
+    const cli = startCli(['serve', file, '--schedule', '*/2 * * * * *', '--host', '127.0.0.1', '--port', '0'], { env, timeoutMs: 120_000 });
+    try {
+      await cli.waitForOutput(/Health server listening on http:\/\/127\.0\.0\.1:\d+/);
+      const url = /Health server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.output().stderr)![1]!;
+      await waitFor(() => events().length === 1, 'the stale notification', cli);
+      expect(events()).toEqual(['stale']);
+      const stale = await health(url);
+      // Failing wins over stale in the overall status; the job says both.
+      expect(stale.status).toBe('failing');
+      expect(stale.jobs.clara!.freshness).toMatchObject({ stale: true, lastBackupAt: null });
+      expect(cli.output().stderr).toMatch(/Clara DB backup failed: .*does not exist/);
+
+      // The database comes back: the next scheduled run stores a backup, and the job recovers.
+      await pg.createDatabase(database);
+      await seedClaraDatabase(pg, database);
+      await waitFor(() => events().length === 2, 'the recovered notification', cli);
+      expect(events()).toEqual(['stale', 'recovered']);
+      await waitFor(async () => (await health(url)).status === 'ok', 'the status ok', cli);
+      expect((await health(url)).jobs.clara!.freshness).toMatchObject({ stale: false, lastBackupAt: expect.any(String) });
+    } finally {
+      cli.child.kill('SIGTERM');
+      await cli.result;
+    }
+  });
 });
