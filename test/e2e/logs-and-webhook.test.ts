@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startHttpReceiver, type HttpReceiver } from '@backupctl/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI_ENTRY, cliEnvironment } from '../harness/cli.js';
 import { startProcess } from '../harness/process.js';
-import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, writeClaraPipeline } from '../harness/index.js';
+import { TEST_PG_PASSWORD, closedPort, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, writeClaraPipeline } from '../harness/index.js';
 import { writeHeldPipeline } from './held-source.js';
 
 // Structured logs, the progress line, and failure notifications, through the CLI.
@@ -192,12 +190,7 @@ describe('webhook hook', () => {
   it('a receiver that is down does not change the result: a warning, and the backup stands', async () => {
     const file = await pipelineFile();
     const bucket = await freshBucket();
-    const down = await new Promise<string>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(`http://127.0.0.1:${port}/hook`));
-      });
-    });
+    const down = `http://127.0.0.1:${await closedPort()}/hook`;
     const result = await runCli(['run', file], { env: jobEnv(bucket, { WEBHOOK_URL: down }) });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/WARN: webhook: could not send success to http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts/);

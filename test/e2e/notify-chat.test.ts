@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startHttpReceiver, type HttpReceiver, type ReceivedRequest } from '@backupctl/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, writeClaraPipeline, type CliResult } from '../harness/index.js';
+import { TEST_PG_PASSWORD, closedPort, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, writeClaraPipeline, type CliResult } from '../harness/index.js';
 import { guardSecret } from '../harness/secret-guard.js';
 
 // The chat notifiers through the CLI: one job lists slack, discord, teams,
@@ -192,12 +190,7 @@ describe('chat notifiers under a job\'s notify:', () => {
   it('a service that is down changes nothing: a warning without its URL, the others still told, the backup stands', async () => {
     const file = await pipelineFile();
     const bucket = await freshBucket();
-    const down = await new Promise<string>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(`http://127.0.0.1:${port}/slack/services/T0/B0/${SLACK_SECRET}`));
-      });
-    });
+    const down = `http://127.0.0.1:${await closedPort()}/slack/services/T0/B0/${SLACK_SECRET}`;
     const since = service.requests.length;
     const result = await runCli(['run', file], { env: jobEnv(bucket, { SLACK_WEBHOOK_URL: down }) });
     expect(result.code).toBe(0);

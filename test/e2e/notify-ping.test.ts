@@ -1,11 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHttpReceiver, type HttpReceiver } from '@backupctl/plugin-api/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_PG_PASSWORD, runCli, seedClaraDatabase, startCli, uniqueName, usePostgres, useS3, writeClaraPipeline } from '../harness/index.js';
+import { TEST_PG_PASSWORD, closedPort, runCli, seedClaraDatabase, startCli, uniqueName, usePostgres, useS3, writeClaraPipeline } from '../harness/index.js';
 import { guardSecret } from '../harness/secret-guard.js';
 
 // `use: ping` in a job's notify: list, through the built CLI against the
@@ -176,12 +174,7 @@ describe('use: ping (a dead-man monitor)', () => {
 
   it('a monitor that is down does not change the result: the backup is stored, one WARN line per ping, no URL', async () => {
     const bucket = await freshBucket();
-    const down = await new Promise<string>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(`http://127.0.0.1:${port}/${CHECK}`));
-      });
-    });
+    const down = `http://127.0.0.1:${await closedPort()}/${CHECK}`;
     const result = await runCli(['run', await pipelineFile()], { env: env(bucket, { PING_URL: down }) });
     expect(result.code).toBe(0);
     const warnings = result.stderr.split('\n').filter((line) => line.includes('WARN'));

@@ -1,10 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHttpReceiver, type HttpReceiver } from '@backupctl/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   TEST_PG_PASSWORD,
+  closedPort,
   referenceEnv,
   runCli,
   seedClaraDatabase,
@@ -44,15 +43,6 @@ beforeAll(async () => {
   hookUrl = `${receiver.url}/hooks/tok-5c4b3a29`;
 });
 afterAll(() => receiver?.close());
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function freshEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
   const bucket = uniqueName('notify');

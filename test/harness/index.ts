@@ -12,6 +12,7 @@ export { runCli, startCli, type CliOptions, type CliResult, type RunningCli } fr
 export { referenceEnv, type ReferenceDatabases, type ReferenceEnvOptions } from './reference-env.js';
 export { makeTempDir, removeTempDir, testTempDir } from './temp-dir.js';
 export { writeClaraPipeline, type ClaraPipelineOptions } from './clara-pipeline.js';
+export { closedPort } from './closed-port.js';
 export { seedClaraDatabase, seedMem0Database, tableFingerprints, type DatabaseFingerprint } from './seed.js';
 
 /** The run's PostgreSQL cluster (started by the e2e global setup), seen from a test file. */
