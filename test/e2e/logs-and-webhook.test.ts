@@ -1,12 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { startHttpReceiver, type HttpReceiver } from '@backupctl/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI_ENTRY, cliEnvironment } from '../harness/cli.js';
 import { startProcess } from '../harness/process.js';
-import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, testTempDir, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { TEST_PG_PASSWORD, closedPort, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, writeClaraPipeline } from '../harness/index.js';
 import { writeHeldPipeline } from './held-source.js';
 
 // Structured logs, the progress line, and failure notifications, through the CLI.
@@ -144,70 +141,42 @@ describe('progress', () => {
 });
 
 describe('webhook hook', () => {
-  const received: { path: string; body: Record<string, unknown> }[] = [];
-  let server: Server;
+  let receiver: HttpReceiver;
   let hookUrl = '';
+  let since = 0;
+  /** What the receiver got since `since`, bodies parsed. */
+  const received = () => receiver.requests.slice(since).map((request) => ({ path: request.path, body: request.json() as Record<string, unknown> }));
 
   beforeAll(async () => {
-    server = createServer((request, response) => {
-      let body = '';
-      request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => {
-        received.push({ path: request.url ?? '', body: JSON.parse(body) as Record<string, unknown> });
-        response.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0/B0/tok-9f8e7d6c`;
+    receiver = await startHttpReceiver([{ status: 200, body: 'ok' }]);
+    hookUrl = `${receiver.url}/services/T0/B0/tok-9f8e7d6c`;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => receiver?.close());
 
-  async function pipelineFile(): Promise<string> {
-    const dir = await testTempDir('backupctl-webhook-');
-    const file = path.join(dir, 'backupctl.yml');
-    await writeFile(
-      file,
-      [
-        'version: 1',
-        'jobs:',
-        '  clara:',
-        '    title: Clara DB',
-        '    source: { use: postgres, with: { url: "${DATABASE_URL}", retryAttempts: 1 } }',
-        '    transforms: [{ use: gzip }]',
-        '    sink:',
-        '      use: s3',
-        '      with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: "${S3_ACCESS_KEY}", secretAccessKey: "${S3_SECRET_KEY}", prefix: backups/clara/ }',
-        '      hooks:',
-        '        - use: webhook',
-        '          with: { url: "${WEBHOOK_URL}", on: [error, success], timeoutSeconds: 5 }',
-        '',
-      ].join('\n'),
-    );
-    return file;
-  }
+  const pipelineFile = () => writeClaraPipeline({ sinkHooks: ['- use: webhook', '  with: { url: "${WEBHOOK_URL}", on: [error, success], timeoutSeconds: 5 }'] });
 
   it('POSTs a Slack/Discord-compatible summary when a backup fails and when one is committed, and never logs its URL', async () => {
     const file = await pipelineFile();
     const bucket = await freshBucket();
-    received.length = 0;
+    since = receiver.requests.length;
     const failed = await runCli(['run', file], { env: jobEnv(bucket, { DATABASE_URL: pg15.url('no_such_db'), WEBHOOK_URL: hookUrl }) });
     expect(failed.code).toBe(1);
-    expect(received).toHaveLength(1);
-    expect(received[0]!.path).toBe('/services/T0/B0/tok-9f8e7d6c');
-    expect(received[0]!.body).toMatchObject({
+    expect(received()).toHaveLength(1);
+    expect(received()[0]!.path).toBe('/services/T0/B0/tok-9f8e7d6c');
+    expect(received()[0]!.body).toMatchObject({
       text: expect.stringMatching(/^Clara DB backup failed: .*no_such_db/),
       job: 'clara',
       title: 'Clara DB',
       result: 'failed',
       error: { code: 'SOURCE_FAILED', message: expect.any(String) },
     });
-    expect(received[0]!.body.content).toBe(received[0]!.body.text);
-    expectNoSecret(JSON.stringify(received[0]!.body));
+    expect(received()[0]!.body.content).toBe(received()[0]!.body.text);
+    expectNoSecret(JSON.stringify(received()[0]!.body));
 
     const ok = await runCli(['run', file, '--debug'], { env: jobEnv(bucket, { WEBHOOK_URL: hookUrl }) });
     expect(ok.code).toBe(0);
     const [key] = await s3.listKeys(bucket, 'backups/');
-    expect(received[1]!.body).toMatchObject({
+    expect(received()[1]!.body).toMatchObject({
       text: expect.stringMatching(new RegExp(`^Clara DB backup complete: ${key!.split('/').pop()!.replaceAll('.', '\\.')} \\(`)),
       result: 'succeeded',
       key,
@@ -221,12 +190,7 @@ describe('webhook hook', () => {
   it('a receiver that is down does not change the result: a warning, and the backup stands', async () => {
     const file = await pipelineFile();
     const bucket = await freshBucket();
-    const down = await new Promise<string>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(`http://127.0.0.1:${port}/hook`));
-      });
-    });
+    const down = `http://127.0.0.1:${await closedPort()}/hook`;
     const result = await runCli(['run', file], { env: jobEnv(bucket, { WEBHOOK_URL: down }) });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/WARN: webhook: could not send success to http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED after 3 attempts/);

@@ -1,10 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { startHttpReceiver, type HttpReceiver, type ReceivedRequest } from '@backupctl/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, testTempDir, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
+import { TEST_PG_PASSWORD, closedPort, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, writeClaraPipeline, type CliResult } from '../harness/index.js';
 import { guardSecret } from '../harness/secret-guard.js';
 
 // The chat notifiers through the CLI: one job lists slack, discord, teams,
@@ -61,35 +57,22 @@ async function freshBucket(): Promise<string> {
 
 const jobEnv = (bucket: string, overrides: Record<string, string> = {}) => referenceEnv(pg, { clara: claraDb }, bucket, { overrides: notifierEnv(overrides) });
 
-/** The pipeline: the five notifiers under the job's `notify:`; `change` edits one line to break it. */
-async function pipelineFile(change: (lines: string[]) => string[] = (lines) => lines): Promise<string> {
-  const dir = await testTempDir('backupctl-notify-chat-');
-  const file = path.join(dir, 'backupctl.yml');
-  const lines = [
-    'version: 1',
-    'jobs:',
-    '  clara:',
-    '    title: Clara DB',
-    '    source: { use: postgres, with: { url: "${DATABASE_URL}", retryAttempts: 1 } }',
-    '    transforms: [{ use: gzip }]',
-    '    sink:',
-    '      use: s3',
-    '      with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: "${S3_ACCESS_KEY}", secretAccessKey: "${S3_SECRET_KEY}", prefix: backups/clara/ }',
-    '    notify:',
-    '      - use: slack',
-    '        with: { webhookUrl: "${SLACK_WEBHOOK_URL}", on: [failure, success], retries: 1 }',
-    '      - use: discord',
-    '        with: { webhookUrl: "${DISCORD_WEBHOOK_URL}", on: [failure, success], message: "{title}: {result} in {duration}" }',
-    '      - use: teams',
-    '        with: { webhookUrl: "${TEAMS_WEBHOOK_URL}", on: [failure, success] }',
-    '      - use: telegram',
-    '        with: { botToken: "${TELEGRAM_BOT_TOKEN}", chatId: -1001234567890, apiUrl: "${TELEGRAM_API_URL}", on: [failure, success] }',
-    '      - use: ntfy',
-    '        with: { server: "${NTFY_SERVER}", topic: clara-backups, token: "${NTFY_TOKEN}", on: [failure, success] }',
-    '',
+/** The pipeline: the five notifiers under the job's `notify:`; `change` edits a line to break it. */
+function pipelineFile(change: (line: string) => string = (line) => line): Promise<string> {
+  const notify = [
+    'notify:',
+    '  - use: slack',
+    '    with: { webhookUrl: "${SLACK_WEBHOOK_URL}", on: [failure, success], retries: 1 }',
+    '  - use: discord',
+    '    with: { webhookUrl: "${DISCORD_WEBHOOK_URL}", on: [failure, success], message: "{title}: {result} in {duration}" }',
+    '  - use: teams',
+    '    with: { webhookUrl: "${TEAMS_WEBHOOK_URL}", on: [failure, success] }',
+    '  - use: telegram',
+    '    with: { botToken: "${TELEGRAM_BOT_TOKEN}", chatId: -1001234567890, apiUrl: "${TELEGRAM_API_URL}", on: [failure, success] }',
+    '  - use: ntfy',
+    '    with: { server: "${NTFY_SERVER}", topic: clara-backups, token: "${NTFY_TOKEN}", on: [failure, success] }',
   ];
-  await writeFile(file, change(lines).join('\n'));
-  return file;
+  return writeClaraPipeline({ jobLines: notify.map(change) });
 }
 
 function expectNoSecret(...results: CliResult[]): void {
@@ -207,12 +190,7 @@ describe('chat notifiers under a job\'s notify:', () => {
   it('a service that is down changes nothing: a warning without its URL, the others still told, the backup stands', async () => {
     const file = await pipelineFile();
     const bucket = await freshBucket();
-    const down = await new Promise<string>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(`http://127.0.0.1:${port}/slack/services/T0/B0/${SLACK_SECRET}`));
-      });
-    });
+    const down = `http://127.0.0.1:${await closedPort()}/slack/services/T0/B0/${SLACK_SECRET}`;
     const since = service.requests.length;
     const result = await runCli(['run', file], { env: jobEnv(bucket, { SLACK_WEBHOOK_URL: down }) });
     expect(result.code).toBe(0);
@@ -226,14 +204,14 @@ describe('chat notifiers under a job\'s notify:', () => {
   it('refuses a telegram without botToken, or a template with an unknown field, before anything runs: exit 2, one line', async () => {
     const bucket = await freshBucket();
     const since = service.requests.length;
-    const noToken = await pipelineFile((lines) => lines.map((line) => line.replace('botToken: "${TELEGRAM_BOT_TOKEN}", ', '')));
+    const noToken = await pipelineFile((line) => line.replace('botToken: "${TELEGRAM_BOT_TOKEN}", ', ''));
     const missing = await runCli(['run', noToken], { env: jobEnv(bucket) });
     expect({ code: missing.code, lines: missing.stderr.split('\n').filter(Boolean) }).toEqual({
       code: 2,
       lines: [expect.stringMatching(/^Error: \S*backupctl\.yml:18:\d+: jobs\.clara\.notify\[3\]\.with\.botToken: is required$/)],
     });
 
-    const badTemplate = await pipelineFile((lines) => lines.map((line) => line.replace('"{title}: {result} in {duration}"', '"{title}: {result} in {durration}"')));
+    const badTemplate = await pipelineFile((line) => line.replace('"{title}: {result} in {duration}"', '"{title}: {result} in {durration}"'));
     const refused = await runCli(['run', badTemplate], { env: jobEnv(bucket) });
     expect({ code: refused.code, lines: refused.stderr.split('\n').filter(Boolean) }).toEqual({
       code: 2,

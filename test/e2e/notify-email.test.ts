@@ -1,8 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatSize } from '@backupctl/plugin-api';
-import { TEST_PG_PASSWORD, makeTempDir, referenceEnv, removeTempDir, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, type CliResult } from '../harness/index.js';
+import { TEST_PG_PASSWORD, referenceEnv, runCli, seedClaraDatabase, uniqueName, usePostgres, useS3, writeClaraPipeline, type CliResult } from '../harness/index.js';
 import { startSmtpServer, type TestSmtpServer } from '../harness/smtp.js';
 
 // `use: email` in a job's notify: list, through the built CLI, against the
@@ -16,22 +14,18 @@ const SMTP_USER = 'backups@example.com';
 const SMTP_PASSWORD = 'smtp-e2e-Pa55-9c1d';
 
 let smtp: TestSmtpServer;
-let workDir: string;
 
 beforeAll(async () => {
-  workDir = await makeTempDir('backupctl-email-e2e-');
   smtp = await startSmtpServer({ security: 'starttls', auth: { username: SMTP_USER, password: SMTP_PASSWORD } });
   await pg.createDatabase(claraDb);
   await seedClaraDatabase(pg, claraDb);
 });
 afterAll(async () => {
   await smtp?.stop();
-  await removeTempDir(workDir);
 });
 
 /** A pipeline whose clara job emails through `email` (the notifier's `with:` lines, YAML flow style). */
-async function pipelineFile(name: string, email: Record<string, string>): Promise<string> {
-  const file = path.join(workDir, `${name}.yml`);
+function pipelineFile(email: Record<string, string>): Promise<string> {
   const options = {
     host: '127.0.0.1',
     port: '"${SMTP_PORT}"',
@@ -43,26 +37,7 @@ async function pipelineFile(name: string, email: Record<string, string>): Promis
     timeoutSeconds: '5',
     ...email,
   };
-  await writeFile(
-    file,
-    [
-      'version: 1',
-      'jobs:',
-      '  clara:',
-      '    title: Clara DB',
-      '    source: { use: postgres, with: { url: "${DATABASE_URL}", retryAttempts: 1 } }',
-      '    transforms: [{ use: gzip }]',
-      '    sink:',
-      '      use: s3',
-      '      with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: "${S3_ACCESS_KEY}", secretAccessKey: "${S3_SECRET_KEY}", prefix: backups/clara/ }',
-      '    notify:',
-      '      - use: email',
-      '        with:',
-      ...Object.entries(options).map(([option, value]) => `          ${option}: ${value}`),
-      '',
-    ].join('\n'),
-  );
-  return file;
+  return writeClaraPipeline({ jobLines: ['notify:', '  - use: email', '    with:', ...Object.entries(options).map(([option, value]) => `      ${option}: ${value}`)] });
 }
 
 async function freshBucket(): Promise<string> {
@@ -89,7 +64,7 @@ function expectNoSecret(...results: CliResult[]): void {
 
 describe('email notifier', () => {
   it('a failed run (the database does not exist) sends one email with the error, the hint and the log tail', async () => {
-    const file = await pipelineFile('failure', {});
+    const file = await pipelineFile({});
     const before = smtp.received.length;
     const result = await runCli(['run', file, '--debug'], { env: env(await freshBucket(), { DATABASE_URL: pg.url('no_such_db') }) });
     expect(result.code).toBe(1);
@@ -111,7 +86,7 @@ describe('email notifier', () => {
   });
 
   it('a successful run with on: [success] sends one email with the key and size', async () => {
-    const file = await pipelineFile('success', { on: '[success]' });
+    const file = await pipelineFile({ on: '[success]' });
     const bucket = await freshBucket();
     const before = smtp.received.length;
     const result = await runCli(['run', file], { env: env(bucket) });
@@ -127,14 +102,14 @@ describe('email notifier', () => {
   });
 
   it('an invalid to: stops the run at load: exit 2, one line naming the option', async () => {
-    const file = await pipelineFile('bad-to', { to: 'ops.example.com' });
+    const file = await pipelineFile({ to: 'ops.example.com' });
     const bucket = await freshBucket();
     const before = smtp.received.length;
     const result = await runCli(['run', file], { env: env(bucket) });
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/bad-to\.yml:\d+:\d+: jobs\.clara\.notify\[0\]\.with\.to: must be an email address: name@example\.com/);
+    expect(lines[0]).toMatch(/backupctl\.yml:\d+:\d+: jobs\.clara\.notify\[0\]\.with\.to: must be an email address: name@example\.com/);
     expect(await s3.listKeys(bucket)).toEqual([]);
     expect(smtp.received).toHaveLength(before);
   });
@@ -143,7 +118,7 @@ describe('email notifier', () => {
     const down = await startSmtpServer({ security: 'none' });
     const port = String(down.port);
     await down.stop();
-    const file = await pipelineFile('down', { on: '[success]', retries: '1' });
+    const file = await pipelineFile({ on: '[success]', retries: '1' });
     const bucket = await freshBucket();
     const result = await runCli(['run', file], { env: env(bucket, { SMTP_PORT: port }) });
     expect(result.code, result.stderr).toBe(0);

@@ -1,11 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startHttpReceiver, type HttpReceiver } from '@backupctl/plugin-api/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_PG_PASSWORD, runCli, seedClaraDatabase, startCli, testTempDir, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { TEST_PG_PASSWORD, closedPort, runCli, seedClaraDatabase, startCli, uniqueName, usePostgres, useS3, writeClaraPipeline } from '../harness/index.js';
 import { guardSecret } from '../harness/secret-guard.js';
 
 // `use: ping` in a job's notify: list, through the built CLI against the
@@ -26,54 +24,28 @@ interface Ping {
   body: string;
 }
 
-const pings: Ping[] = [];
-let server: Server;
+let monitor: HttpReceiver;
 let pingUrl = '';
+
+/** Every ping the monitor got, in order. */
+function pings(): Ping[] {
+  return monitor.requests.map(({ method, path, body }) => {
+    const url = new URL(path, 'http://monitor');
+    return { method, path: url.pathname, rid: url.searchParams.get('rid'), body };
+  });
+}
 
 beforeAll(async () => {
   guardSecret('the ping URL', CHECK);
   await pg15.createDatabase(claraDb);
   await seedClaraDatabase(pg15, claraDb);
-  server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      const url = new URL(request.url ?? '/', 'http://monitor');
-      pings.push({ method: request.method ?? '', path: url.pathname, rid: url.searchParams.get('rid'), body });
-      response.writeHead(200).end('OK');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  pingUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${CHECK}`;
+  monitor = await startHttpReceiver([{ status: 200, body: 'OK' }]);
+  pingUrl = `${monitor.url}/${CHECK}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => monitor?.close());
 
-async function pipelineFile(): Promise<string> {
-  const dir = await testTempDir('backupctl-ping-');
-  const file = path.join(dir, 'backupctl.yml');
-  await writeFile(
-    file,
-    [
-      'version: 1',
-      'jobs:',
-      '  clara:',
-      '    title: Clara DB',
-      '    source: { use: postgres, with: { url: "${DATABASE_URL}", retryAttempts: 1 } }',
-      '    transforms: [{ use: gzip }]',
-      '    sink:',
-      '      use: s3',
-      '      with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: "${S3_ACCESS_KEY}", secretAccessKey: "${S3_SECRET_KEY}", prefix: backups/clara/ }',
-      '      hooks:',
-      '        - use: respawn',
-      '          with: { hours: 23 }',
-      '    notify:',
-      '      - use: ping',
-      '        with: { url: "${PING_URL}" }',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+const pipelineFile = () =>
+  writeClaraPipeline({ sinkHooks: ['- use: respawn', '  with: { hours: 23 }'], jobLines: ['notify:', '  - use: ping', '    with: { url: "${PING_URL}" }'] });
 
 async function freshBucket(): Promise<string> {
   const bucket = uniqueName('ping-test');
@@ -95,7 +67,7 @@ function env(bucket: string, overrides: Record<string, string> = {}): Record<str
 
 /** The pings since `from`, as method and path relative to the check's URL. */
 function received(from = 0): string[] {
-  return pings.slice(from).map(({ method, path }) => `${method} ${path.slice(CHECK.length + 1) || '(bare)'}`);
+  return pings().slice(from).map(({ method, path }) => `${method} ${path.slice(CHECK.length + 1) || '(bare)'}`);
 }
 
 function expectNoSecret(text: string): void {
@@ -112,11 +84,11 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
 
 describe('use: ping (a dead-man monitor)', () => {
   it('a good run pings /start, then the bare URL with a short line, paired by one rid', async () => {
-    const from = pings.length;
+    const from = pings().length;
     const result = await runCli(['run', await pipelineFile()], { env: env(await freshBucket()) });
     expect(result.code).toBe(0);
     expect(received(from)).toEqual(['POST /start', 'POST (bare)']);
-    const [start, success] = pings.slice(from);
+    const [start, success] = pings().slice(from);
     expect(start!.rid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(success!.rid).toBe(start!.rid);
     expect(success!.body).toMatch(/^Clara DB backup complete: clara_\d{8}_\d{6}\.sql\.gz \([\d.]+ [KM]?B\) in [\d.]+ s$/);
@@ -124,13 +96,13 @@ describe('use: ping (a dead-man monitor)', () => {
   });
 
   it('a failed run (no such database) pings /start, then /fail with the error, its hint and the log tail, and no secret', async () => {
-    const from = pings.length;
+    const from = pings().length;
     const result = await runCli(['run', await pipelineFile()], { env: env(await freshBucket(), { DATABASE_URL: pg15.url('no_such_db') }) });
     expect(result.code).toBe(1);
     // The source fails taking its lock, after the start ping: the monitor sees the run begin and fail.
     expect(received(from)).toEqual(['POST /start', 'POST /fail']);
-    const fail = pings.at(-1)!;
-    expect(fail.rid).toBe(pings.at(-2)!.rid);
+    const fail = pings().at(-1)!;
+    expect(fail.rid).toBe(pings().at(-2)!.rid);
     const lines = fail.body.split('\n');
     expect(lines[0]).toMatch(/^Clara DB backup failed: .*no_such_db/);
     expect(lines[1]).toBe('Code: SOURCE_FAILED');
@@ -146,7 +118,7 @@ describe('use: ping (a dead-man monitor)', () => {
     // A session holding an exclusive lock keeps pg_dump waiting mid-dump (as serve.test.ts does).
     const blocker = new pg.Client({ connectionString: pg15.url(claraDb) });
     await blocker.connect();
-    const from = pings.length;
+    const from = pings().length;
     try {
       const [table] = (await blocker.query<{ name: string }>(
         "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS name FROM information_schema.tables WHERE table_schema = 'public' LIMIT 1",
@@ -164,7 +136,7 @@ describe('use: ping (a dead-man monitor)', () => {
       expect(result.stderr).toContain('ERROR: Clara DB backup failed: aborted: received SIGTERM');
       // Sent before the process exited: it is here once the exit is.
       expect(received(from)).toEqual(['POST /start', 'POST /fail']);
-      const [start, fail] = pings.slice(from);
+      const [start, fail] = pings().slice(from);
       expect(fail!.rid).toBe(start!.rid);
       expect(fail!.body.split('\n')[0]).toBe('Clara DB backup failed: aborted: received SIGTERM');
       expectNoSecret(fail!.body);
@@ -178,20 +150,20 @@ describe('use: ping (a dead-man monitor)', () => {
     const bucket = await freshBucket();
     const file = await pipelineFile();
     expect((await runCli(['run', file], { env: env(bucket) })).code).toBe(0);
-    const from = pings.length;
+    const from = pings().length;
     const again = await runCli(['run', file], { env: env(bucket) });
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/Clara DB backup skipped: /);
     expect(received(from)).toEqual(['POST /start', 'POST (bare)']);
-    expect(pings.at(-1)!.rid).toBe(pings.at(-2)!.rid);
-    expect(pings.at(-1)!.body).toMatch(/^Clara DB backup skipped: .*respawn protection: 23 hours/);
+    expect(pings().at(-1)!.rid).toBe(pings().at(-2)!.rid);
+    expect(pings().at(-1)!.body).toMatch(/^Clara DB backup skipped: .*respawn protection: 23 hours/);
     expect(await s3.listKeys(bucket, 'backups/')).toHaveLength(1);
   });
 
   it('options the schema refuses stop the run at load: exit 2, one line each, nothing pinged', async () => {
     const file = await pipelineFile();
     await writeFile(file, (await readFile(file, 'utf8')).replace('with: { url: "${PING_URL}" }', 'with: { url: "${PING_URL}", failPath: fail, method: PUT }'));
-    const from = pings.length;
+    const from = pings().length;
     const result = await runCli(['run', file], { env: env(await freshBucket()) });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/jobs\.clara\.notify\[0\]\.with\.failPath: must be empty, a \/path, a \?query or a \/path\?query\n/);
@@ -202,12 +174,7 @@ describe('use: ping (a dead-man monitor)', () => {
 
   it('a monitor that is down does not change the result: the backup is stored, one WARN line per ping, no URL', async () => {
     const bucket = await freshBucket();
-    const down = await new Promise<string>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(`http://127.0.0.1:${port}/${CHECK}`));
-      });
-    });
+    const down = `http://127.0.0.1:${await closedPort()}/${CHECK}`;
     const result = await runCli(['run', await pipelineFile()], { env: env(bucket, { PING_URL: down }) });
     expect(result.code).toBe(0);
     const warnings = result.stderr.split('\n').filter((line) => line.includes('WARN'));

@@ -1,19 +1,17 @@
-import { writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startHttpReceiver, type HttpReceiver } from '@backupctl/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   TEST_PG_PASSWORD,
+  closedPort,
   referenceEnv,
   runCli,
   seedClaraDatabase,
   startCli,
-  testTempDir,
   uniqueName,
   usePostgres,
   useS3,
+  writeClaraPipeline,
   type RunningCli,
 } from '../harness/index.js';
 
@@ -30,55 +28,21 @@ interface Received {
   path: string;
   body: { event: string; text: string; lastBackupAt?: string; staleAfterHours?: number };
 }
-const received: Received[] = [];
-let server: Server;
+let receiver: HttpReceiver;
 let hookUrl = '';
+/** Where received() starts: set by forget(). */
+let since = 0;
+/** What the webhook receiver got since the last forget(), its bodies parsed. */
+const received = (): Received[] => receiver.requests.slice(since).map((request) => ({ path: request.path, body: request.json() as Received['body'] }));
+const forget = () => (since = receiver.requests.length);
 
 beforeAll(async () => {
   await pg.createDatabase(claraDb);
   await seedClaraDatabase(pg, claraDb);
-  server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      received.push({ path: request.url ?? '', body: JSON.parse(body) as Received['body'] });
-      response.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tok-5c4b3a29`;
+  receiver = await startHttpReceiver([{ status: 200, body: 'ok' }]);
+  hookUrl = `${receiver.url}/hooks/tok-5c4b3a29`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-async function pipelineFile(jobLines: string[]): Promise<string> {
-  const file = path.join(await testTempDir('backupctl-notify-'), 'backupctl.yml');
-  await writeFile(
-    file,
-    [
-      'version: 1',
-      'jobs:',
-      '  clara:',
-      '    title: Clara DB',
-      '    source: { use: postgres, with: { url: "${DATABASE_URL}", retryAttempts: 1 } }',
-      '    transforms: [{ use: gzip }]',
-      '    sink:',
-      '      use: s3',
-      '      with: { bucket: "${S3_BUCKET}", endpoint: "${S3_ENDPOINT_URL}", accessKeyId: "${S3_ACCESS_KEY}", secretAccessKey: "${S3_SECRET_KEY}", prefix: backups/clara/ }',
-      ...jobLines.map((line) => `    ${line}`),
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+afterAll(() => receiver?.close());
 
 async function freshEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
   const bucket = uniqueName('notify');
@@ -93,14 +57,10 @@ function expectNoSecret(text: string): void {
 describe('notify-test', () => {
   it('sends the test event through every notifier whatever its on:, and says which worked (exit 1 when one failed)', async () => {
     const down = `http://127.0.0.1:${await closedPort()}/hooks/tok-5c4b3a29`;
-    const file = await pipelineFile([
-      'notify:',
-      '  - use: webhook',
-      '    with: { url: "${HOOK_URL}", on: [stale] }',
-      '  - use: webhook',
-      '    with: { url: "${DOWN_URL}", retries: 0 }',
-    ]);
-    received.length = 0;
+    const file = await writeClaraPipeline({
+      jobLines: ['notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", on: [stale] }', '  - use: webhook', '    with: { url: "${DOWN_URL}", retries: 0 }'],
+    });
+    forget();
     const result = await runCli(['notify-test', file], { env: await freshEnv({ DOWN_URL: down }) });
     expect(result.code).toBe(1);
     expect(result.stdout.trim().split('\n')).toEqual([
@@ -108,7 +68,7 @@ describe('notify-test', () => {
       expect.stringMatching(/^clara: webhook \(http:\/\/127\.0\.0\.1:\d+\) FAILED: ECONNREFUSED after 1 attempt$/),
       '1 of 2 notifiers failed',
     ]);
-    expect(received).toEqual([{ path: '/hooks/tok-5c4b3a29', body: expect.objectContaining({ event: 'test', text: 'Clara DB: a test message from backupctl notify-test' }) }]);
+    expect(received()).toEqual([{ path: '/hooks/tok-5c4b3a29', body: expect.objectContaining({ event: 'test', text: 'Clara DB: a test message from backupctl notify-test' }) }]);
     expectNoSecret(result.stdout + result.stderr);
 
     // validate and plugins show the notifiers where they are.
@@ -133,11 +93,11 @@ describe('notify-test', () => {
   });
 
   it('a pipeline without notifiers, or with a template naming an unknown field, is one line and exit 2', async () => {
-    const none = await runCli(['notify-test', await pipelineFile([])], { env: await freshEnv() });
+    const none = await runCli(['notify-test', await writeClaraPipeline()], { env: await freshEnv() });
     expect(none.code).toBe(2);
     expect(none.stderr.trim().split('\n')).toEqual([expect.stringContaining('no notifiers to test in the selected jobs (add a `notify:` list to a job')]);
 
-    const badTemplate = await pipelineFile(['notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", message: "{title} is {staus}" }']);
+    const badTemplate = await writeClaraPipeline({ jobLines: ['notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", message: "{title} is {staus}" }'] });
     for (const command of [['notify-test'], ['run']]) {
       const result = await runCli([...command, badTemplate], { env: await freshEnv() });
       expect(result.code).toBe(2);
@@ -165,13 +125,13 @@ describe('serve: staleness', () => {
       await sleep(200);
     }
   }
-  const events = () => received.map(({ body }) => body.event);
+  const events = () => received().map(({ body }) => body.event);
 
   it('raises stale once when the newest backup is too old, recovered once a new one lands, stale again when it ages', async () => {
     // 0.002 h = 7.2 s: checked every second (a tenth of it, at least 1 s).
-    const file = await pipelineFile(['staleAfterHours: 0.002', 'notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", on: [stale, recovered], retries: 0 }']);
+    const file = await writeClaraPipeline({ jobLines: ['staleAfterHours: 0.002', 'notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", on: [stale, recovered], retries: 0 }'] });
     const env = await freshEnv();
-    received.length = 0;
+    forget();
     // The schedule (1 January) never fires during the test: only the store's age matters.
     const cli = startCli(['serve', file, '--schedule', '0 0 1 1 *', '--host', '127.0.0.1', '--port', '0'], { env, timeoutMs: 120_000 });
     try {
@@ -189,22 +149,22 @@ describe('serve: staleness', () => {
       // Checked every second: still one notification after a few more checks.
       await sleep(3_000);
       expect(events()).toEqual(['stale']);
-      expect(received[0]!.body.text).toBe('Clara DB backups are stale: the store holds no backup, more than 0.002 h ago');
+      expect(received()[0]!.body.text).toBe('Clara DB backups are stale: the store holds no backup, more than 0.002 h ago');
 
       // Another process backs up (a cron job, a pod): the store says so, the service follows.
       const run = await runCli(['run', file], { env });
       expect(run.code).toBe(0);
       await waitFor(() => events().length === 2, 'the recovered notification', cli);
-      expect(received[1]!.body).toMatchObject({ event: 'recovered', lastBackupAt: expect.any(String), staleAfterHours: 0.002 });
+      expect(received()[1]!.body).toMatchObject({ event: 'recovered', lastBackupAt: expect.any(String), staleAfterHours: 0.002 });
       const fresh = await health(url);
       expect(fresh.status).toBe('ok');
-      expect(fresh.jobs.clara!.freshness).toMatchObject({ stale: false, lastBackupAt: received[1]!.body.lastBackupAt });
+      expect(fresh.jobs.clara!.freshness).toMatchObject({ stale: false, lastBackupAt: received()[1]!.body.lastBackupAt });
       expect(await staleMetric(url)).toBe('backupctl_stale{job="clara"} 0');
 
       // Nothing new for longer than the limit: stale again, once.
       await waitFor(() => events().length === 3, 'the second stale notification', cli);
       expect(events()).toEqual(['stale', 'recovered', 'stale']);
-      expect(received[2]!.body.text).toMatch(/^Clara DB backups are stale: the newest backup is from \d{4}-\d\d-\d\dT[\d:.]+Z, more than 0\.002 h ago$/);
+      expect(received()[2]!.body.text).toMatch(/^Clara DB backups are stale: the newest backup is from \d{4}-\d\d-\d\dT[\d:.]+Z, more than 0\.002 h ago$/);
     } finally {
       cli.child.kill('SIGTERM');
       const { code, stderr } = await cli.result;

@@ -11,6 +11,8 @@ export type { S3ConnectionInfo, S3Helpers } from './s3-client.js';
 export { runCli, startCli, type CliOptions, type CliResult, type RunningCli } from './cli.js';
 export { referenceEnv, type ReferenceDatabases, type ReferenceEnvOptions } from './reference-env.js';
 export { makeTempDir, removeTempDir, testTempDir } from './temp-dir.js';
+export { writeClaraPipeline, type ClaraPipelineOptions } from './clara-pipeline.js';
+export { closedPort } from './closed-port.js';
 export { seedClaraDatabase, seedMem0Database, tableFingerprints, type DatabaseFingerprint } from './seed.js';
 
 /** The run's PostgreSQL cluster (started by the e2e global setup), seen from a test file. */

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform } from 'node:stream';
 import { createGunzip, createGzip, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, Type, type TransformInstance } from '@backupctl/plugin-api';
+import { defineNotifier, definePlugin, NOTIFICATION_EVENTS, Type, type Notification, type TransformInstance } from '@backupctl/plugin-api';
 import {
   createMemoryStore,
   createTestInstance,
+  createTestNotifier,
   runTestPipeline,
+  sampleNotification,
   slowSink,
   sourceFrom,
   streamThrough,
@@ -93,6 +95,48 @@ describe('createTestInstance', () => {
       code: 'PLUGIN_INVALID',
       message: 'gzip-like has an invalid options schema: schema/properties/level/type must be equal to one of the allowed values',
     });
+  });
+});
+
+describe('sampleNotification and createTestNotifier', () => {
+  it('gives each event the clara job with what backupctl gives that event, the summary written from the values', () => {
+    for (const event of [...NOTIFICATION_EVENTS, 'test'] as const) {
+      expect(sampleNotification(event)).toMatchObject({ event, job: 'clara', title: 'Clara DB', at: '2026-03-01T03:00:07.000Z', summary: expect.stringMatching(/^Clara DB\b/) });
+    }
+    expect(sampleNotification('failure')).toMatchObject({
+      summary: 'Clara DB backup failed: pg_dump: database "nope" does not exist',
+      durationMs: 1200,
+      error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist', hint: 'check DATABASE_URL' },
+    });
+    expect(sampleNotification('success').summary).toBe('Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB)');
+    expect(sampleNotification('success', { title: 'Base de données', size: 1024 }).summary).toBe('Base de données backup complete: clara_20260301_030007.sql.gz (1.0 KB)');
+    expect(sampleNotification('stale', { lastBackupAt: undefined }).summary).toBe('Clara DB backups are stale: the store holds no backup, more than 26 h ago');
+    expect(sampleNotification('failure', { summary: 'as given' }).summary).toBe('as given');
+    // A fresh copy each time: a test that changes one changes no other.
+    sampleNotification('anomaly').reasons!.push('changed');
+    expect(sampleNotification('anomaly').reasons).toHaveLength(2);
+  });
+
+  it('createTestNotifier: notify says whether on: let the event through; a hook without notify rejects', async () => {
+    const sent: Notification[] = [];
+    const recorder = defineNotifier({
+      name: 'recorder',
+      description: 'Records what it is given.',
+      options: {},
+      defaultOn: ['failure'],
+      secrets: () => [],
+      target: () => 'memory',
+      send: async (notification) => {
+        sent.push(notification);
+      },
+    });
+    const { notify, instance } = await createTestNotifier(recorder);
+    expect(instance.target).toBe('memory');
+    await expect(notify(sampleNotification('success'))).resolves.toBe(false);
+    await expect(notify(sampleNotification('failure'))).resolves.toBe(true);
+    expect(sent.map(({ event }) => event)).toEqual(['failure']);
+    const silent = definePlugin({ name: 'silent', kind: 'hook', schema: Type.Object({}), create: () => ({}) });
+    await expect((await createTestNotifier(silent)).notify(sampleNotification('failure'))).rejects.toThrow(/^silent has no notify/);
   });
 });
 

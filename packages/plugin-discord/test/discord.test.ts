@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSchema, type Notification } from '@backupctl/plugin-api';
-import { createTestInstance, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
+import { checkSchema } from '@backupctl/plugin-api';
+import { createTestNotifier, sampleNotification, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
 import discord, { type DiscordMessage } from '../src/index.js';
 
 const receivers: HttpReceiver[] = [];
@@ -15,34 +15,14 @@ async function discordService(answers: ReceiverAnswer[] = [{ status: 204 }]) {
   return { ...service, webhookUrl: `${service.url}/api/webhooks/123456789/tokEn-SeCrEt_42` };
 }
 
-async function discordNotifier(options: Record<string, unknown>) {
-  const { instance, redact } = await createTestInstance(discord, options);
-  return { notify: (notification: Notification) => instance.notify!(notification, AbortSignal.timeout(20_000)), redact };
-}
-
 const RED = 0xd83c3e;
 const GREEN = 0x2ea043;
-const at = '2026-03-01T03:00:07.000Z';
-const failure: Notification = {
-  event: 'failure',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup failed: pg_dump: database "nope" does not exist',
-  durationMs: 1200,
+const failure = sampleNotification('failure', {
   error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist @everyone', hint: 'check DATABASE_URL' },
-};
-const success: Notification = {
-  event: 'success',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB)',
-  key: 'backups/clara/clara_20260301_030007.sql.gz',
-  size: 4_404_019,
-  durationMs: 65_000,
-};
-const test: Notification = { event: 'test', job: 'clara', title: 'Clara DB', at, summary: 'Clara DB: a test message from backupctl notify-test' };
+});
+const success = sampleNotification('success');
+const test = sampleNotification('test');
+const { at } = failure;
 
 /** Every text Discord counts toward an embed's 6000 characters. */
 const embedLength = (message: DiscordMessage) => {
@@ -53,7 +33,7 @@ const embedLength = (message: DiscordMessage) => {
 describe('discord notifier', () => {
   it('posts a failure as one red embed: the headline, the facts as fields (short ones inline), pinging nobody', async () => {
     const service = await discordService();
-    const { notify } = await discordNotifier({ webhookUrl: service.webhookUrl });
+    const { notify } = await createTestNotifier(discord, { webhookUrl: service.webhookUrl });
     await expect(notify(failure)).resolves.toBe(true);
     const [request] = service.requests;
     expect(request!.method).toBe('POST');
@@ -81,11 +61,11 @@ describe('discord notifier', () => {
 
   it('a success is green with size, duration and key, sent only when on: asks; a test is sent whatever on: says; username when given', async () => {
     const service = await discordService();
-    const quiet = await discordNotifier({ webhookUrl: service.webhookUrl });
+    const quiet = await createTestNotifier(discord, { webhookUrl: service.webhookUrl });
     await expect(quiet.notify(success)).resolves.toBe(false);
     expect(service.requests).toHaveLength(0);
 
-    const loud = await discordNotifier({ webhookUrl: service.webhookUrl, on: ['success'], username: 'Backups' });
+    const loud = await createTestNotifier(discord, { webhookUrl: service.webhookUrl, on: ['success'], username: 'Backups' });
     await loud.notify(success);
     const body = service.requests[0]!.json() as DiscordMessage;
     expect(body.username).toBe('Backups');
@@ -105,7 +85,7 @@ describe('discord notifier', () => {
 
   it('a message: template is the content above the embed', async () => {
     const service = await discordService();
-    const { notify } = await discordNotifier({ webhookUrl: service.webhookUrl, message: '**{title}** {result} after {duration}' });
+    const { notify } = await createTestNotifier(discord, { webhookUrl: service.webhookUrl, message: '**{title}** {result} after {duration}' });
     await notify(failure);
     const body = service.requests[0]!.json() as DiscordMessage;
     expect(body.content).toBe('**Clara DB** failed after 1.2 s');
@@ -114,7 +94,7 @@ describe('discord notifier', () => {
 
   it("keeps within Discord's limits: content 2000, a field 1024, the embed 6000", async () => {
     const service = await discordService();
-    const { notify } = await discordNotifier({ webhookUrl: service.webhookUrl, message: '{error}' });
+    const { notify } = await createTestNotifier(discord, { webhookUrl: service.webhookUrl, message: '{error}' });
     const long = 'x'.repeat(9000);
     await notify({ ...failure, error: { code: 'SOURCE_FAILED', message: long, hint: 'h'.repeat(3000) }, reasons: ['r'.repeat(3000)], key: 'k'.repeat(3000) });
     const body = service.requests[0]!.json() as DiscordMessage;
@@ -126,14 +106,14 @@ describe('discord notifier', () => {
 
   it('retries on 5xx, then succeeds', async () => {
     const service = await discordService([{ status: 502 }, { status: 204 }]);
-    const { notify } = await discordNotifier({ webhookUrl: service.webhookUrl, retries: 1 });
+    const { notify } = await createTestNotifier(discord, { webhookUrl: service.webhookUrl, retries: 1 });
     await expect(notify(failure)).resolves.toBe(true);
     expect(service.requests).toHaveLength(2);
   });
 
   it('a refused or unreachable webhook is a rejection that never holds its token, which is masked as a secret', async () => {
     const service = await discordService([{ status: 401, body: '{"message": "Invalid Webhook Token", "code": 50027}' }]);
-    const { notify, redact } = await discordNotifier({ webhookUrl: service.webhookUrl, retries: 1 });
+    const { notify, redact } = await createTestNotifier(discord, { webhookUrl: service.webhookUrl, retries: 1 });
     expect(await notify(failure).then(() => '', (error: Error) => error.message)).toBe('HTTP 401 after 1 attempt');
     await service.close();
     const down = await notify(failure).then(() => '', (error: Error) => error.message);

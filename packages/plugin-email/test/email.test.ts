@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSchema, type HookInstance, type Notification } from '@backupctl/plugin-api';
-import { testContext } from '@backupctl/plugin-api/testing';
+import { sampleNotification, testContext } from '@backupctl/plugin-api/testing';
 import email from '../src/index.js';
 import { makeTempDir, removeTempDir } from '../../../test/harness/temp-dir.js';
 import { startSmtpServer, type TestSmtpServer } from '../../../test/harness/smtp.js';
@@ -13,30 +13,8 @@ import { startSmtpServer, type TestSmtpServer } from '../../../test/harness/smtp
 const USER = 'backups@example.com';
 const PASSWORD = 'smtp-Pa55-word-7f3a';
 
-const failure: Notification = {
-  event: 'failure',
-  job: 'clara',
-  title: 'Clara DB',
-  at: '2026-02-01T03:00:07.000Z',
-  summary: 'Clara DB backup failed: pg_dump: database "no_such_db" does not exist',
-  durationMs: 2300,
-  error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "no_such_db" does not exist', hint: 'check DATABASE_URL names an existing database' },
-  logTail: ['2026-02-01 03:00:05 - Starting backup...', '2026-02-01 03:00:07 - ERROR: Clara DB backup failed: pg_dump: database "no_such_db" does not exist'],
-};
-
-const success: Notification = {
-  event: 'success',
-  job: 'clara',
-  title: 'Clara DB',
-  at: '2026-02-01T03:00:09.000Z',
-  summary: 'Clara DB backup complete: clara_20260201_030000.sql.gz (1.5 MB)',
-  key: 'backups/clara/clara_20260201_030000.sql.gz',
-  size: 1_572_864,
-  sourceSize: 6_291_456,
-  sha256: 'a'.repeat(64),
-  durationMs: 9100,
-  tables: 12,
-};
+const failure = sampleNotification('failure');
+const success = sampleNotification('success', { tables: 12 });
 
 /** The options as backupctl hands them over: checked, defaults filled in. */
 function checked(options: Record<string, unknown>): Record<string, unknown> {
@@ -84,13 +62,13 @@ describe('email notifier', () => {
     expect(text.split('\n')[0]).toBe(failure.summary);
     expect(text).toMatch(/^Job: +clara \(Clara DB\)$/m);
     expect(text).toMatch(/^Event: +failure \(failed\)$/m);
-    expect(text).toMatch(/^Error: +pg_dump: database "no_such_db" does not exist \(SOURCE_FAILED\)$/m);
-    expect(text).toMatch(/^Hint: +check DATABASE_URL names an existing database$/m);
-    expect(text).toMatch(/^Duration: +2\.3 s$/m);
+    expect(text).toMatch(/^Error: +pg_dump: database "nope" does not exist \(SOURCE_FAILED\)$/m);
+    expect(text).toMatch(/^Hint: +check DATABASE_URL$/m);
+    expect(text).toMatch(/^Duration: +1\.2 s$/m);
     expect(text).toContain(`Last log lines:\n  ${failure.logTail![0]}\n  ${failure.logTail![1]}\n`);
     // The HTML alternative says the same, escaped.
-    expect(parsed.html).toContain('database &#34;no_such_db&#34; does not exist');
-    expect(parsed.html).toContain('<pre style="font-size:12px">2026-02-01 03:00:05 - Starting backup...');
+    expect(parsed.html).toContain('database &#34;nope&#34; does not exist');
+    expect(parsed.html).toContain('<pre style="font-size:12px">ERROR: Clara DB backup failed: pg_dump: database &#34;nope&#34; does not exist');
     expect(JSON.stringify(mail)).not.toContain(PASSWORD);
   });
 
@@ -102,10 +80,10 @@ describe('email notifier', () => {
     const [mail] = (await starttls.waitForMessages(before + 1)).slice(before);
     expect(mail!.parsed.subject).toBe('[backupctl] Clara DB backup complete');
     const text = mail!.parsed.text!;
-    expect(text).toMatch(/^Key: +backups\/clara\/clara_20260201_030000\.sql\.gz$/m);
-    expect(text).toMatch(/^Size: +1\.5 MB \(6\.0 MB before transforms\)$/m);
-    expect(text).toMatch(/^Duration: +9\.1 s$/m);
-    expect(text).toMatch(/^SHA-256: +a{64}$/m);
+    expect(text).toMatch(/^Key: +backups\/clara\/clara_20260301_030007\.sql\.gz$/m);
+    expect(text).toMatch(/^Size: +4\.2 MB \(18\.4 MB before transforms\)$/m);
+    expect(text).toMatch(/^Duration: +1 min 5 s$/m);
+    expect(text).toMatch(/^SHA-256: +64427adf0d6d019faf86ed2923b8be4dbcfde4fa6d3aa0e3541a571c30fc5657$/m);
     expect(text).toMatch(/^Tables: +12$/m);
     expect(text).not.toContain('Last log lines');
     expect(starttls.received).toHaveLength(before + 1);
@@ -130,8 +108,8 @@ describe('email notifier', () => {
       await notify(success);
       const [mail] = await server.waitForMessages(1);
       expect(mail!.secure).toBe(true);
-      expect(mail!.parsed.subject).toBe('Clara DB: succeeded (1.5 MB)');
-      expect(mail!.parsed.text).toBe('clara succeeded: backups/clara/clara_20260201_030000.sql.gz\n');
+      expect(mail!.parsed.subject).toBe('Clara DB: succeeded (4.2 MB)');
+      expect(mail!.parsed.text).toBe('clara succeeded: backups/clara/clara_20260301_030007.sql.gz\n');
       expect(mail!.parsed.html).toBe(false);
     } finally {
       await server.stop();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSchema, type Notification } from '@backupctl/plugin-api';
-import { createTestInstance, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
+import { checkSchema } from '@backupctl/plugin-api';
+import { createTestNotifier, sampleNotification, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
 import ntfy, { type NtfyMessage } from '../src/index.js';
 
 const receivers: HttpReceiver[] = [];
@@ -17,37 +17,14 @@ async function ntfyServer(answers: ReceiverAnswer[] = [published]) {
   return service;
 }
 
-async function ntfyNotifier(options: Record<string, unknown>) {
-  const { instance, redact } = await createTestInstance(ntfy, options);
-  return { notify: (notification: Notification) => instance.notify!(notification, AbortSignal.timeout(20_000)), redact };
-}
-
-const at = '2026-03-01T03:00:07.000Z';
-const failure: Notification = {
-  event: 'failure',
-  job: 'clara',
-  title: 'Base de données',
-  at,
-  summary: 'Base de données backup failed: pg_dump: database "nope" does not exist',
-  durationMs: 1200,
-  error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist', hint: 'check DATABASE_URL' },
-};
-const success: Notification = {
-  event: 'success',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB)',
-  key: 'backups/clara/clara_20260301_030007.sql.gz',
-  size: 4_404_019,
-  durationMs: 65_000,
-};
-const test: Notification = { event: 'test', job: 'clara', title: 'Clara DB', at, summary: 'Clara DB: a test message from backupctl notify-test' };
+const failure = sampleNotification('failure', { title: 'Base de données' });
+const success = sampleNotification('success');
+const test = sampleNotification('test');
 
 describe('ntfy notifier', () => {
   it('publishes a failure as JSON to the server root: title (any script), the summary and hint, high priority, tags', async () => {
     const server = await ntfyServer();
-    const { notify } = await ntfyNotifier({ server: `${server.url}/`, topic: 'clara-backups-x7Gq' });
+    const { notify } = await createTestNotifier(ntfy, { server: `${server.url}/`, topic: 'clara-backups-x7Gq' });
     await expect(notify(failure)).resolves.toBe(true);
     const [request] = server.requests;
     expect(request!.method).toBe('POST');
@@ -65,11 +42,11 @@ describe('ntfy notifier', () => {
 
   it('a success at default priority (when on: asks), a test whatever on: says; a token as Bearer, a user as Basic', async () => {
     const server = await ntfyServer();
-    const quiet = await ntfyNotifier({ server: server.url, topic: 'ops' });
+    const quiet = await createTestNotifier(ntfy, { server: server.url, topic: 'ops' });
     await expect(quiet.notify(success)).resolves.toBe(false);
     expect(server.requests).toHaveLength(0);
 
-    const withToken = await ntfyNotifier({ server: server.url, topic: 'ops', token: 'tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2', on: ['success'] });
+    const withToken = await createTestNotifier(ntfy, { server: server.url, topic: 'ops', token: 'tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2', on: ['success'] });
     await withToken.notify(success);
     expect(server.requests[0]!.headers.authorization).toBe('Bearer tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2');
     expect(server.requests[0]!.json()).toEqual({
@@ -80,7 +57,7 @@ describe('ntfy notifier', () => {
       tags: ['white_check_mark', 'clara'],
     });
 
-    const withUser = await ntfyNotifier({ server: server.url, topic: 'ops', username: 'phil', password: 'mypass-9f8e' });
+    const withUser = await createTestNotifier(ntfy, { server: server.url, topic: 'ops', username: 'phil', password: 'mypass-9f8e' });
     await expect(withUser.notify(test)).resolves.toBe(true);
     expect(server.requests[1]!.headers.authorization).toBe(`Basic ${Buffer.from('phil:mypass-9f8e').toString('base64')}`);
     expect(server.requests[1]!.json()).toMatchObject({ title: 'Clara DB test notification', message: test.summary, priority: 3, tags: ['information_source', 'clara'] });
@@ -88,11 +65,11 @@ describe('ntfy notifier', () => {
 
   it('a message: template is the text; a long one is cut under 4096 bytes (ntfy would make it an attachment)', async () => {
     const server = await ntfyServer();
-    const { notify } = await ntfyNotifier({ server: server.url, topic: 'ops', message: '{title}: {result} after {duration}' });
+    const { notify } = await createTestNotifier(ntfy, { server: server.url, topic: 'ops', message: '{title}: {result} after {duration}' });
     await notify(failure);
     expect(server.requests[0]!.json()).toMatchObject({ title: 'Base de données backup failed', message: 'Base de données: failed after 1.2 s' });
 
-    const long = await ntfyNotifier({ server: server.url, topic: 'ops', message: '{error}' });
+    const long = await createTestNotifier(ntfy, { server: server.url, topic: 'ops', message: '{error}' });
     await long.notify({ ...failure, error: { code: 'SOURCE_FAILED', message: 'données '.repeat(1000) } });
     const { message } = server.requests[1]!.json() as NtfyMessage;
     expect(Buffer.byteLength(message)).toBeLessThanOrEqual(4096);
@@ -101,19 +78,19 @@ describe('ntfy notifier', () => {
 
   it('retries on 5xx, then succeeds', async () => {
     const server = await ntfyServer([{ status: 503 }, published]);
-    const { notify } = await ntfyNotifier({ server: server.url, topic: 'ops', retries: 1 });
+    const { notify } = await createTestNotifier(ntfy, { server: server.url, topic: 'ops', retries: 1 });
     await expect(notify(failure)).resolves.toBe(true);
     expect(server.requests).toHaveLength(2);
   });
 
   it('a refused or unreachable server is a rejection that never holds the token or password, which are masked', async () => {
     const server = await ntfyServer([{ status: 403, body: '{"code":40301,"http":403,"error":"forbidden"}' }]);
-    const { notify, redact } = await ntfyNotifier({ server: server.url, topic: 'ops', token: 'tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2', retries: 1 });
+    const { notify, redact } = await createTestNotifier(ntfy, { server: server.url, topic: 'ops', token: 'tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2', retries: 1 });
     expect(await notify(failure).then(() => '', (error: Error) => error.message)).toBe('HTTP 403 after 1 attempt');
     await server.close();
     expect(await notify(failure).then(() => '', (error: Error) => error.message)).toBe('ECONNREFUSED after 2 attempts');
     expect(redact('Authorization: Bearer tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2')).toBe('Authorization: Bearer ***');
-    const user = await ntfyNotifier({ server: server.url, topic: 'ops', username: 'phil', password: 'mypass-9f8e' });
+    const user = await createTestNotifier(ntfy, { server: server.url, topic: 'ops', username: 'phil', password: 'mypass-9f8e' });
     expect(user.redact('phil:mypass-9f8e')).toBe('phil:***');
   });
 
@@ -134,7 +111,7 @@ describe('ntfy notifier', () => {
     expect(checkSchema(ntfy.schema, { topic: 'ops', message: '{topic}' })).toEqual([
       expect.objectContaining({ path: ['message'], message: expect.stringContaining('may only use the fields') }),
     ]);
-    await expect(ntfyNotifier({ topic: 'ops', username: 'phil' })).rejects.toThrow(/^ntfy: username and password go together$/);
-    await expect(ntfyNotifier({ topic: 'ops', token: 'tk_x', username: 'phil', password: 'p' })).rejects.toThrow(/^ntfy: give a token or a username and password, not both$/);
+    await expect(createTestNotifier(ntfy, { topic: 'ops', username: 'phil' })).rejects.toThrow(/^ntfy: username and password go together$/);
+    await expect(createTestNotifier(ntfy, { topic: 'ops', token: 'tk_x', username: 'phil', password: 'p' })).rejects.toThrow(/^ntfy: give a token or a username and password, not both$/);
   });
 });

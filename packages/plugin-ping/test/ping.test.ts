@@ -1,38 +1,35 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackupctlError, checkSchema, type HookInstance, type Notification } from '@backupctl/plugin-api';
-import { createTestInstance } from '@backupctl/plugin-api/testing';
+import { BackupctlError, checkSchema } from '@backupctl/plugin-api';
+import { createTestNotifier, sampleNotification, startHttpReceiver, type HttpReceiver } from '@backupctl/plugin-api/testing';
 import ping, { BODY_LIMIT_BYTES, capBytes, pingBody, pingUrl } from '../src/index.js';
 
 interface Ping {
   method: string;
   path: string;
   query: URLSearchParams;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: string;
 }
 
-const servers: Server[] = [];
+const receivers: HttpReceiver[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
 });
 
 /** A local monitor answering each ping with the next status (the last one repeats). */
 async function monitor(statuses: number[] = [200]) {
-  const pings: Ping[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      const url = new URL(request.url ?? '/', 'http://monitor');
-      pings.push({ method: request.method ?? '', path: url.pathname, query: url.searchParams, headers: request.headers, body });
-      response.writeHead(statuses[Math.min(pings.length - 1, statuses.length - 1)]!).end('OK');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { pings, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  const receiver = await startHttpReceiver(statuses.map((status) => ({ status, body: 'OK' })));
+  receivers.push(receiver);
+  return {
+    get pings(): Ping[] {
+      return receiver.requests.map(({ method, path, headers, body }) => {
+        const url = new URL(path, 'http://monitor');
+        return { method, path: url.pathname, query: url.searchParams, headers, body };
+      });
+    },
+    origin: receiver.url,
+  };
 }
 
 const CHECK = '/5f0e8a1c-7b1d-4c1e-9a57-3f0b2d6c9e41';
@@ -40,24 +37,8 @@ const CHECK = '/5f0e8a1c-7b1d-4c1e-9a57-3f0b2d6c9e41';
 const RUN = { runId: '0b9a3c1e-2f4d-4e6a-8b7c-1d2e3f4a5b6c' };
 const OTHER_RUN = { runId: '7e6d5c4b-3a29-4187-9f6e-5d4c3b2a1908' };
 
-function event(kind: Notification['event'], extra: Partial<Notification> = {}): Notification {
-  const summaries: Partial<Record<Notification['event'], string>> = {
-    start: 'Clara DB backup started',
-    success: 'Clara DB backup complete: clara_20260201_030000.sql.gz (1.2 MB)',
-    failure: 'Clara DB backup failed: pg_dump: database "nope" does not exist',
-    skipped: 'Clara DB backup skipped: a backup from 2026-02-01 03:00 exists',
-    test: 'Clara DB: a test message from backupctl notify-test',
-  };
-  return { event: kind, job: 'clara', title: 'Clara DB', at: '2026-02-01T03:00:00.000Z', summary: summaries[kind] ?? `Clara DB ${kind}`, ...extra };
-}
-
 /** A ping notifier as backupctl creates it for one run (options checked, defaults filled in). */
-async function notifier(options: Record<string, unknown>) {
-  const created = await createTestInstance(ping, options, { job: 'clara' });
-  const instance = created.instance as HookInstance;
-  const send = (notification: Notification) => instance.notify!(notification, new AbortController().signal);
-  return { ...created, instance, send };
-}
+const notifier = (options: Record<string, unknown>) => createTestNotifier(ping, options, { job: 'clara' });
 
 describe('ping notifier: options', () => {
   it('defaults to healthchecks.io: POST, /start, the bare URL, /fail, /log, rid; start, success, failure and skipped', () => {
@@ -117,9 +98,9 @@ describe('ping notifier: options', () => {
 describe('ping notifier: pings', () => {
   it("a run: POST /start, then the bare URL with a short line, both with the run's id as rid", async () => {
     const hc = await monitor();
-    const { send } = await notifier({ url: `${hc.origin}${CHECK}` });
-    expect(await send(event('start', RUN))).toBe(true);
-    expect(await send(event('success', { ...RUN, key: 'backups/clara/clara_20260201_030000.sql.gz', size: 1_200_000, durationMs: 4200 }))).toBe(true);
+    const { notify } = await notifier({ url: `${hc.origin}${CHECK}` });
+    expect(await notify(sampleNotification('start', RUN))).toBe(true);
+    expect(await notify(sampleNotification('success', RUN))).toBe(true);
     expect(hc.pings.map(({ method, path }) => [method, path])).toEqual([
       ['POST', `${CHECK}/start`],
       ['POST', CHECK],
@@ -129,81 +110,80 @@ describe('ping notifier: pings', () => {
     expect(success!.query.get('rid')).toBe(start!.query.get('rid'));
     expect(start!.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(start!.body).toBe('Clara DB backup started');
-    expect(success!.body).toBe('Clara DB backup complete: clara_20260201_030000.sql.gz (1.2 MB) in 4.2 s');
+    expect(success!.body).toBe('Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB) in 1 min 5 s');
   });
 
   it('overlapping runs keep their own rid; a skipped run pings success', async () => {
     const hc = await monitor();
     const first = await notifier({ url: `${hc.origin}${CHECK}` });
     const second = await notifier({ url: `${hc.origin}${CHECK}` });
-    await first.send(event('start', RUN));
-    await second.send(event('start', OTHER_RUN));
-    await first.send(event('success', { ...RUN, durationMs: 1000 }));
-    await second.send(event('failure', OTHER_RUN));
+    await first.notify(sampleNotification('start', RUN));
+    await second.notify(sampleNotification('start', OTHER_RUN));
+    await first.notify(sampleNotification('success', RUN));
+    await second.notify(sampleNotification('failure', OTHER_RUN));
     expect(hc.pings.map(({ query }) => query.get('rid'))).toEqual([RUN.runId, OTHER_RUN.runId, RUN.runId, OTHER_RUN.runId]);
 
     const skipped = await notifier({ url: `${hc.origin}${CHECK}` });
-    await skipped.send(event('skipped', { ...RUN, reason: 'a backup from 2026-02-01 03:00 exists' }));
+    await skipped.notify(sampleNotification('skipped', RUN));
     const last = hc.pings.at(-1)!;
-    expect([last.method, last.path, last.query.get('rid'), last.body]).toEqual(['POST', CHECK, RUN.runId, 'Clara DB backup skipped: a backup from 2026-02-01 03:00 exists']);
+    expect([last.method, last.path, last.query.get('rid'), last.body]).toEqual([
+      'POST',
+      CHECK,
+      RUN.runId,
+      'Clara DB backup skipped: last backup 2026-03-01 02:10:03 UTC (50 minutes ago); next allowed after 2026-03-02 01:10:03 UTC (respawn protection: 23 hours)',
+    ]);
   });
 
   it('a failure: /fail with the error line, its code and hint, then the log tail', async () => {
     const hc = await monitor();
-    const { send } = await notifier({ url: `${hc.origin}${CHECK}` });
-    await send(event('start', RUN));
-    await send(
-      event('failure', {
-        ...RUN,
-        error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist', hint: 'Check DATABASE_URL.' },
-        logTail: ['INFO: Connecting to PostgreSQL', 'ERROR: Clara DB backup failed: pg_dump: database "nope" does not exist'],
-      }),
-    );
+    const { notify } = await notifier({ url: `${hc.origin}${CHECK}` });
+    await notify(sampleNotification('start', RUN));
+    await notify(sampleNotification('failure', RUN));
     const fail = hc.pings[1]!;
     expect([fail.method, fail.path, fail.query.get('rid')]).toEqual(['POST', `${CHECK}/fail`, hc.pings[0]!.query.get('rid')]);
     expect(fail.body).toBe(
       [
         'Clara DB backup failed: pg_dump: database "nope" does not exist',
         'Code: SOURCE_FAILED',
-        'Hint: Check DATABASE_URL.',
+        'Hint: check DATABASE_URL',
         '',
         'Last log lines:',
-        'INFO: Connecting to PostgreSQL',
         'ERROR: Clara DB backup failed: pg_dump: database "nope" does not exist',
+        'INFO: Hint for Clara DB: check DATABASE_URL',
       ].join('\n'),
     );
   });
 
   it('the problems a user lists ping fail; verified and recovered ping success; notify-test pings /log without a rid', async () => {
     const hc = await monitor();
-    const { send } = await notifier({ url: `${hc.origin}${CHECK}`, on: ['copy-failed', 'anomaly', 'verify-failed', 'stale', 'verified', 'recovered'] });
-    for (const kind of ['copy-failed', 'anomaly', 'verify-failed', 'stale', 'verified', 'recovered', 'test', 'start', 'success'] as const) await send(event(kind));
+    const { notify } = await notifier({ url: `${hc.origin}${CHECK}`, on: ['copy-failed', 'anomaly', 'verify-failed', 'stale', 'verified', 'recovered'] });
+    for (const kind of ['copy-failed', 'anomaly', 'verify-failed', 'stale', 'verified', 'recovered', 'test', 'start', 'success'] as const) await notify(sampleNotification(kind));
     expect(hc.pings.map(({ path }) => path.slice(CHECK.length) || '(bare)')).toEqual(['/fail', '/fail', '/fail', '/fail', '(bare)', '(bare)', '/log']);
     expect(hc.pings.some(({ query }) => query.has('rid'))).toBe(false);
   });
 
   it('a run failed by its verification pings fail once, as verify-failed, to a notifier listening for it', async () => {
     const hc = await monitor();
-    const { send } = await notifier({ url: `${hc.origin}${CHECK}`, on: ['failure', 'verify-failed'] });
-    await send(event('failure', { error: { code: 'VERIFY_FAILED', message: 'rows differ' } }));
+    const { notify } = await notifier({ url: `${hc.origin}${CHECK}`, on: ['failure', 'verify-failed'] });
+    await notify(sampleNotification('failure', { error: { code: 'VERIFY_FAILED', message: 'rows differ' } }));
     expect(hc.pings.map(({ path }) => path)).toEqual([`${CHECK}/fail`]);
   });
 
   it('GET sends no body; a message template fills the body and the message parameter', async () => {
     const hc = await monitor();
     const get = await notifier({ url: `${hc.origin}${CHECK}`, method: 'GET' });
-    await get.send(event('failure', { logTail: ['ERROR: boom'] }));
+    await get.notify(sampleNotification('failure', { logTail: ['ERROR: boom'] }));
     expect(hc.pings[0]).toMatchObject({ method: 'GET', path: `${CHECK}/fail`, body: '' });
 
     const templated = await notifier({ url: `${hc.origin}${CHECK}`, message: '{title} {result}: {error}', messageParam: 'msg' });
-    await templated.send(event('failure', { error: { code: 'SOURCE_FAILED', message: 'boom' }, logTail: ['ERROR: boom'] }));
+    await templated.notify(sampleNotification('failure', { error: { code: 'SOURCE_FAILED', message: 'boom' }, logTail: ['ERROR: boom'] }));
     expect(hc.pings[1]!.body.split('\n').slice(0, 2)).toEqual(['Clara DB failed: boom', 'Code: SOURCE_FAILED']);
     expect(hc.pings[1]!.query.get('msg')).toBe('Clara DB failed: boom');
   });
 
   it("Uptime Kuma's push URL: the suffixes' query replaces status, msg carries the line, the path stays", async () => {
     const kuma = await monitor();
-    const { send } = await notifier({
+    const { notify } = await notifier({
       url: `${kuma.origin}/api/push/Ab12Cd34Ef?status=up&msg=OK&ping=`,
       method: 'GET',
       on: ['success', 'failure', 'skipped'],
@@ -211,19 +191,19 @@ describe('ping notifier: pings', () => {
       failPath: '?status=down',
       messageParam: 'msg',
     });
-    await send(event('start'));
-    await send(event('success', { durationMs: 65_000 }));
-    await send(event('failure'));
+    await notify(sampleNotification('start'));
+    await notify(sampleNotification('success'));
+    await notify(sampleNotification('failure'));
     expect(kuma.pings.map(({ method, path, query }) => [method, path, query.get('status'), query.get('msg'), query.get('ping'), query.has('rid')])).toEqual([
-      ['GET', '/api/push/Ab12Cd34Ef', 'up', 'Clara DB backup complete: clara_20260201_030000.sql.gz (1.2 MB) in 1 min 5 s', '', false],
+      ['GET', '/api/push/Ab12Cd34Ef', 'up', 'Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB) in 1 min 5 s', '', false],
       ['GET', '/api/push/Ab12Cd34Ef', 'down', 'Clara DB backup failed: pg_dump: database "nope" does not exist', '', false],
     ]);
   });
 
   it('a ping the monitor refuses rejects with one line that holds no URL, after the retries', async () => {
     const hc = await monitor([503, 404]);
-    const { send } = await notifier({ url: `${hc.origin}${CHECK}`, retries: 1 });
-    const error = await send(event('start')).then(
+    const { notify } = await notifier({ url: `${hc.origin}${CHECK}`, retries: 1 });
+    const error = await notify(sampleNotification('start')).then(
       () => undefined,
       (rejection: unknown) => rejection as Error,
     );
@@ -246,14 +226,14 @@ describe('ping URL and body', () => {
   it(`caps a failure's body at healthchecks.io's ${BODY_LIMIT_BYTES} bytes, dropping the oldest log lines first`, () => {
     // 20 lines of ~10 kB: the newest 9 fit beside the head, not 10.
     const tail = Array.from({ length: 20 }, (_, index) => `INFO: line ${index} ${'x'.repeat(10_000)}`);
-    const body = pingBody(event('failure', { error: { code: 'SOURCE_FAILED', message: 'boom' }, logTail: tail }), 'Clara DB backup failed: boom');
+    const body = pingBody(sampleNotification('failure', { error: { code: 'SOURCE_FAILED', message: 'boom' }, logTail: tail }), 'Clara DB backup failed: boom');
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(BODY_LIMIT_BYTES);
     const lines = body.split('\n');
     expect(lines.slice(0, 4)).toEqual(['Clara DB backup failed: boom', 'Code: SOURCE_FAILED', '', 'Last log lines (11 older left out to stay within 100000 bytes):']);
     expect(lines.slice(4).map((line) => line.slice(0, 14).trim())).toEqual(Array.from({ length: 9 }, (_, index) => `INFO: line ${index + 11}`));
     expect(lines.at(-1)).toBe(tail.at(-1));
     // A single line over the limit is cut, never through a character.
-    const huge = pingBody(event('failure'), 'é'.repeat(BODY_LIMIT_BYTES));
+    const huge = pingBody(sampleNotification('failure'), 'é'.repeat(BODY_LIMIT_BYTES));
     expect(Buffer.byteLength(huge)).toBeLessThanOrEqual(BODY_LIMIT_BYTES);
     expect(huge).toMatch(/^é+ \[cut\]$/);
     expect(capBytes('short', 10)).toBe('short');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSchema, type Notification } from '@backupctl/plugin-api';
-import { createTestInstance, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
+import { checkSchema } from '@backupctl/plugin-api';
+import { createTestNotifier, sampleNotification, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
 import slack, { type SlackMessage } from '../src/index.js';
 
 const receivers: HttpReceiver[] = [];
@@ -15,37 +15,17 @@ async function slackService(answers: ReceiverAnswer[] = [{ status: 200, body: 'o
   return { ...service, webhookUrl: `${service.url}/services/T0AAA/B0BBB/xoxsecret123` };
 }
 
-async function slackNotifier(options: Record<string, unknown>) {
-  const { instance, redact } = await createTestInstance(slack, options);
-  return { notify: (notification: Notification) => instance.notify!(notification, AbortSignal.timeout(20_000)), redact };
-}
-
-const at = '2026-03-01T03:00:07.000Z';
-const failure: Notification = {
-  event: 'failure',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup failed: pg_dump: database "nope" does not exist',
-  durationMs: 1200,
+const failure = sampleNotification('failure', {
   error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist', hint: 'check DATABASE_URL & the <database> name' },
-};
-const success: Notification = {
-  event: 'success',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB)',
-  key: 'backups/clara/clara_20260301_030007.sql.gz',
-  size: 4_404_019,
-  durationMs: 65_000,
-};
-const test: Notification = { event: 'test', job: 'clara', title: 'Clara DB', at, summary: 'Clara DB: a test message from backupctl notify-test' };
+});
+const success = sampleNotification('success');
+const test = sampleNotification('test');
+const { at } = failure;
 
 describe('slack notifier', () => {
   it('posts a failure as Block Kit: a header, the facts as fields, a context line, and the summary as the fallback text', async () => {
     const service = await slackService();
-    const { notify } = await slackNotifier({ webhookUrl: service.webhookUrl });
+    const { notify } = await createTestNotifier(slack, { webhookUrl: service.webhookUrl });
     await expect(notify(failure)).resolves.toBe(true);
     expect(service.requests).toHaveLength(1);
     const [request] = service.requests;
@@ -74,11 +54,11 @@ describe('slack notifier', () => {
 
   it('sends a success only when on: asks for it, with size, duration and key; a test whatever on: says', async () => {
     const service = await slackService();
-    const quiet = await slackNotifier({ webhookUrl: service.webhookUrl });
+    const quiet = await createTestNotifier(slack, { webhookUrl: service.webhookUrl });
     await expect(quiet.notify(success)).resolves.toBe(false);
     expect(service.requests).toHaveLength(0);
 
-    const loud = await slackNotifier({ webhookUrl: service.webhookUrl, on: ['success'] });
+    const loud = await createTestNotifier(slack, { webhookUrl: service.webhookUrl, on: ['success'] });
     await expect(loud.notify(success)).resolves.toBe(true);
     const body = service.requests[0]!.json() as SlackMessage;
     expect(body.text).toBe(success.summary);
@@ -96,7 +76,7 @@ describe('slack notifier', () => {
 
   it('a message: template becomes the text and the first section, the facts stay; it is text, so it pings nobody', async () => {
     const service = await slackService();
-    const { notify } = await slackNotifier({ webhookUrl: service.webhookUrl, message: '<!here> {title} {result}: {error}' });
+    const { notify } = await createTestNotifier(slack, { webhookUrl: service.webhookUrl, message: '<!here> {title} {result}: {error}' });
     await notify(failure);
     const body = service.requests[0]!.json() as SlackMessage;
     const text = '&lt;!here&gt; Clara DB failed: pg_dump: database "nope" does not exist';
@@ -107,7 +87,7 @@ describe('slack notifier', () => {
 
   it('keeps within Slack\'s limits: a 5000-character error is cut in its field', async () => {
     const service = await slackService();
-    const { notify } = await slackNotifier({ webhookUrl: service.webhookUrl });
+    const { notify } = await createTestNotifier(slack, { webhookUrl: service.webhookUrl });
     const long = 'x'.repeat(5000);
     await notify({ ...failure, summary: `Clara DB backup failed: ${long}`, error: { code: 'SOURCE_FAILED', message: long } });
     const body = service.requests[0]!.json() as SlackMessage;
@@ -117,7 +97,7 @@ describe('slack notifier', () => {
 
   it('retries on 5xx, then succeeds', async () => {
     const service = await slackService([{ status: 503 }, { status: 200, body: 'ok' }]);
-    const { notify } = await slackNotifier({ webhookUrl: service.webhookUrl, retries: 1 });
+    const { notify } = await createTestNotifier(slack, { webhookUrl: service.webhookUrl, retries: 1 });
     await expect(notify(failure)).resolves.toBe(true);
     expect(service.requests).toHaveLength(2);
     expect(service.requests[1]!.json()).toEqual(service.requests[0]!.json());
@@ -125,7 +105,7 @@ describe('slack notifier', () => {
 
   it('a refused or unreachable webhook is a rejection that never holds its URL, which is masked as a secret', async () => {
     const service = await slackService([{ status: 404, body: 'no_service' }]);
-    const { notify, redact } = await slackNotifier({ webhookUrl: service.webhookUrl, retries: 1 });
+    const { notify, redact } = await createTestNotifier(slack, { webhookUrl: service.webhookUrl, retries: 1 });
     const refused = await notify(failure).then(() => undefined, (error: Error) => error.message);
     // A 404 is not retried: the URL is wrong and stays wrong.
     expect(refused).toBe('HTTP 404 after 1 attempt: no_service');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSchema, type Notification } from '@backupctl/plugin-api';
-import { createTestInstance, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
+import { checkSchema } from '@backupctl/plugin-api';
+import { createTestNotifier, sampleNotification, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
 import teams, { type AdaptiveCard, type TeamsMessage } from '../src/index.js';
 
 const receivers: HttpReceiver[] = [];
@@ -18,39 +18,16 @@ async function teamsService(answers: ReceiverAnswer[] = [{ status: 202 }]) {
   return { ...service, path, webhookUrl: `${service.url}${path}` };
 }
 
-async function teamsNotifier(options: Record<string, unknown>) {
-  const { instance, redact } = await createTestInstance(teams, options);
-  return { notify: (notification: Notification) => instance.notify!(notification, AbortSignal.timeout(20_000)), redact };
-}
-
-const at = '2026-03-01T03:00:07.000Z';
-const failure: Notification = {
-  event: 'failure',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup failed: pg_dump: database "nope" does not exist',
-  durationMs: 1200,
-  error: { code: 'SOURCE_FAILED', message: 'pg_dump: database "nope" does not exist', hint: 'check DATABASE_URL' },
-};
-const success: Notification = {
-  event: 'success',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB)',
-  key: 'backups/clara/clara_20260301_030007.sql.gz',
-  size: 4_404_019,
-  durationMs: 65_000,
-};
-const test: Notification = { event: 'test', job: 'clara', title: 'Clara DB', at, summary: 'Clara DB: a test message from backupctl notify-test' };
+const failure = sampleNotification('failure');
+const success = sampleNotification('success');
+const test = sampleNotification('test');
 
 const cardOf = (body: unknown) => (body as TeamsMessage).attachments[0].content;
 
 describe('teams notifier', () => {
   it('posts a failure as a message with one Adaptive Card: the headline in red, the facts as a FactSet, the time', async () => {
     const service = await teamsService();
-    const { notify } = await teamsNotifier({ webhookUrl: service.webhookUrl });
+    const { notify } = await createTestNotifier(teams, { webhookUrl: service.webhookUrl });
     await expect(notify(failure)).resolves.toBe(true);
     const [request] = service.requests;
     expect(request!.method).toBe('POST');
@@ -89,11 +66,11 @@ describe('teams notifier', () => {
 
   it('a success is green with its size and key, sent only when on: asks; a test whatever on: says', async () => {
     const service = await teamsService();
-    const quiet = await teamsNotifier({ webhookUrl: service.webhookUrl });
+    const quiet = await createTestNotifier(teams, { webhookUrl: service.webhookUrl });
     await expect(quiet.notify(success)).resolves.toBe(false);
     expect(service.requests).toHaveLength(0);
 
-    const loud = await teamsNotifier({ webhookUrl: service.webhookUrl, on: ['success', 'failure'] });
+    const loud = await createTestNotifier(teams, { webhookUrl: service.webhookUrl, on: ['success', 'failure'] });
     await loud.notify(success);
     const card: AdaptiveCard = cardOf(service.requests[0]!.json());
     expect(card.body[0]).toMatchObject({ text: 'Clara DB backup succeeded', color: 'Good' });
@@ -114,7 +91,7 @@ describe('teams notifier', () => {
 
   it('a message: template is a text block under the headline', async () => {
     const service = await teamsService();
-    const { notify } = await teamsNotifier({ webhookUrl: service.webhookUrl, message: '{title} {result}: {error}' });
+    const { notify } = await createTestNotifier(teams, { webhookUrl: service.webhookUrl, message: '{title} {result}: {error}' });
     await notify(failure);
     const card = cardOf(service.requests[0]!.json());
     expect(card.body.map((block) => block.type)).toEqual(['TextBlock', 'TextBlock', 'FactSet', 'TextBlock']);
@@ -123,14 +100,14 @@ describe('teams notifier', () => {
 
   it('retries on 5xx, then succeeds', async () => {
     const service = await teamsService([{ status: 500 }, { status: 202 }]);
-    const { notify } = await teamsNotifier({ webhookUrl: service.webhookUrl, retries: 1 });
+    const { notify } = await createTestNotifier(teams, { webhookUrl: service.webhookUrl, retries: 1 });
     await expect(notify(failure)).resolves.toBe(true);
     expect(service.requests).toHaveLength(2);
   });
 
   it('a refused or unreachable workflow is a rejection that never holds its signature, which is masked as a secret', async () => {
     const service = await teamsService([{ status: 400 }]);
-    const { notify, redact } = await teamsNotifier({ webhookUrl: service.webhookUrl, retries: 1 });
+    const { notify, redact } = await createTestNotifier(teams, { webhookUrl: service.webhookUrl, retries: 1 });
     expect(await notify(failure).then(() => '', (error: Error) => error.message)).toBe('HTTP 400 after 1 attempt');
     await service.close();
     expect(await notify(failure).then(() => '', (error: Error) => error.message)).toBe('ECONNREFUSED after 2 attempts');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSchema, type Notification } from '@backupctl/plugin-api';
-import { createTestInstance, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
+import { checkSchema } from '@backupctl/plugin-api';
+import { createTestNotifier, sampleNotification, startHttpReceiver, type HttpReceiver, type ReceiverAnswer } from '@backupctl/plugin-api/testing';
 import telegram from '../src/index.js';
 
 const receivers: HttpReceiver[] = [];
@@ -18,37 +18,17 @@ async function botApi(answers: ReceiverAnswer[] = [sent()]) {
   return service;
 }
 
-async function telegramNotifier(options: Record<string, unknown>) {
-  const { instance, redact } = await createTestInstance(telegram, options);
-  return { notify: (notification: Notification) => instance.notify!(notification, AbortSignal.timeout(20_000)), redact };
-}
-
-const at = '2026-03-01T03:00:07.000Z';
-const failure: Notification = {
-  event: 'failure',
-  job: 'clara',
+const failure = sampleNotification('failure', {
   title: 'Clara & Co DB',
-  at,
-  summary: 'Clara & Co DB backup failed: pg_dump: relation <users> does not exist',
-  durationMs: 1200,
   error: { code: 'SOURCE_FAILED', message: 'pg_dump: relation <users> does not exist', hint: 'check DATABASE_URL' },
-};
-const success: Notification = {
-  event: 'success',
-  job: 'clara',
-  title: 'Clara DB',
-  at,
-  summary: 'Clara DB backup complete: clara_20260301_030007.sql.gz (4.2 MB)',
-  key: 'backups/clara/clara_20260301_030007.sql.gz',
-  size: 4_404_019,
-  durationMs: 65_000,
-};
-const test: Notification = { event: 'test', job: 'clara', title: 'Clara DB', at, summary: 'Clara DB: a test message from backupctl notify-test' };
+});
+const success = sampleNotification('success');
+const test = sampleNotification('test');
 
 describe('telegram notifier', () => {
   it('POSTs sendMessage to <apiUrl>/bot<token>/ with the chat, HTML text with every value escaped', async () => {
     const api = await botApi();
-    const { notify } = await telegramNotifier({ botToken: TOKEN, chatId: '-1001234567890', apiUrl: `${api.url}/` });
+    const { notify } = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '-1001234567890', apiUrl: `${api.url}/` });
     await expect(notify(failure)).resolves.toBe(true);
     const [request] = api.requests;
     expect(request!.method).toBe('POST');
@@ -70,12 +50,12 @@ describe('telegram notifier', () => {
 
   it('a success (when on: asks) with size, duration and key; a test whatever on: says; a numeric chatId from YAML', async () => {
     const api = await botApi();
-    const quiet = await telegramNotifier({ botToken: TOKEN, chatId: '42', apiUrl: api.url });
+    const quiet = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '42', apiUrl: api.url });
     await expect(quiet.notify(success)).resolves.toBe(false);
     expect(api.requests).toHaveLength(0);
 
     // YAML reads chatId: 42 as a number; the schema takes it as the string it is.
-    const loud = await telegramNotifier({ botToken: TOKEN, chatId: 42, apiUrl: api.url, on: ['success'] });
+    const loud = await createTestNotifier(telegram, { botToken: TOKEN, chatId: 42, apiUrl: api.url, on: ['success'] });
     await loud.notify(success);
     expect(api.requests[0]!.json()).toMatchObject({
       chat_id: '42',
@@ -94,13 +74,13 @@ describe('telegram notifier', () => {
 
   it('a message: template replaces the text, escaped; a long one is cut to 4096 characters', async () => {
     const api = await botApi();
-    const { notify } = await telegramNotifier({ botToken: TOKEN, chatId: '@clara_ops', apiUrl: api.url, message: '{title} {result}: {error}' });
+    const { notify } = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '@clara_ops', apiUrl: api.url, message: '{title} {result}: {error}' });
     await notify(failure);
     expect(api.requests[0]!.json()).toMatchObject({ chat_id: '@clara_ops', text: 'Clara &amp; Co DB failed: pg_dump: relation &lt;users&gt; does not exist' });
 
     await notify({ ...failure, title: 'Clara', error: { code: 'SOURCE_FAILED', message: 'x'.repeat(9000) } });
     expect((api.requests[1]!.json() as { text: string }).text.length).toBe(4096);
-    const plain = await telegramNotifier({ botToken: TOKEN, chatId: '1', apiUrl: api.url });
+    const plain = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '1', apiUrl: api.url });
     await plain.notify({ ...failure, error: { code: 'SOURCE_FAILED', message: 'y'.repeat(9000), hint: 'check DATABASE_URL' } });
     const text = (api.requests[2]!.json() as { text: string }).text;
     // What Telegram counts: the text once its tags are parsed.
@@ -110,18 +90,18 @@ describe('telegram notifier', () => {
 
   it('an answer with ok: false is a failure, with what the Bot API said and never the token', async () => {
     const api = await botApi([{ status: 200, body: JSON.stringify({ ok: false, error_code: 400, description: `Bad Request: chat not found for bot${TOKEN}` }) }]);
-    const { notify } = await telegramNotifier({ botToken: TOKEN, chatId: '7', apiUrl: api.url });
+    const { notify } = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '7', apiUrl: api.url });
     const message = await notify(failure).then(() => '', (error: Error) => error.message);
     expect(message).toBe('the Bot API refused the message: Bad Request: chat not found for bot***');
 
     const proxy = await botApi([{ status: 200, body: '<html>captive portal</html>' }]);
-    const behindProxy = await telegramNotifier({ botToken: TOKEN, chatId: '7', apiUrl: proxy.url });
+    const behindProxy = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '7', apiUrl: proxy.url });
     expect(await behindProxy.notify(failure).then(() => '', (error: Error) => error.message)).toBe('the Bot API answered with something other than JSON');
   });
 
   it('retries on 5xx, then succeeds', async () => {
     const api = await botApi([{ status: 502 }, sent()]);
-    const { notify } = await telegramNotifier({ botToken: TOKEN, chatId: '7', apiUrl: api.url, retries: 1 });
+    const { notify } = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '7', apiUrl: api.url, retries: 1 });
     await expect(notify(failure)).resolves.toBe(true);
     expect(api.requests).toHaveLength(2);
   });
@@ -131,7 +111,7 @@ describe('telegram notifier', () => {
       { status: 400, body: JSON.stringify({ ok: false, error_code: 400, description: 'Bad Request: chat not found' }) },
       { status: 401, body: '<html>401</html>' },
     ]);
-    const { notify, redact } = await telegramNotifier({ botToken: TOKEN, chatId: '7', apiUrl: api.url, retries: 1 });
+    const { notify, redact } = await createTestNotifier(telegram, { botToken: TOKEN, chatId: '7', apiUrl: api.url, retries: 1 });
     // A 4xx is not retried; what the Bot API said comes with it.
     const refused = await notify(failure).then(() => '', (error: Error) => error.message);
     expect(refused).toBe('HTTP 400 after 1 attempt: Bad Request: chat not found');

@@ -1,5 +1,6 @@
 import type { ArtifactInfo, PluginContext } from '../context.js';
 import { BackupctlError, ErrorCodes } from '../errors.js';
+import type { Notification } from '../notification.js';
 import type { PluginDefinition, PluginInstances, PluginKind } from '../plugin.js';
 import { checkSchema, refuseInvalidSchema } from '../check-schema.js';
 import { testContext } from './test-context.js';
@@ -36,6 +37,35 @@ export async function createTestInstance<K extends PluginKind>(
   const { context, artifact, logs, redact } = testContext({ ...setting, use });
   const instance = (await plugin.create(checked, context)) as PluginInstances[K];
   return { instance, context, artifact, logs, redact };
+}
+
+/** A notifier made by createTestInstance, with `notify` ready to call. */
+export interface TestNotifier extends TestInstance<'hook'> {
+  /** The instance's `notify`, bounded as backupctl bounds it (60 s) unless given a signal; rejects when the plugin has no `notify`. */
+  notify(notification: Notification, signal?: AbortSignal): Promise<boolean>;
+}
+
+/**
+ * createTestInstance for a notifier (a hook with `notify`, see defineNotifier):
+ *
+ *   const { notify, redact } = await createTestNotifier(slack, { webhookUrl: service.url });
+ *   expect(await notify(sampleNotification('failure'))).toBe(true);
+ */
+export async function createTestNotifier(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  plugin: PluginDefinition<'hook', any>,
+  options: Record<string, unknown> = {},
+  setting: { job?: string; use?: string; signal?: AbortSignal } = {},
+): Promise<TestNotifier> {
+  const created = await createTestInstance(plugin, options, setting);
+  const { instance } = created;
+  return {
+    ...created,
+    async notify(notification, signal = AbortSignal.timeout(60_000)) {
+      if (!instance.notify) throw new Error(`${setting.use ?? plugin.name} has no notify: it is no notifier, or its options turned it off`);
+      return instance.notify(notification, signal);
+    },
+  };
 }
 
 /** A copy of `options` validated against the plugin's schema, defaults filled in; throws CONFIG_INVALID listing every problem. */

@@ -15,7 +15,8 @@ export {
 } from './transform-round-trip.js';
 export { runTestPipeline, type JobResult, type PluginStep, type TestPipeline, type TestPipelineRun, type TestStage } from './run-test-pipeline.js';
 export { slowSink, type SlowSink, type SlowSinkOptions } from './slow-sink.js';
-export { createTestInstance, type TestInstance } from './create-test-instance.js';
+export { createTestInstance, createTestNotifier, type TestInstance, type TestNotifier } from './create-test-instance.js';
 export { testContext, type LogEntry, type TestContext, type TestContextSetting } from './test-context.js';
 export { restoreHelpContext, type RestoreHelpContextSetting } from './restore-help-context.js';
+export { sampleNotification } from './sample-notification.js';
 export { startHttpReceiver, type HttpReceiver, type ReceivedRequest, type ReceiverAnswer } from './http-receiver.js';
