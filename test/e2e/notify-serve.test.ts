@@ -176,9 +176,9 @@ describe('serve: staleness', () => {
 
   it('under a short schedule whose runs keep failing, the job turns stale once; recovered once its database is back', async () => {
     const database = uniqueName('clara_later');
-    const file = await pipelineFile(['staleAfterHours: 0.002', 'notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", on: [stale, recovered], retries: 0 }']);
+    const file = await writeClaraPipeline({ jobLines: ['staleAfterHours: 0.002', 'notify:', '  - use: webhook', '    with: { url: "${HOOK_URL}", on: [stale, recovered], retries: 0 }'] });
     const env = await freshEnv({ DATABASE_URL: pg.url(database) });
-    received.length = 0;
+    forget();
     // A run every two seconds; the database does not exist yet, so each one fails.
     const cli = startCli(['serve', file, '--schedule', '*/2 * * * * *', '--host', '127.0.0.1', '--port', '0'], { env, timeoutMs: 120_000 });
     try {
