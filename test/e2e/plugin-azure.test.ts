@@ -160,6 +160,25 @@ describe('azure sink through the CLI (Azurite)', () => {
     expect(result.stderr).toContain('Check the credential (accountKey, sasToken or connectionString');
   });
 
+  it('validate --connect reaches the container, and names a missing one in one line', async () => {
+    const ok = await runCli(['validate', pipeline, '--connect'], { env: env() });
+    expect(ok.code, ok.stderr).toBe(0);
+    const missing = path.join(dir, 'missing.yml');
+    await writeFile(
+      missing,
+      `version: 1
+jobs:
+  clara:
+    source: { use: postgres, with: { url: "\${DATABASE_URL}" } }
+    sink: { use: azure, with: { container: no-such-container, connectionString: "\${AZURE_STORAGE_CONNECTION_STRING}" } }
+`,
+    );
+    const result = await runCli(['validate', missing, '--connect'], { env: env({ AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString }) });
+    expectNoSecret(result);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain('container no-such-container does not exist at http://127.0.0.1:');
+  });
+
   it('the harness stops Azurite without leaving its node process behind', async () => {
     const other = await startAzurite();
     const pid = other.child.pid!;

@@ -1,3 +1,10 @@
+import {
+  AccountSASPermissions,
+  AccountSASResourceTypes,
+  AccountSASServices,
+  generateAccountSASQueryParameters,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SinkInstance } from '@backupctl/plugin-api';
 import { createTestInstance, storeContract } from '@backupctl/plugin-api/testing';
@@ -51,5 +58,30 @@ describe('azure store passes the store contract (Azurite)', () => {
     await instance.check?.();
     await instance.writeMetadata('last_backup.json', { key: 'k' });
     expect(await instance.readMetadata('last_backup.json')).toEqual({ key: 'k' });
+  });
+
+  it('is reached with a SAS token (the leading ? optional), and a read-only one is refused in one line', async () => {
+    const container = uniqueName('store-contract');
+    await azurite.createContainer(container);
+    const sas = (permissions: string): string =>
+      generateAccountSASQueryParameters(
+        {
+          expiresOn: new Date(Date.now() + 3600_000),
+          permissions: AccountSASPermissions.parse(permissions),
+          resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+          services: AccountSASServices.parse('b').toString(),
+        },
+        new StorageSharedKeyCredential(azurite.account, azurite.accountKey),
+      ).toString();
+    const { instance } = await createTestInstance(plugin, { container, endpoint: azurite.endpoint, sasToken: `?${sas('racwdl')}`, prefix: 'p/' });
+    open.push(instance);
+    await instance.writeMetadata('a.json', [1]);
+    expect(await instance.readMetadata('a.json')).toEqual([1]);
+    const { instance: readOnly } = await createTestInstance(plugin, { container, endpoint: azurite.endpoint, sasToken: sas('rl'), prefix: 'p/' });
+    open.push(readOnly);
+    await expect(readOnly.writeMetadata('b.json', [2])).rejects.toMatchObject({
+      code: 'STORE_FAILED',
+      message: expect.stringMatching(new RegExp(`^access denied to container ${container} at ${azurite.endpoint.replace(/[.]/g, '\\.')} \\(`)),
+    });
   });
 });

@@ -127,11 +127,11 @@ export function connectionStringSecrets(connectionString: string): string[] {
   return secrets;
 }
 
-/** The account a connection string names, for messages; undefined when it names none. */
-export function connectionStringAccount(connectionString: string): string | undefined {
+/** A setting of a connection string (`AccountName`, `BlobEndpoint`: not the secret ones), for messages; undefined when absent. */
+function connectionStringSetting(connectionString: string, setting: 'accountname' | 'blobendpoint'): string | undefined {
   for (const part of connectionString.split(';')) {
     const [name, ...rest] = part.split('=');
-    if (name?.trim().toLowerCase() === 'accountname') return nonEmpty(rest.join('='));
+    if (name?.trim().toLowerCase() === setting) return nonEmpty(rest.join('='));
   }
   return undefined;
 }
@@ -213,6 +213,11 @@ export function resolveAzureOptions(options: AzureOptions): ResolvedAzureOptions
 /** How messages name the service: the endpoint URL (holds no secret), or the account of a connection string. */
 export function describeEndpoint(options: Pick<ResolvedAzureOptions, 'endpoint' | 'credentials'>): string {
   if (options.endpoint !== undefined) return options.endpoint;
-  const account = options.credentials.kind === 'connectionString' ? connectionStringAccount(options.credentials.connectionString) : undefined;
+  if (options.credentials.kind !== 'connectionString') return 'Azure Blob Storage';
+  const { connectionString } = options.credentials;
+  const blobEndpoint = connectionStringSetting(connectionString, 'blobendpoint');
+  // A BlobEndpoint is a plain URL (a SAS goes in SharedAccessSignature=); drop a query all the same.
+  if (blobEndpoint !== undefined) return blobEndpoint.split('?')[0]!.replace(/\/+$/, '');
+  const account = connectionStringSetting(connectionString, 'accountname');
   return account === undefined ? 'the blob endpoint of the connection string' : `account ${account} (connection string)`;
 }

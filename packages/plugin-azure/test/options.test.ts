@@ -77,6 +77,8 @@ describe('resolveAzureOptions', () => {
     expect(resolved.endpoint).toBeUndefined();
     expect(describeEndpoint(resolved)).toBe('account clarabackups (connection string)');
     expect(connectionStringSecrets(connectionString)).toEqual([KEY]);
+    const azurite = resolveAzureOptions(options({ account: '', connectionString: `AccountName=a;AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:10000/a/;` }));
+    expect(describeEndpoint(azurite)).toBe('http://127.0.0.1:10000/a');
     expect(connectionStringSecrets('BlobEndpoint=https://x;SharedAccessSignature=sv=1&sig=2')).toEqual(['sv=1&sig=2']);
   });
 
