@@ -25,9 +25,9 @@ interface IdentityModule {
 /**
  * `@azure/identity`'s DefaultAzureCredential (environment, workload
  * identity, managed identity, Azure CLI...). Not a dependency of this
- * plugin: it brings MSAL and a browser flow, ~9 MB, and its current
- * releases need Node 22. Whoever uses it installs it beside backupctl; it
- * is loaded only when no key, SAS or connection string is set.
+ * plugin: it brings MSAL for Node and the browser (~19 MB installed), and
+ * its current releases need Node 22. Whoever uses it installs it beside
+ * backupctl; it is loaded only when no key, SAS or connection string is set.
  */
 export function defaultAzureCredential(): BlobCredential {
   let identity: IdentityModule;
