@@ -18,6 +18,7 @@ describe('docs/reference.md', () => {
       'gzip (transform)',
       's3 (sink)',
       'file (sink)',
+      'azure (sink)',
       'respawn (hook)',
       'retention (hook)',
       'verify (hook)',

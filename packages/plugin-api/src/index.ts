@@ -19,6 +19,7 @@ export { HttpError, sendHttp, type HttpAnswer, type HttpRequest, type SendOption
 export { formatSize } from './format-size.js';
 export { formatTimestamp } from './format-timestamp.js';
 export { shellWord } from './shell-word.js';
+export { PART_SIZE_SAFETY_FACTOR, planUploadParts, type PartLimits, type PartPlan, type PartPlanInput } from './part-plan.js';
 export { abortedError, callPlugin, FAILURE_CODE, wrapError, type ErrorOrigin } from './wrap-error.js';
 export { Secrets } from './secrets.js';
 export { checkSchema, refuseInvalidSchema, schemaDefectOf, type ConfigPath, type SchemaProblem } from './check-schema.js';
