@@ -34,6 +34,8 @@ export interface ConnectEnvironment {
 export interface SftpConnection {
   client: Client;
   sftp: SFTPWrapper;
+  /** Aborted when the connection closes (dropped, or ended): requests waiting on it must give up. */
+  lost: AbortSignal;
 }
 
 /**
@@ -123,7 +125,9 @@ async function connectOnce(options: SftpOptions, config: ConnectConfig): Promise
         client.removeListener('error', fail);
         // Later errors (a dropped connection) fail the requests in flight; this only keeps them from being unhandled.
         client.on('error', () => {});
-        resolve({ client, sftp });
+        const lost = new AbortController();
+        client.once('close', () => lost.abort(new Error('the connection to the server was lost')));
+        resolve({ client, sftp, lost: lost.signal });
       });
     });
     try {

@@ -56,6 +56,10 @@ export function createSftpStore(options: SftpOptions, environment: SftpStoreEnvi
   let connection: Promise<SftpConnection> | undefined;
 
   function session(signal?: AbortSignal): Promise<SFTPWrapper> {
+    return open(signal).then(({ sftp }) => sftp);
+  }
+
+  function open(signal?: AbortSignal): Promise<SftpConnection> {
     if (connection === undefined) {
       const opening = connectWithRetry(options, environment, signal);
       connection = opening;
@@ -68,7 +72,7 @@ export function createSftpStore(options: SftpOptions, environment: SftpStoreEnvi
         },
       );
     }
-    return connection.then(({ sftp }) => sftp);
+    return connection;
   }
 
   const pathOf = (key: string): string => {
@@ -140,6 +144,7 @@ export function createSftpStore(options: SftpOptions, environment: SftpStoreEnvi
       const target = pathOf(key);
       const temp = partialPathOf(target);
       let started = false;
+      let lost: AbortSignal | undefined;
       // The stream may fail while the connection opens, before anything reads it.
       let streamError: unknown;
       const onStreamError = (error: unknown) => {
@@ -148,19 +153,24 @@ export function createSftpStore(options: SftpOptions, environment: SftpStoreEnvi
       stream.on('error', onStreamError);
       try {
         signal.throwIfAborted();
-        const sftp = await session(signal);
+        const opened = await open(signal);
+        const { sftp } = opened;
+        lost = opened.lost;
         await makeDirectories(sftp, posix.dirname(target));
         if (streamError !== undefined) throw streamError;
         started = true;
-        const size = await uploadFile(sftp, temp, stream, signal);
+        // A dropped connection fails no request while the source is idle: it ends the upload itself.
+        const size = await uploadFile(sftp, temp, stream, AbortSignal.any([signal, opened.lost]), opened.lost);
         await replaceFile(sftp, temp, target);
         started = false;
         return { key, size };
       } catch (error) {
         if (started) await removePartial(temp);
-        throw fail(error, 'write', target);
+        throw fail(lost?.aborted && !signal.aborted ? lost.reason : error, 'write', target);
       } finally {
         stream.off('error', onStreamError);
+        // Nobody reads the stream any more after a failure: let its producer see that (as the s3 sink does).
+        if (!stream.destroyed && !stream.readableEnded) stream.destroy();
       }
     },
 
@@ -230,10 +240,10 @@ export function createSftpStore(options: SftpOptions, environment: SftpStoreEnvi
     },
 
     async close() {
-      const open = connection;
+      const current = connection;
       connection = undefined;
-      if (open === undefined) return;
-      const { client } = await open.catch(() => ({ client: undefined }));
+      if (current === undefined) return;
+      const { client } = await current.catch(() => ({ client: undefined }));
       client?.end();
     },
   };

@@ -1,4 +1,4 @@
-import { addAbortSignal, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import { closeFile, fsyncIfOffered, openFile, stat, writeAt } from './remote-fs.js';
 
@@ -18,16 +18,28 @@ export const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
  * sends nothing) or a request fails; the file is then left for the caller to
  * remove.
  */
-export async function uploadFile(sftp: SFTPWrapper, path: string, stream: Readable, signal: AbortSignal): Promise<number> {
+export async function uploadFile(sftp: SFTPWrapper, path: string, stream: Readable, signal: AbortSignal, lost?: AbortSignal): Promise<number> {
   signal.throwIfAborted();
-  addAbortSignal(signal, stream);
+  // The abort ends the upload even while the stream sends nothing. The stream
+  // itself is left to its owner: destroying it here would make the job fail
+  // with the source's "aborted" instead of this write's reason.
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
   const handle = await openFile(sftp, path, 'wx');
   const pending: { done: Promise<void>; bytes: number }[] = [];
   let inFlight = 0;
   let position = 0;
   let closed = false;
   try {
-    for await (const chunk of stream) {
+    const chunks = stream[Symbol.asyncIterator]();
+    for (;;) {
+      const next = (await Promise.race([chunks.next(), aborted])) as IteratorResult<unknown>;
+      if (next.done === true) break;
+      const chunk = next.value;
       const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       if (data.length === 0) continue;
       const done = writeAt(sftp, handle, data, position);
@@ -48,12 +60,23 @@ export async function uploadFile(sftp: SFTPWrapper, path: string, stream: Readab
     closed = true;
     await closeFile(sftp, handle);
   } finally {
+    signal.removeEventListener('abort', onAbort);
     if (!closed) {
-      await Promise.allSettled(pending.map((write) => write.done));
-      await closeFile(sftp, handle).catch(() => {});
+      // Close the handle once the writes in flight are answered; on a lost connection they never are.
+      const released = Promise.allSettled(pending.map((write) => write.done)).then(() => closeFile(sftp, handle).catch(() => {}));
+      await Promise.race([released, whenAborted(lost)]);
     }
   }
   const { size } = await stat(sftp, path);
   if (size !== position) throw new Error(`the server holds ${size} bytes of ${path}, ${position} were sent`);
   return size;
+}
+
+/** Settles when `signal` aborts; never without one. */
+function whenAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
