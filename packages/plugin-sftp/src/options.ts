@@ -4,9 +4,6 @@ import { Type, type Static } from '@backupctl/plugin-api';
 // No ssh2 import here: the schema and the option checks load instantly
 // (validate, plugins --schema); the SSH library only when a job connects.
 
-/** `SHA256:` and 43 base64 characters, as `ssh-keygen -lf` prints a host key's fingerprint. */
-export const FINGERPRINT_PATTERN = '^SHA256:[A-Za-z0-9+/]{43}=?$';
-
 /** The `with:` options of the sftp sink. Empty strings mean "unset", for `${VAR:-}` in the pipeline file. */
 export const sftpOptionsSchema = Type.Object(
   {
