@@ -3,7 +3,7 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, removeTempDir, runCli, seedClaraDatabase, startCli, tableFingerprints, uniqueName, usePostgres, type CliResult } from '../harness/index.js';
+import { closedPort, makeTempDir, removeTempDir, runCli, seedClaraDatabase, startCli, tableFingerprints, uniqueName, usePostgres, type CliResult } from '../harness/index.js';
 import { sshdUnavailable, startSshd, type SshdServer } from '../harness/sshd.js';
 import { HELD_SOURCE } from './held-source.js';
 import { logLines, printedSecrets } from './restore-fixtures.js';
@@ -41,6 +41,9 @@ interface SinkSetting {
   login?: 'password' | 'key';
   hostKey?: string;
   source?: string;
+  port?: number;
+  /** Extra lines under `with:`. */
+  extra?: string[];
 }
 
 async function pipeline(setting: SinkSetting): Promise<string> {
@@ -59,13 +62,13 @@ async function pipeline(setting: SinkSetting): Promise<string> {
       '      use: sftp',
       '      with:',
       `        host: ${sshd.host}`,
-      `        port: ${sshd.port}`,
+      `        port: ${setting.port ?? sshd.port}`,
       `        username: ${sshd.user}`,
       `        ${login}`,
       `        hostKey: "${setting.hostKey ?? sshd.hostKeyFingerprint}"`,
       `        directory: ${setting.directory}`,
       '        prefix: backups/clara/',
-      '        retryAttempts: 1',
+      ...(setting.extra ?? ['retryAttempts: 1']).map((line) => `        ${line}`),
       '',
     ].join('\n'),
   );
@@ -158,6 +161,24 @@ describe.skipIf(unavailable !== undefined)(`sftp sink through the CLI${unavailab
     expect(result.stderr).not.toContain(sshd.password);
     // The sink reconnected to remove the temp file the drop left behind.
     expect(await entries(directory)).toEqual([]);
+  });
+
+  it('a server that refuses connections is retried with doubling waits, then one line; a wrong password fails at once without showing it', async () => {
+    const directory = uniqueName('nas');
+    const down = await closedPort();
+    const refused = await cli(['run', await pipeline({ directory, port: down, extra: ['retryAttempts: 3', 'retryDelaySeconds: 0.1'] })]);
+    expect(refused.code).toBe(1);
+    const lines = logLines(refused);
+    expect(lines.filter((line) => line.startsWith('WARN: SFTP server'))).toEqual([
+      expect.stringMatching(/not reachable \(.*ECONNREFUSED.*\), retrying in 0\.1s \(attempt 1 of 3\)$/),
+      expect.stringMatching(/retrying in 0\.2s \(attempt 2 of 3\)$/),
+    ]);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ERROR: Clara DB backup failed: could not connect to sftp://.*:${down}/~/${directory} after 3 attempts: `)));
+
+    const wrong = await cli(['run', await pipeline({ directory })], { SFTP_PASSWORD: 'not the password' });
+    expect(wrong.code).toBe(1);
+    expect(logLines(wrong)).toContainEqual(expect.stringMatching(/^ERROR: Clara DB backup failed: could not connect to .*: All configured authentication methods failed$/));
+    expect(wrong.stdout + wrong.stderr).not.toContain('not the password');
   });
 
   it('a directory the user may not write to: exit 1, one line saying permission denied', async () => {

@@ -105,11 +105,13 @@ async function connectConfig(options: SftpOptions, environment: ConnectEnvironme
 async function connectOnce(options: SftpOptions, config: ConnectConfig): Promise<SftpConnection> {
   const { Client } = await import('ssh2');
   const client = new Client();
+  // ssh-keygen prints no `=` padding; a fingerprint copied from elsewhere may have it.
+  const expected = options.hostKey.replace(/=+$/, '');
   let offered: string | undefined;
   return new Promise<SftpConnection>((resolve, reject) => {
     const fail = (error: unknown) => {
       client.end();
-      if (offered !== undefined && offered !== options.hostKey) {
+      if (offered !== undefined && offered !== expected) {
         reject(hostKeyError(options, offered));
         return;
       }
@@ -135,7 +137,7 @@ async function connectOnce(options: SftpOptions, config: ConnectConfig): Promise
         ...config,
         hostVerifier: (key: Buffer) => {
           offered = fingerprint(key);
-          return offered === options.hostKey;
+          return offered === expected;
         },
       });
     } catch (error) {
