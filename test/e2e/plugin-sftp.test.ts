@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,14 @@ const pg = usePostgres();
 let sshd: SshdServer;
 let dir: string;
 let database: string;
+/** This file's directory under the user's home (every sink writes below it), removed afterwards. */
+const base = uniqueName('plugin_sftp');
 
 beforeAll(async () => {
   if (unavailable) return;
   sshd = await startSshd();
+  await mkdir(path.join(sshd.home, base));
+  await chmod(path.join(sshd.home, base), 0o777); // made by root: the test user writes below it
   dir = await makeTempDir('backupctl-sftp-');
   await writeFile(path.join(dir, 'held-source.mjs'), HELD_SOURCE);
   database = uniqueName('sftp');
@@ -31,6 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (unavailable) return;
+  if (sshd) await rm(path.join(sshd.home, base), { recursive: true, force: true });
   await sshd?.stop();
   await removeTempDir(dir);
 });
@@ -94,7 +99,7 @@ const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe.skipIf(unavailable !== undefined)(`sftp sink through the CLI${unavailable ? ` — skipped: ${unavailable}` : ''}`, () => {
   it('password login: backs up, ls and verify see it, restore --create gives the database back, restore-help fetches it with sftp', async () => {
-    const directory = uniqueName('nas');
+    const directory = `${base}/${uniqueName('nas')}`;
     const file = await pipeline({ directory });
     const run = await cli(['run', file]);
     expect(run.code, run.stderr).toBe(0);
@@ -124,14 +129,14 @@ describe.skipIf(unavailable !== undefined)(`sftp sink through the CLI${unavailab
   });
 
   it('key login: backs up with the private key file', async () => {
-    const directory = uniqueName('nas');
+    const directory = `${base}/${uniqueName('nas')}`;
     const run = await cli(['run', await pipeline({ directory, login: 'key' })]);
     expect(run.code, run.stderr).toBe(0);
     expect(await entries(directory)).toEqual([expect.stringMatching(/^clara_\d{8}_\d{6}\.sql\.gz$/)]);
   });
 
   it('an unknown host key is refused: exit 1, one line showing the fingerprint to put in hostKey', async () => {
-    const directory = uniqueName('nas');
+    const directory = `${base}/${uniqueName('nas')}`;
     const run = await cli(['run', await pipeline({ directory, hostKey: '' })]);
     expect(run.code).toBe(1);
     const lines = logLines(run).filter((line) => line.includes(sshd.hostKeyFingerprint));
@@ -146,7 +151,7 @@ describe.skipIf(unavailable !== undefined)(`sftp sink through the CLI${unavailab
   });
 
   it('a connection dropped mid-upload fails the run and leaves neither the backup nor the temp file', async () => {
-    const directory = uniqueName('nas');
+    const directory = `${base}/${uniqueName('nas')}`;
     const file = await pipeline({ directory, source: '{ use: ./held-source.mjs, with: { mib: 2 } }' });
     const running = startCli(['run', file], { env: env() });
     await running.waitForOutput('held source: 2 MiB sent, holding', 'stderr');
@@ -164,7 +169,7 @@ describe.skipIf(unavailable !== undefined)(`sftp sink through the CLI${unavailab
   });
 
   it('a server that refuses connections is retried with doubling waits, then one line; a wrong password fails at once without showing it', async () => {
-    const directory = uniqueName('nas');
+    const directory = `${base}/${uniqueName('nas')}`;
     const down = await closedPort();
     const refused = await cli(['run', await pipeline({ directory, port: down, extra: ['retryAttempts: 3', 'retryDelaySeconds: 0.1'] })]);
     expect(refused.code).toBe(1);
@@ -182,7 +187,7 @@ describe.skipIf(unavailable !== undefined)(`sftp sink through the CLI${unavailab
   });
 
   it('a directory the user may not write to: exit 1, one line saying permission denied', async () => {
-    const directory = uniqueName('locked');
+    const directory = `${base}/${uniqueName('locked')}`;
     await mkdir(path.join(sshd.home, directory));
     await chmod(path.join(sshd.home, directory), 0o755); // owned by root: the test user may only read it
     const run = await cli(['run', await pipeline({ directory })]);

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import type { SinkInstance } from '@backupctl/plugin-api';
 import { createTestInstance, storeContract } from '@backupctl/plugin-api/testing';
@@ -15,11 +17,14 @@ const unavailable = sshdUnavailable();
 let sshd: SshdServer | undefined;
 const open: SinkInstance[] = [];
 let count = 0;
+/** This file's directory under the user's home, removed afterwards. */
+const base = uniqueName('contract');
 
 beforeAll(async () => {
   if (!unavailable) sshd = await startSshd();
 });
 afterAll(async () => {
+  if (sshd) await rm(path.join(sshd.home, base), { recursive: true, force: true });
   await sshd?.stop();
 });
 afterEach(async () => {
@@ -35,7 +40,7 @@ async function freshStore(): Promise<SinkInstance> {
     username: server.user,
     ...login,
     hostKey: server.hostKeyFingerprint,
-    directory: `contract/${uniqueName('store')}`,
+    directory: `${base}/${uniqueName('store')}`,
     prefix: 'backups/clara/',
   });
   open.push(instance);
