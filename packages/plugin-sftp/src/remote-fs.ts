@@ -92,9 +92,12 @@ export async function replaceFile(sftp: SFTPWrapper, from: string, to: string): 
   }
 }
 
-/** A read stream over the file (64 KiB requests, ssh2's default). */
+/** Bytes per read request: ssh2 reads one request at a time, so larger ones (OpenSSH takes up to 256 KiB) restore faster than its 64 KiB default. */
+const READ_SIZE = 256 * 1024;
+
+/** A read stream over the file. */
 export function readStream(sftp: SFTPWrapper, path: string): Readable {
-  return sftp.createReadStream(path);
+  return sftp.createReadStream(path, { highWaterMark: READ_SIZE });
 }
 
 /** The whole (small) file as text. */
