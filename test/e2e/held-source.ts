@@ -8,7 +8,7 @@ import { testTempDir } from '../harness/index.js';
 // holds the stream open for `holdMs` (0: until aborted) before ending it.
 // While it holds, a timer stands for the handle a real source has (pg_dump's
 // process), so the CLI's event loop stays alive.
-const HELD_SOURCE = `
+export const HELD_SOURCE = `
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 

@@ -13,6 +13,7 @@ export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   gzip: official(() => import('@backupctl/plugin-gzip')),
   s3: official(() => import('@backupctl/plugin-s3')),
   file: official(() => import('@backupctl/plugin-file')),
+  sftp: official(() => import('@backupctl/plugin-sftp')),
   azure: official(() => import('@backupctl/plugin-azure')),
   // Hooks over the store interface, from the core; written against the plugin API like any third-party hook.
   respawn: async () => respawnHook,

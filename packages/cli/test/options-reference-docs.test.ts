@@ -18,6 +18,7 @@ describe('docs/reference.md', () => {
       'gzip (transform)',
       's3 (sink)',
       'file (sink)',
+      'sftp (sink)',
       'azure (sink)',
       'respawn (hook)',
       'retention (hook)',
