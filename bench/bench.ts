@@ -14,11 +14,13 @@
  * same as JSON to bench/results/latest.json (stream mode: stream.json).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI_ENTRY } from '../test/harness/cli.js';
-import { BUCKET, SECOND_BUCKET, runComparison, type ComparisonRun } from './comparison.js';
+import { startAzurite, type Azurite } from '../test/harness/azurite.js';
+import { sshdUnavailable, startSshd, type SshdServer } from '../test/harness/sshd.js';
+import { AZURE_CONTAINER, BUCKET, SECOND_BUCKET, runComparison, type ComparisonRun, type OtherStores } from './comparison.js';
 import { describeMachine, machineLine, type Machine } from './machine.js';
 import { checkGnuTime } from './measure.js';
 import { markdownTable, median, summarize, targetLines, type CaseResult, type CaseSummary, type TargetCheck } from './report.js';
@@ -78,9 +80,10 @@ async function main(): Promise<void> {
     throw new Error('the CLI is not built: npm run build (npm run bench builds first)');
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const services: { database?: BenchDatabase; s3?: BenchS3 } = {};
+  const services: { database?: BenchDatabase; s3?: BenchS3; sshd?: SshdServer; azurite?: Azurite; sftpDirectory?: string } = {};
   const stop = async () => {
-    await Promise.allSettled([services.s3?.stop(), services.database?.stop()]);
+    const sftpFiles = services.sshd && services.sftpDirectory ? rm(join(services.sshd.home, services.sftpDirectory), { recursive: true, force: true }) : undefined;
+    await Promise.allSettled([services.s3?.stop(), services.database?.stop(), sftpFiles?.then(() => services.sshd?.stop()), services.azurite?.stop()]);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     console.error(`\n${signal}: stopping the bench's services`);
@@ -104,11 +107,50 @@ async function main(): Promise<void> {
     );
     const machine = describeMachine(version ?? 'unknown', options.node);
     log(`Machine: ${machineLine(machine)}`);
-    const run = await runComparison(services.database, services.s3, { rounds: options.rounds, restore: options.restore, node: options.node, log });
+    const stores = await startOtherStores(services, log);
+    const run = await runComparison(services.database, services.s3, { rounds: options.rounds, restore: options.restore, node: options.node, log, stores });
     await report(run, machine, options, command);
   } finally {
     await stop();
   }
+}
+
+/**
+ * The stores beside S3 that cases (h) and (i) write to: OpenSSH's sshd
+ * (left out, with a line, where the harness cannot start it: not root, no
+ * sshd) and Azurite, each started as the e2e tests start them.
+ */
+async function startOtherStores(
+  services: { sshd?: SshdServer; azurite?: Azurite; sftpDirectory?: string },
+  log: (line: string) => void,
+): Promise<OtherStores> {
+  const env: Record<string, string> = {};
+  const stores: OtherStores = { env };
+  const unavailable = sshdUnavailable();
+  if (unavailable) {
+    log(`SFTP row (h): skipped, ${unavailable}`);
+  } else {
+    const sshd = (services.sshd = await startSshd());
+    services.sftpDirectory = 'backupctl-bench';
+    const directory = join(sshd.home, services.sftpDirectory);
+    await mkdir(directory, { recursive: true });
+    await chmod(directory, 0o777); // made by root: the test user writes below it
+    Object.assign(env, {
+      SFTP_HOST: sshd.host,
+      SFTP_PORT: String(sshd.port),
+      SFTP_USER: sshd.user,
+      SFTP_PASSWORD: sshd.password,
+      SFTP_HOST_KEY: sshd.hostKeyFingerprint,
+      SFTP_DIRECTORY: services.sftpDirectory,
+    });
+    if (sshd.pid !== undefined) stores.sftp = { pid: sshd.pid };
+  }
+  const azurite = (services.azurite = await startAzurite());
+  await azurite.createContainer(AZURE_CONTAINER);
+  env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
+  env.AZURE_CONTAINER = AZURE_CONTAINER;
+  if (azurite.child.pid !== undefined) stores.azure = { pid: azurite.child.pid };
+  return stores;
 }
 
 /** Where a restore's seconds went, medians: until the restoring psql started, and psql's own run. */

@@ -9,9 +9,18 @@ import type { CaseResult, Sample } from './report.js';
 import { REPO_ROOT, type BenchDatabase, type BenchS3 } from './services.js';
 
 export const BUCKET = 'bench-backups';
+/** The container of case (i). */
+export const AZURE_CONTAINER = 'bench-backups';
 /** The second copy's bucket of case (g). */
 export const SECOND_BUCKET = 'bench-backups-offsite';
 const PIPELINE = join(REPO_ROOT, 'bench', 'pipeline.yml');
+
+/** The stores beside S3 the bench also writes to, when they run here: their server's process and the variables the pipeline reads. */
+export interface OtherStores {
+  sftp?: { pid: number };
+  azure?: { pid: number };
+  env: Record<string, string>;
+}
 
 /** One case of the comparison: how to run it once. */
 interface Case {
@@ -42,7 +51,7 @@ interface RunJson {
 export async function runComparison(
   database: BenchDatabase,
   s3: BenchS3,
-  options: { rounds: number; restore: boolean; node: string; log: (line: string) => void },
+  options: { rounds: number; restore: boolean; node: string; log: (line: string) => void; stores?: OtherStores },
 ): Promise<ComparisonRun> {
   const { log } = options;
   const watched: Watched = { s3Pid: s3.pid, postmasterPid: database.postmasterPid };
@@ -56,9 +65,10 @@ export async function runComparison(
     S3_ENDPOINT_URL: s3.endpoint,
     S3_ACCESS_KEY: s3.accessKeyId,
     S3_SECRET_KEY: s3.secretAccessKey,
+    ...options.stores?.env,
   });
-  const backupctl = async (job: string) => {
-    const measured = await measure(options.node, [CLI_ENTRY, 'run', PIPELINE, '--job', job, '--json'], cliEnv, watched);
+  const backupctl = async (job: string, store: Watched = watched) => {
+    const measured = await measure(options.node, [CLI_ENTRY, 'run', PIPELINE, '--job', job, '--json'], cliEnv, store);
     const [result] = (JSON.parse(measured.stdout) as RunJson).jobs;
     if (!result?.key) throw new Error(`backupctl run --job ${job} stored nothing: ${result?.error?.message ?? measured.stdout}`);
     return { ...measured, storedBytes: result.bytes, rawBytes: result.sourceBytes, key: result.key };
@@ -98,6 +108,13 @@ export async function runComparison(
       group: 'dump',
       run: () => backupctl('parallel-no-manifest'),
     },
+    // (h), (i): (d) to an SFTP server (OpenSSH's sshd) and to Azure Blob Storage (Azurite) instead of S3.
+    ...(options.stores?.sftp
+      ? [{ id: 'h', label: 'backupctl, parallel gzip, SFTP sink', command: 'backupctl run (gzip, default threads) -> SFTP', group: 'dump' as const, run: () => backupctl('sftp', { ...watched, s3Pid: options.stores!.sftp!.pid, s3Children: true }) }]
+      : []),
+    ...(options.stores?.azure
+      ? [{ id: 'i', label: 'backupctl, parallel gzip, Azure sink', command: 'backupctl run (gzip, default threads) -> Azure', group: 'dump' as const, run: () => backupctl('azure', { ...watched, s3Pid: options.stores!.azure!.pid }) }]
+      : []),
     // (f) needs the zstd program (examples/plugin-zstd spawns it): left out, with a line, where it is missing.
     ...(zstdInstalled()
       ? [
@@ -125,7 +142,7 @@ export async function runComparison(
     results.set(item.id, result);
     log(
       `round ${round} (${item.id}) ${item.command}: ${measured.seconds.toFixed(2)} s, CPU ${measured.cpuSeconds.toFixed(1)} s, ` +
-        `peak RSS ${(measured.peakRssBytes / 2 ** 20).toFixed(0)} MiB, S3 CPU ${measured.s3CpuSeconds.toFixed(1)} s`,
+        `peak RSS ${(measured.peakRssBytes / 2 ** 20).toFixed(0)} MiB, store server CPU ${measured.s3CpuSeconds.toFixed(1)} s`,
     );
   };
 

@@ -32,7 +32,10 @@ export interface MeasureOptions {
 
 /** The processes whose CPU a measurement also reads. */
 export interface Watched {
+  /** The store server's process (the S3 server; for other stores, theirs). */
   s3Pid: number;
+  /** Also count the store server's reaped children (sshd serves each session in a child it forks). */
+  s3Children?: boolean;
   /** Absent when no PostgreSQL runs (the stream bench). */
   postmasterPid?: number;
 }
@@ -57,7 +60,7 @@ export async function measure(
   const directory = await mkdtemp(join(tmpdir(), 'backupctl-bench-time-'));
   const report = join(directory, 'time.txt');
   try {
-    const s3Before = await cpuSeconds(watched.s3Pid);
+    const s3Before = await cpuSeconds(watched.s3Pid, watched.s3Children);
     const postgresCpu = () => (watched.postmasterPid === undefined ? Promise.resolve(0) : cpuSeconds(watched.postmasterPid, true));
     const postgresBefore = await postgresCpu();
     const started = performance.now();
@@ -74,7 +77,7 @@ export async function measure(
     const seconds = (performance.now() - started) / 1000;
     // The postmaster reaps the backend right after pg_dump disconnects; give it that moment.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const s3CpuSeconds = (await cpuSeconds(watched.s3Pid)) - s3Before;
+    const s3CpuSeconds = (await cpuSeconds(watched.s3Pid, watched.s3Children)) - s3Before;
     const postgresCpuSeconds = (await postgresCpu()) - postgresBefore;
     if (result.code !== 0) {
       throw new Error(`${[file, ...args].join(' ')} failed (exit ${result.code ?? result.signal}):\n${result.stderr.trim()}`);

@@ -85,7 +85,7 @@ export function markdownTable(results: readonly CaseResult[], summaries: readonl
     'out/raw',
     'peak RSS',
     'CPU s',
-    'S3 server CPU s',
+    'store server CPU s',
     'PG backend CPU s',
     ...references.map((id) => `× (${id}) min / median`),
   ];

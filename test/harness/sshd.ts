@@ -35,6 +35,8 @@ export interface SshdServer {
   clientKeyFile: string;
   /** `SHA256:...` of the host key, as `ssh-keygen -lf` prints it. */
   hostKeyFingerprint: string;
+  /** The listening sshd's PID (its reaped session children's CPU is in its /proc stat). */
+  pid: number | undefined;
   /** PIDs of the sshd processes serving open connections (the listener's children and theirs). */
   sessionPids(): Promise<number[]>;
   /** Stops the server and removes its files. */
@@ -150,6 +152,7 @@ export async function startSshd(): Promise<SshdServer> {
     home,
     clientKeyFile: clientKey,
     hostKeyFingerprint,
+    pid: child.pid,
     sessionPids: () => (child.pid === undefined ? Promise.resolve([]) : descendants(child.pid)),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
