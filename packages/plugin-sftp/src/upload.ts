@@ -20,15 +20,6 @@ export const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
  */
 export async function uploadFile(sftp: SFTPWrapper, path: string, stream: Readable, signal: AbortSignal, lost?: AbortSignal): Promise<number> {
   signal.throwIfAborted();
-  // The abort ends the upload even while the stream sends nothing. The stream
-  // itself is left to its owner: destroying it here would make the job fail
-  // with the source's "aborted" instead of this write's reason.
-  let onAbort = (): void => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => {});
   const handle = await openFile(sftp, path, 'wx');
   const pending: { done: Promise<void>; bytes: number }[] = [];
   let inFlight = 0;
@@ -37,7 +28,7 @@ export async function uploadFile(sftp: SFTPWrapper, path: string, stream: Readab
   try {
     const chunks = stream[Symbol.asyncIterator]();
     for (;;) {
-      const next = (await Promise.race([chunks.next(), aborted])) as IteratorResult<unknown>;
+      const next = await nextOrAborted(chunks, signal);
       if (next.done === true) break;
       const chunk = next.value;
       const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
@@ -60,7 +51,6 @@ export async function uploadFile(sftp: SFTPWrapper, path: string, stream: Readab
     closed = true;
     await closeFile(sftp, handle);
   } finally {
-    signal.removeEventListener('abort', onAbort);
     if (!closed) {
       // Close the handle once the writes in flight are answered; on a lost connection they never are.
       const released = Promise.allSettled(pending.map((write) => write.done)).then(() => closeFile(sftp, handle).catch(() => {}));
@@ -70,6 +60,24 @@ export async function uploadFile(sftp: SFTPWrapper, path: string, stream: Readab
   const { size } = await stat(sftp, path);
   if (size !== position) throw new Error(`the server holds ${size} bytes of ${path}, ${position} were sent`);
   return size;
+}
+
+/**
+ * The stream's next chunk, or a rejection as soon as `signal` aborts, even
+ * while the stream sends nothing. The stream itself is left to its owner:
+ * destroying it here would make the job fail with the source's "aborted"
+ * instead of this write's reason. Each call listens for the abort only
+ * while it waits: racing every chunk against one promise that never
+ * settles would keep every chunk alive through that promise's reactions,
+ * so memory would grow with the stream.
+ */
+function nextOrAborted(chunks: AsyncIterator<unknown>, signal: AbortSignal): Promise<IteratorResult<unknown>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    chunks.next().then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Settles when `signal` aborts; never without one. */
