@@ -83,7 +83,7 @@ const Job = Type.Object(
     anomaly: Type.Optional(AnomalySchema),
     notify: Type.Optional(
       Type.Array(Step, {
-        description: 'Notifiers (email, slack, discord, teams, telegram, ntfy, ping, webhook): each hears every event of the job it lists in `on:`.',
+        description: 'Notifiers (hooks with `notify`, see docs/notifications.md): each hears every event of the job it lists in `on:`.',
       }),
     ),
     staleAfterHours: Type.Optional(
