@@ -10,6 +10,7 @@ const official = (load: () => Promise<{ default?: PluginDefinition }>): BuiltinL
 
 export const builtinPlugins: Record<string, BuiltinLoader | undefined> = {
   postgres: official(() => import('@backupctl/plugin-postgres')),
+  mysql: official(() => import('@backupctl/plugin-mysql')),
   gzip: official(() => import('@backupctl/plugin-gzip')),
   s3: official(() => import('@backupctl/plugin-s3')),
   file: official(() => import('@backupctl/plugin-file')),

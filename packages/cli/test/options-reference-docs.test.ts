@@ -15,6 +15,7 @@ describe('docs/reference.md', () => {
     const headings = [...rendered.matchAll(/^### (.+)$/gm)].map((match) => match[1]);
     expect(headings).toEqual([
       'postgres (source)',
+      'mysql (source)',
       'gzip (transform)',
       's3 (sink)',
       'file (sink)',

@@ -1,0 +1,161 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import type { RowCounts } from '@backupctl/plugin-api';
+
+/** A line head longer than this is decided on what it holds (MySQL writes a table's rows on one long line). */
+const HEAD_LIMIT = 2048;
+
+const NEWLINE = 0x0a;
+const BACKSLASH = 0x5c;
+const QUOTE = 0x27;
+const DOUBLE_QUOTE = 0x22;
+const BACKTICK = 0x60;
+const OPEN = 0x28;
+const CLOSE = 0x29;
+const SEMICOLON = 0x3b;
+
+const INSERT_HEAD = /^(?:INSERT(?: IGNORE)? INTO|REPLACE INTO) `((?:[^`]|``)*)`(?!`)/;
+const CREATE_HEAD = /^CREATE TABLE `((?:[^`]|``)*)`(?!`)/;
+const DELIMITER_HEAD = /^DELIMITER (\S+)/;
+
+type Mode = 'head' | 'skip' | 'statement';
+
+/**
+ * Counts the rows of every table in a mariadb-dump / mysqldump SQL stream
+ * as it flows past: a table is known by its `CREATE TABLE` line (0 rows
+ * until INSERTs say otherwise), and each `(...)` tuple of an `INSERT INTO
+ * \`t\` VALUES` statement is one row, whether the tool writes them on one
+ * line (MySQL) or one per line (MariaDB 10.11), with or without a column
+ * list. Quoted strings are skipped with their backslash escapes, so text
+ * holding `),(` or `;` counts nothing. Between `DELIMITER ;;` and
+ * `DELIMITER ;` (triggers, routines, events) nothing counts: an INSERT in a
+ * routine's body is code, not a row. Keys are table names as the catalog
+ * has them (backquotes undone), as countRows keys them after a restore.
+ */
+export class DumpRowCounter {
+  readonly counts: RowCounts = {};
+  private mode: Mode = 'head';
+  private head: Buffer[] = [];
+  private headLength = 0;
+  private inRoutines = false;
+  // Inside an INSERT statement:
+  private table = '';
+  private depth = 0;
+  private quote = 0;
+  private escaped = false;
+  private inBacktick = false;
+  private seenValues = false;
+
+  /** Reads the next piece of the dump. */
+  push(chunk: Buffer): void {
+    let index = 0;
+    while (index < chunk.length) {
+      if (this.mode === 'skip') {
+        const end = chunk.indexOf(NEWLINE, index);
+        if (end < 0) return;
+        index = end + 1;
+        this.mode = 'head';
+      } else if (this.mode === 'head') {
+        const end = chunk.indexOf(NEWLINE, index);
+        const stop = end < 0 ? chunk.length : end;
+        const take = Math.min(stop, index + HEAD_LIMIT - this.headLength);
+        this.head.push(chunk.subarray(index, take));
+        this.headLength += take - index;
+        index = take;
+        if (take === end) {
+          index += 1;
+          this.decide(true);
+        } else if (this.headLength >= HEAD_LIMIT) {
+          const rest = this.decide(false);
+          if (rest) this.scanStatement(rest, 0);
+        }
+      } else {
+        index = this.scanStatement(chunk, index);
+      }
+    }
+  }
+
+  /**
+   * Reads a finished (or long) line head: an INSERT's table, a CREATE
+   * TABLE, a DELIMITER. Returns what follows an INSERT's table name in a
+   * long head, which the statement scanner reads next.
+   */
+  private decide(wholeLine: boolean): Buffer | undefined {
+    const head = Buffer.concat(this.head, this.headLength);
+    this.head = [];
+    this.headLength = 0;
+    this.mode = wholeLine ? 'head' : 'skip';
+    const text = head.toString('utf8');
+    const delimiter = DELIMITER_HEAD.exec(text);
+    if (delimiter) {
+      this.inRoutines = delimiter[1] !== ';';
+      return undefined;
+    }
+    if (this.inRoutines) return undefined;
+    const created = CREATE_HEAD.exec(text);
+    if (created) {
+      this.counts[created[1]!.replaceAll('``', '`')] ??= 0;
+      return undefined;
+    }
+    const insert = INSERT_HEAD.exec(text);
+    if (!insert) return undefined;
+    this.table = insert[1]!.replaceAll('``', '`');
+    this.counts[this.table] ??= 0;
+    this.mode = 'statement';
+    this.depth = 0;
+    this.quote = 0;
+    this.escaped = false;
+    this.inBacktick = false;
+    this.seenValues = false;
+    const rest = head.subarray(Buffer.byteLength(insert[0]));
+    if (wholeLine) {
+      // The whole line is here: a statement that ends on it leaves the next line to read (its newline is gone).
+      this.scanStatement(rest, 0);
+      if ((this.mode as Mode) === 'skip') this.mode = 'head';
+      return undefined;
+    }
+    return rest;
+  }
+
+  /** Scans an INSERT statement from `index` to its closing `;`; returns where it stopped. */
+  private scanStatement(chunk: Buffer, index: number): number {
+    let i = index;
+    const length = chunk.length;
+    while (i < length) {
+      const byte = chunk[i]!;
+      if (this.quote !== 0) {
+        if (this.escaped) this.escaped = false;
+        else if (byte === BACKSLASH) this.escaped = true;
+        else if (byte === this.quote) this.quote = 0;
+      } else if (this.inBacktick) {
+        if (byte === BACKTICK) this.inBacktick = false;
+      } else if (byte === QUOTE || byte === DOUBLE_QUOTE) {
+        this.quote = byte;
+      } else if (byte === BACKTICK) {
+        this.inBacktick = true;
+      } else if (byte === OPEN) {
+        if (this.depth === 0 && this.seenValues) this.counts[this.table]! += 1;
+        this.depth += 1;
+      } else if (byte === CLOSE) {
+        this.depth -= 1;
+      } else if (byte === SEMICOLON && this.depth === 0) {
+        this.mode = 'skip';
+        return i + 1;
+      } else if (this.depth === 0 && (byte === 0x56 || byte === 0x76)) {
+        // The V of VALUES: a `(` before it opens the column list, after it a row.
+        this.seenValues = true;
+      }
+      i += 1;
+    }
+    return i;
+  }
+}
+
+/** A pass-through stream that counts the dump's rows (DumpRowCounter) as they flow to the sink. */
+export function countingStream(counter: DumpRowCounter): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      counter.push(chunk);
+      callback(null, chunk);
+    },
+  });
+}
