@@ -191,7 +191,7 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
     expect(await databases('_verify_')).toEqual([]);
   });
 
-  it('refuses to restore into a database that holds tables without --yes (exit 2, one line), and replaces it with --yes', async () => {
+  it('restores into an empty database; refuses one that holds tables without --yes (exit 2, one line), and replaces it with --yes', async () => {
     const target = uniqueName('shop_busy');
     await server.query(`CREATE DATABASE ${target}; CREATE TABLE ${target}.keep_me (id INT); INSERT INTO ${target}.keep_me VALUES (1);`);
     const refused = await cli(['restore', 'shop', file, '--target-url', server.url(target)]);
@@ -205,12 +205,19 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
     const [kept] = await server.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${target}.keep_me`);
     expect(Number(kept?.n)).toBe(1);
 
+    // An empty database is restored into as it is.
+    const empty = uniqueName('shop_empty');
+    await server.query(`CREATE DATABASE ${empty}`);
+    const intoEmpty = await cli(['restore', 'shop', file, '--target-url', server.url(empty)]);
+    expect(intoEmpty.code, intoEmpty.stderr).toBe(0);
+    expect((await shopFingerprint(server, empty)).tables).toEqual(before.tables);
+
     const replaced = await cli(['restore', 'shop', file, '--target-url', server.url(target), '--yes']);
     expect(replaced.code, replaced.stderr).toBe(0);
     expect((await shopFingerprint(server, target)).tables).toEqual(before.tables);
   });
 
-  it('a restore that fails (a damaged object) leaves no database behind', async () => {
+  it('a restore that fails (a damaged object) leaves no database behind, and an empty one given empty again', async () => {
     const body = await s3.getObject(bucket, key);
     // The gzip trailer damaged: every SQL statement runs before the damage is found.
     body[body.length - 6] = body[body.length - 6]! ^ 0xff;
@@ -221,6 +228,16 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
       expect(failed.code).toBe(1);
       expect(logLines(failed)).toContainEqual(expect.stringMatching(new RegExp(`^Dropped 127\\.0\\.0\\.1:${server.port}/${target} again: the restore failed$`)));
       expect(await databases(target)).toEqual([]);
+
+      // An empty database given (no --create): emptied again, kept.
+      const empty = uniqueName('shop_empty');
+      await server.query(`CREATE DATABASE ${empty}`);
+      const intoEmpty = await cli(['restore', 'shop', file, '--target-url', server.url(empty)]);
+      expect(intoEmpty.code).toBe(1);
+      expect(logLines(intoEmpty)).toContainEqual(`Emptied 127.0.0.1:${server.port}/${empty} again: the restore failed`);
+      expect(await databases(empty)).toEqual([empty]);
+      const [left] = await server.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [empty]);
+      expect(Number(left?.n)).toBe(0);
     } finally {
       body[body.length - 6] = body[body.length - 6]! ^ 0xff;
       await s3.putObject(bucket, key, body);
