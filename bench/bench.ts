@@ -7,6 +7,7 @@
  *   npm run bench -- --rounds 3 --no-restore
  *   npm run bench -- --stream-gb 1,10  memory on long generated streams (no PostgreSQL)
  *   npm run bench -- --node /path/to/node22/bin/node   backupctl under another Node
+ *   npm run bench -- --engine mariadb --scale 1 --rounds 3   the mysql source against mariadb-dump | gzip -6
  *
  * Starts the harness's PostgreSQL (pgbench -i -s SCALE plus a table of text
  * and jsonb) and an S3 server in its own process, so its CPU is reported
@@ -23,6 +24,8 @@ import { sshdUnavailable, startSshd, type SshdServer } from '../test/harness/ssh
 import { AZURE_CONTAINER, BUCKET, SECOND_BUCKET, runComparison, type ComparisonRun, type OtherStores } from './comparison.js';
 import { describeMachine, machineLine, type Machine } from './machine.js';
 import { checkGnuTime } from './measure.js';
+import type { MariadbServer } from '../test/harness/mariadb.js';
+import { runMariadbComparison, shopSize, type MariadbRun } from './mariadb-comparison.js';
 import { markdownTable, median, summarize, targetLines, type CaseResult, type CaseSummary, type TargetCheck } from './report.js';
 import { REPO_ROOT, startBenchDatabase, startBenchS3, type BenchDatabase, type BenchS3 } from './services.js';
 import { runStreams, type StreamResult } from './stream-bench.js';
@@ -41,6 +44,10 @@ interface Options {
   streamGb?: number[];
   /** The Node binary backupctl runs under (default: this one). */
   node: string;
+  /** `mariadb`: the MariaDB comparison (mariadb-comparison.ts) instead of PostgreSQL's. */
+  engine: 'postgres' | 'mariadb';
+  /** --scale as given (the MariaDB comparison takes fractions, e.g. 0.1 for a quick check). */
+  rawScale: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -52,11 +59,12 @@ function parseOptions(argv: string[]): Options {
       'no-restore': { type: 'boolean', default: false },
       'stream-gb': { type: 'string' },
       node: { type: 'string' },
+      engine: { type: 'string', default: 'postgres' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('npm run bench -- [--scale 50] [--rounds 5] [--no-restore] [--node PATH] | --stream-gb 1,10 [--node PATH]');
+    console.log('npm run bench -- [--scale 50] [--rounds 5] [--no-restore] [--node PATH] | --stream-gb 1,10 [--node PATH] | --engine mariadb [--scale 1] [--rounds 3]');
     process.exit(0);
   }
   const positive = (text: string, what: string): number => {
@@ -64,8 +72,13 @@ function parseOptions(argv: string[]): Options {
     if (!(value > 0)) throw new Error(`${what} must be a positive number, not "${text}"`);
     return value;
   };
+  if (values.engine !== 'postgres' && values.engine !== 'mariadb') throw new Error(`--engine must be postgres or mariadb, not "${values.engine}"`);
+  const mariadb = values.engine === 'mariadb';
+  const rawScale = positive(values.scale ?? process.env.SCALE ?? (mariadb ? '1' : '50'), '--scale');
   return {
-    scale: Math.round(positive(values.scale ?? process.env.SCALE ?? '50', '--scale')),
+    engine: values.engine,
+    rawScale,
+    scale: Math.max(1, Math.round(rawScale)),
     rounds: Math.round(positive(values.rounds, '--rounds')),
     restore: !values['no-restore'],
     node: values.node ?? process.execPath,
@@ -80,10 +93,16 @@ async function main(): Promise<void> {
     throw new Error('the CLI is not built: npm run build (npm run bench builds first)');
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const services: { database?: BenchDatabase; s3?: BenchS3; sshd?: SshdServer; azurite?: Azurite; sftpDirectory?: string } = {};
+  const services: { database?: BenchDatabase; s3?: BenchS3; sshd?: SshdServer; azurite?: Azurite; sftpDirectory?: string; mariadb?: MariadbServer } = {};
   const stop = async () => {
     const sftpFiles = services.sshd && services.sftpDirectory ? rm(join(services.sshd.home, services.sftpDirectory), { recursive: true, force: true }) : undefined;
-    await Promise.allSettled([services.s3?.stop(), services.database?.stop(), sftpFiles?.then(() => services.sshd?.stop()), services.azurite?.stop()]);
+    await Promise.allSettled([
+      services.s3?.stop(),
+      services.database?.stop(),
+      sftpFiles?.then(() => services.sshd?.stop()),
+      services.azurite?.stop(),
+      services.mariadb?.stop({ remove: true }),
+    ]);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     console.error(`\n${signal}: stopping the bench's services`);
@@ -98,6 +117,17 @@ async function main(): Promise<void> {
     await services.s3.createBucket(SECOND_BUCKET);
     if (options.streamGb) {
       await streamMode(services.s3, options.streamGb, command, options.node);
+      return;
+    }
+    if (options.engine === 'mariadb') {
+      const run = await runMariadbComparison(services.s3, {
+        scale: options.rawScale,
+        rounds: options.rounds,
+        node: options.node,
+        log,
+        started: (server) => (services.mariadb = server),
+      });
+      await mariadbReport(run, options, command);
       return;
     }
     log(`Starting PostgreSQL: pgbench -i -s ${options.scale} and ${options.scale * 10_000} rows of text and jsonb ...`);
@@ -251,6 +281,34 @@ function checkTargets(byId: Map<string, CaseSummary>): TargetCheck[] {
   // Three places: this ratio sits at the target, where two would round a miss to 0.95.
   secondsRatio('(e) restore: (gunzip | psql) seconds / backupctl restore seconds >= 0.95', 'e0', 'e', 0.95, { digits: 3 });
   return checks;
+}
+
+/** The MariaDB comparison's table and ratios, also written to bench/results/mariadb.json. */
+async function mariadbReport(run: MariadbRun, options: Options, command: string): Promise<void> {
+  const references = run.results.filter((result) => result.id === 'mb');
+  const summaries = run.results.map((result) => summarize(result, run.rawBytes, references));
+  const byId = new Map(summaries.map((summary) => [summary.id, summary]));
+  const table = markdownTable(run.results, summaries, ['mb'], 'MariaDB server CPU s');
+  const machine = describeMachine(`MariaDB ${run.version}`, options.node);
+  const size = shopSize(options.rawScale);
+  const ratio = (a: string, b: string) => {
+    const [x, y] = [byId.get(a), byId.get(b)];
+    return x && y ? `${(x.secondsMin / y.secondsMin).toFixed(2)} / ${(x.secondsMedian / y.secondsMedian).toFixed(2)}` : 'n/a';
+  };
+  const ratios = [
+    `(mb) mariadb-dump | gzip -6 seconds / (mc) backupctl seconds (above 1: backupctl faster): ${ratio('mb', 'mc')}`,
+    `(mc) with the manifest's row counting / (md) without: ${ratio('mc', 'md')}`,
+    `(me0) gunzip | mariadb seconds / (me) backupctl restore seconds: ${ratio('me0', 'me')}`,
+  ];
+  log(`\n${command}: MariaDB ${run.version}, shop database at scale ${options.rawScale} (${size.customers} customers), SQL dump ${(run.rawBytes / 1e6).toFixed(0)} MB, ${options.rounds} rounds`);
+  log(`${machineLine(machine)}\n`);
+  log(table);
+  log(`\nRatios (fastest runs / median runs):\n${ratios.join('\n')}`);
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, 'mariadb.json');
+  const cases = run.results.map((result, index) => ({ ...result, summary: summaries[index] }));
+  await writeFile(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), command, machine, scale: options.rawScale, rounds: options.rounds, rawBytes: run.rawBytes, cases, ratios, table }, null, 2)}\n`);
+  log(`\nWrote ${relative(process.cwd(), file)}`);
 }
 
 async function streamMode(s3: BenchS3, sizes: number[], command: string, node: string): Promise<void> {

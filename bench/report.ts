@@ -75,7 +75,13 @@ const fixed = (value: number, digits = 2): string => value.toFixed(digits);
 const megabytes = (bytes: number): string => `${fixed(bytes / 1e6, 1)} MB`;
 
 /** The results as a Markdown table (the README shows the last one). */
-export function markdownTable(results: readonly CaseResult[], summaries: readonly CaseSummary[], references: readonly string[]): string {
+export function markdownTable(
+  results: readonly CaseResult[],
+  summaries: readonly CaseSummary[],
+  references: readonly string[],
+  /** The database server's CPU column (the MariaDB bench reads mariadbd's). */
+  serverColumn = 'PG backend CPU s',
+): string {
   const header = [
     'case',
     'command',
@@ -86,7 +92,7 @@ export function markdownTable(results: readonly CaseResult[], summaries: readonl
     'peak RSS',
     'CPU s',
     'store server CPU s',
-    'PG backend CPU s',
+    serverColumn,
     ...references.map((id) => `× (${id}) min / median`),
   ];
   const rows = results.map((result, index) => {

@@ -13,6 +13,13 @@ const OPEN = 0x28;
 const CLOSE = 0x29;
 const SEMICOLON = 0x3b;
 
+/** Inside a string, a backslash further than this is looked for with indexOf; nearer ones byte by byte (escaped JSON). */
+const NEAR = 32;
+
+/** The bytes the statement scanner acts on outside strings; every other byte is skipped. */
+const SPECIAL = new Uint8Array(256);
+for (const byte of [QUOTE, DOUBLE_QUOTE, BACKTICK, OPEN, CLOSE, SEMICOLON, 0x56, 0x76]) SPECIAL[byte] = 1;
+
 const INSERT_HEAD = /^(?:INSERT(?: IGNORE)? INTO|REPLACE INTO) `((?:[^`]|``)*)`(?!`)/;
 const CREATE_HEAD = /^CREATE TABLE `((?:[^`]|``)*)`(?!`)/;
 const DELIMITER_HEAD = /^DELIMITER (\S+)/;
@@ -116,19 +123,77 @@ export class DumpRowCounter {
     return rest;
   }
 
+  /**
+   * Skips string bytes from `index` (inside a quote), to just past the
+   * closing quote or to the chunk's end; returns where it stopped. Long
+   * runs without a backslash are crossed with indexOf, escape-dense text
+   * byte by byte.
+   */
+  private skipString(chunk: Buffer, index: number): number {
+    const length = chunk.length;
+    const quote = this.quote;
+    let i = index;
+    if (this.escaped) {
+      this.escaped = false;
+      i += 1;
+    }
+    while (i < length) {
+      const escape = chunk.indexOf(BACKSLASH, i);
+      if (escape < 0 || escape - i > NEAR) {
+        const close = chunk.indexOf(quote, i);
+        if (close >= 0 && (escape < 0 || close < escape)) {
+          this.quote = 0;
+          return close + 1;
+        }
+        if (escape < 0) return length;
+        i = escape;
+      }
+      // Byte by byte until the string ends or escapes thin out.
+      const stop = Math.min(length, i + 4 * NEAR);
+      while (i < stop) {
+        const byte = chunk[i]!;
+        if (byte === BACKSLASH) {
+          i += 2;
+        } else if (byte === quote) {
+          this.quote = 0;
+          return i + 1;
+        } else {
+          i += 1;
+        }
+      }
+      if (i > length) {
+        // The escaped byte is the next chunk's first.
+        this.escaped = true;
+        return length;
+      }
+    }
+    return i;
+  }
+
   /** Scans an INSERT statement from `index` to its closing `;`; returns where it stopped. */
   private scanStatement(chunk: Buffer, index: number): number {
     let i = index;
     const length = chunk.length;
+    // A plain Uint8Array view: V8 reads its elements faster than a Buffer's in this loop.
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, length);
     while (i < length) {
-      const byte = chunk[i]!;
       if (this.quote !== 0) {
-        if (this.escaped) this.escaped = false;
-        else if (byte === BACKSLASH) this.escaped = true;
-        else if (byte === this.quote) this.quote = 0;
-      } else if (this.inBacktick) {
-        if (byte === BACKTICK) this.inBacktick = false;
-      } else if (byte === QUOTE || byte === DOUBLE_QUOTE) {
+        i = this.skipString(chunk, i);
+        continue;
+      }
+      if (this.inBacktick) {
+        const close = chunk.indexOf(BACKTICK, i);
+        if (close < 0) return length;
+        this.inBacktick = false;
+        i = close + 1;
+        continue;
+      }
+      // Digits, hex BLOBs, NULL, commas, newlines: nothing to do.
+      while (i < length && SPECIAL[bytes[i]!] === 0) i += 1;
+      if (i === length) return length;
+      const byte = chunk[i]!;
+      i += 1;
+      if (byte === QUOTE || byte === DOUBLE_QUOTE) {
         this.quote = byte;
       } else if (byte === BACKTICK) {
         this.inBacktick = true;
@@ -137,14 +202,15 @@ export class DumpRowCounter {
         this.depth += 1;
       } else if (byte === CLOSE) {
         this.depth -= 1;
-      } else if (byte === SEMICOLON && this.depth === 0) {
-        this.mode = 'skip';
-        return i + 1;
-      } else if (this.depth === 0 && (byte === 0x56 || byte === 0x76)) {
+      } else if (byte === SEMICOLON) {
+        if (this.depth === 0) {
+          this.mode = 'skip';
+          return i;
+        }
+      } else if (this.depth === 0) {
         // The V of VALUES: a `(` before it opens the column list, after it a row.
         this.seenValues = true;
       }
-      i += 1;
     }
     return i;
   }

@@ -49,6 +49,8 @@ const MYSQL = [
   'CREATE TABLE `a` (`id` int, `note` text);',
   "INSERT INTO `a` VALUES (1,'x'),(2,'),('),(3,NULL);",
   "INSERT INTO `a` VALUES (4,'y');",
+  // Long runs between escapes (crossed with indexOf) and dense ones (byte by byte).
+  `INSERT INTO \`a\` VALUES (5,'${'x'.repeat(100)}\\'${'y'.repeat(100)}),(\\\\'),(6,'${'\\"k\\":1,'.repeat(40)}');`,
   'CREATE TABLE `b` (`id` int, `g` int);',
   "INSERT INTO `b` (`id`, `we(ird``)`) VALUES (1,2),(3,4);",
   `INSERT INTO \`b\` VALUES ${Array.from({ length: 500 }, (_, index) => `(${index},'row ${index}')`).join(',')};`,
@@ -65,8 +67,8 @@ describe('DumpRowCounter', () => {
   });
 
   it("counts mysqldump's one-line INSERTs, column lists and long lines", () => {
-    const expected = { a: 4, b: 502, c: 1 };
+    const expected = { a: 6, b: 502, c: 1 };
     expect(count(MYSQL)).toEqual(expected);
-    for (const size of [1, 5, 100, 2048, 4096]) expect(count(MYSQL, size)).toEqual(expected);
+    for (const size of [1, 2, 5, 33, 100, 2048, 4096]) expect(count(MYSQL, size)).toEqual(expected);
   });
 });
