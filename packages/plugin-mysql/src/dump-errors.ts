@@ -5,7 +5,7 @@ export interface DumpFailure {
 }
 
 /** The privileges a backup account needs (docs/engines/mysql.md). */
-export const DUMP_GRANT = 'GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON db.* TO the account';
+export const DUMP_GRANT = 'GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON db.* TO the account (and SELECT ON mysql.proc on MariaDB, SHOW_ROUTINE ON *.* on MySQL, for routines)';
 
 /**
  * The tool's own lines look like `mariadb-dump: Couldn't execute 'show

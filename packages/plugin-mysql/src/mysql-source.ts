@@ -8,6 +8,7 @@ import {
   type SourceStream,
 } from '@backupctl/plugin-api';
 import { connectWithRetry, type Sleep } from './connect-with-retry.js';
+import { readGrants, silentlyMissing } from './dump-privileges.js';
 import { describeSettings, parseConnectionUrl } from './connection-url.js';
 import { buildDumpArgs } from './dump-args.js';
 import { countingStream, DumpRowCounter } from './dump-row-counter.js';
@@ -92,6 +93,15 @@ export function createMysqlSource(options: MysqlSourceOptions, context: PluginCo
     }
   }
 
+  /** One warning when the account's grants let the dump tool leave triggers or routines out without an error (dump-privileges.ts). */
+  async function warnAboutSilentGaps(connection: Connection, server: EngineVersion): Promise<void> {
+    const grants = await readGrants(connection).catch(() => undefined);
+    const missing = grants === undefined ? [] : silentlyMissing(grants, settings.database, server);
+    if (missing.length) {
+      logger.warn(`The account may not read the ${missing.join(' or ')} of ${target}: the dump tool leaves them out without an error`);
+    }
+  }
+
   /** The users part: accounts and grants read over the connection, as SQL (users-dump.ts). */
   async function openUsers(connection: Connection, server: EngineVersion): Promise<SourceStream> {
     let dumped: Awaited<ReturnType<typeof dumpUsers>>;
@@ -156,6 +166,7 @@ export function createMysqlSource(options: MysqlSourceOptions, context: PluginCo
         server = await readServerFacts(connection);
         logger.info(`Connected to ${describeVersion(server)} at ${target}`);
         if (dumpsUsers) return await openUsers(connection, server);
+        await warnAboutSilentGaps(connection, server);
       } finally {
         await endQuietly(connection);
       }

@@ -8,6 +8,7 @@ import { optionFileText } from '../src/option-file.js';
 import { scratchDatabaseName } from '../src/mysql-restore.js';
 import { parseServerVersion, parseToolVersion } from '../src/server-version.js';
 import { toolMismatch } from '../src/find-tool.js';
+import { silentlyMissing } from '../src/dump-privileges.js';
 
 const PASSWORD = 'p@ss "w" \\ #1';
 const URL = `mysql://shop:${encodeURIComponent(PASSWORD)}@db.internal:3307/shop_main`;
@@ -112,5 +113,26 @@ describe('names and files', () => {
     const now = new Date(Date.UTC(2026, 1, 1, 3, 15));
     expect(scratchDatabaseName('shop', now, 'k3x9')).toBe('shop_verify_20260201_031500_k3x9');
     expect(scratchDatabaseName('x'.repeat(64), now, 'k3x9')).toHaveLength(64);
+  });
+});
+
+describe('privileges the dump tools need but do not check', () => {
+  const mariadb = parseServerVersion('10.11.19-MariaDB')!;
+  const mysql8 = parseServerVersion('8.0.36')!;
+
+  it('names triggers and routines the account would silently leave out', () => {
+    const grants = ["GRANT USAGE ON *.* TO `bk`@`%` IDENTIFIED BY PASSWORD '*87'", 'GRANT SELECT, SHOW VIEW, EVENT ON `shop`.* TO `bk`@`%`'];
+    expect(silentlyMissing(grants, 'shop', mariadb)).toEqual(['triggers (grant TRIGGER ON `shop`.*)', 'routines (grant SELECT ON mysql.proc)']);
+    expect(silentlyMissing(grants, 'shop', mysql8)).toEqual(['triggers (grant TRIGGER ON `shop`.*)', 'routines (grant SHOW_ROUTINE ON *.*)']);
+  });
+
+  it('accepts grants through patterns, roles listed by SHOW GRANTS, ALL PRIVILEGES and global SELECT', () => {
+    expect(
+      silentlyMissing(['GRANT SELECT, SHOW VIEW, EVENT ON `sho%`.* TO `bk`@`%`', 'GRANT SELECT ON `mysql`.`proc` TO `bk`@`%`', 'GRANT TRIGGER ON `shop`.* TO `r1`'], 'shop', mariadb),
+    ).toEqual([]);
+    expect(silentlyMissing(["GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` IDENTIFIED BY PASSWORD '*1' WITH GRANT OPTION"], 'shop', mariadb)).toEqual([]);
+    expect(silentlyMissing(['GRANT SELECT, TRIGGER ON *.* TO `bk`@`%`'], 'shop', mysql8)).toEqual([]);
+    // `_` is a wildcard in a grant's database unless escaped.
+    expect(silentlyMissing(['GRANT TRIGGER ON `shop\\_main`.* TO `bk`@`%`', 'GRANT SELECT ON *.* TO `bk`@`%`'], 'shopxmain', mariadb)).toEqual(['triggers (grant TRIGGER ON `shopxmain`.*)']);
   });
 });
