@@ -330,6 +330,17 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
     expect(await keys('backups/shop/')).toHaveLength(2);
   });
 
+  it('examples/mysql.yml: validates, backs up the database with its verify hook, and skips the server job without MYSQL_SERVER_URL', async () => {
+    const example = path.resolve(import.meta.dirname, '..', '..', 'examples', 'mysql.yml');
+    const validate = await cli(['validate', example]);
+    expect(validate.code, validate.stderr + validate.stdout).toBe(0);
+    const run = await cli(['run', example]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await keys('backups/mysql/shop/')).toHaveLength(1);
+    expect(await s3.listKeys(bucket, 'metadata/verified/backups/mysql/shop/')).toHaveLength(1);
+    expect(logLines(run)).toContainEqual(expect.stringMatching(/^MySQL server backup skipped: .*MYSQL_SERVER_URL/));
+  });
+
   it('a server down at the start is retried with doubling waits, and the run succeeds once it is up', async () => {
     const retrying = await pipeline({ source: ['retryAttempts: 8', 'retryDelaySeconds: 0.5'], prefix: 'backups/retried/' });
     await server.stop();

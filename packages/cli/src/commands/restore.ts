@@ -9,9 +9,10 @@ import { BaseCommand } from '../runtime/base-command.js';
 export default class Restore extends BaseCommand {
   static override summary = "Restore a job's backup into a database, checking its SHA-256 on the way.";
   static override description =
-    'Streams the backup from the store through each transform\'s inverse (gunzip) into psql (plain SQL) or ' +
-    'pg_restore (custom archive): no temp file, flat memory. One transaction: it stops at the first SQL error, and ' +
-    'a checksum mismatch or a damaged object rolls everything back, so the target is left as it was. The target ' +
+    'Streams the backup from the store through each transform\'s inverse (gunzip) into the source\'s client (postgres: psql, ' +
+    'or pg_restore for a custom archive; mysql: mariadb or mysql): no temp file, flat memory. PostgreSQL restores in one transaction: it stops at the first SQL error, and ' +
+    'a checksum mismatch or a damaged object rolls everything back, so the target is left as it was. MySQL and MariaDB ' +
+    'commit DDL implicitly, so there a restore goes into a new or empty database, dropped or emptied again on any failure. The target ' +
     'defaults to the job\'s own database; one that already has tables is refused unless --yes is given (its schemas ' +
     'are then dropped and replaced, in the same transaction). Takes the newest backup unless --key or --at says otherwise. A job with several sinks reads the first copy holding it, and the next copy when that one is missing, unreadable or fails its checksum (--from picks one).';
   static override examples = [
@@ -28,7 +29,7 @@ export default class Restore extends BaseCommand {
     ...backupChoiceFlags('restore'),
     'target-url': Flags.string({
       env: 'RESTORE_TARGET_URL',
-      description: "Database to restore into (postgresql://...). Default: the job's own database. Prefer the RESTORE_TARGET_URL variable: argv is visible to other users.",
+      description: "Database to restore into (postgresql://..., mysql://...). Default: the job's own database. Prefer the RESTORE_TARGET_URL variable: argv is visible to other users.",
     }),
     create: Flags.boolean({ description: 'Create the target database first (it must not exist yet).' }),
     yes: Flags.boolean({ char: 'y', description: 'Replace what the target database already holds.' }),
