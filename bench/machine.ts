@@ -13,6 +13,7 @@ export interface Machine {
   os: string;
   kernel: string;
   node: string;
+  /** The database server: PostgreSQL's version, or `MariaDB <version>` in the MariaDB bench. */
   postgres: string;
   gzip: string;
   clientS3: string;
@@ -57,7 +58,7 @@ function packageVersion(name: string): string {
 
 export function machineLine(machine: Machine): string {
   return (
-    `${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, PostgreSQL ${machine.postgres}, ` +
+    `${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, ${machine.postgres.startsWith('MariaDB') ? '' : 'PostgreSQL '}${machine.postgres}, ` +
     `Node ${machine.node}, ${machine.gzip}, @aws-sdk/client-s3 ${machine.clientS3}, s3rver ${machine.s3rver} on the same cores; ` +
     `load average at start ${machine.loadAverage.join(' / ')}`
   );

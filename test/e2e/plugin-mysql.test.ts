@@ -190,6 +190,14 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
     expect(verify.code, verify.stderr + verify.stdout).toBe(0);
     expect(verify.stdout).toMatch(/OK: .* restores, and all 6 tables \(\d+ rows\) match its manifest/);
     expect(await databases('_verify_')).toEqual([]);
+
+    // inspect shows the manifest as for PostgreSQL: engine, tool, counts, the verification.
+    const inspect = await cli(['inspect', 'shop', file]);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    const total = Object.values(facts.tables).reduce((sum, rows) => sum + rows, 0);
+    expect(inspect.stdout).toMatch(/^Source: {4}MariaDB 10\.\d+\.\d+, dumped by mariadb-dump 10\.\d+\.\d+, database [\d.]+ [KM]B, SQL$/m);
+    expect(inspect.stdout).toContain(`Rows:      6 tables, ${total} rows (exact: counted in the dump's INSERT statements)`);
+    expect(inspect.stdout).toMatch(/^Verified: {2}passed /m);
   });
 
   it('restores into an empty database; refuses one that holds tables without --yes (exit 2, one line), and replaces it with --yes', async () => {
