@@ -271,6 +271,13 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
     expect(wrong.stdout + wrong.stderr).not.toContain('not it');
     expect(wrong.stderr).not.toContain('retrying');
 
+    // validate --connect asks the same (the source's check), once.
+    const reachable = await cli(['validate', file, '--connect']);
+    expect(reachable.code, reachable.stderr + reachable.stdout).toBe(0);
+    const unreachable = await cli(['validate', file, '--connect'], { MYSQL_URL: server.url(shop, { name: 'root', password: 'not it' }) });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stdout + unreachable.stderr).toContain(`cannot connect: could not connect to 127.0.0.1:${server.port}/${shop}: Access denied for user 'root'@'localhost'`);
+
     const missing = uniqueName('nope');
     const unknown = await cli(['run', file], { MYSQL_URL: server.url(missing) });
     expect(unknown.code).toBe(1);
@@ -298,7 +305,7 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
     );
   });
 
-  it('a dump stopped mid-way (the dump tool killed, or the CLI interrupted) stores nothing', async () => {
+  it('a dump stopped mid-way (the dump tool killed, the CLI interrupted, the server killed) stores nothing', async () => {
     // Held at the table the dump reaches last, after the others streamed.
     const held = await holdTable(shop, ODD_TABLE);
     try {
@@ -316,6 +323,22 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
       expect(stopped.code).not.toBe(0);
     } finally {
       await held.release();
+    }
+
+    // The server killed mid-dump: one line saying the server was lost; then it comes back (crash recovery).
+    const again = await holdTable(shop, ODD_TABLE);
+    const crashed = startCli(['run', file], { env: env() });
+    try {
+      await waitFor(async () => (await childrenNamed(crashed.child.pid!, 'mariadb-dump'))[0], 'mariadb-dump to start');
+      process.kill(server.pid()!, 'SIGKILL');
+      const lost = await crashed.result;
+      expect(lost.code).toBe(1);
+      // Mostly `lost the server: ... Lost connection to server during query (2013)`; once mariadb-dump exited 2 saying nothing.
+      expect(errorLines(lost)).toEqual([expect.stringMatching(/^ERROR: Shop DB backup failed: mariadb-dump failed for \S+(: lost the server: .*\(2013\)| \(exit code 2\))$/)]);
+    } finally {
+      await again.release();
+      await server.stop();
+      await server.start();
     }
     expect(await keys('backups/shop/')).toEqual([key]);
     expect(await s3.listKeys(bucket, 'metadata/checksums/backups/shop/')).toHaveLength(1);

@@ -80,7 +80,7 @@ export function spawnDump(options: DumpProcessOptions): RunningDump {
           failure
             ? new BackupctlError(ErrorCodes.SOURCE_FAILED, `${name} failed for ${target}: ${failure.message}`, { hint: failure.hint })
             : new BackupctlError(ErrorCodes.SOURCE_FAILED, `${name} failed for ${target} (${status})${said ? `:\n${said}` : ''}`, {
-                hint: `read ${name}'s messages above`,
+                hint: said ? `read ${name}'s messages above` : `${name} said nothing: check that the server is still up (it may have stopped mid-dump)`,
               }),
         );
       });
