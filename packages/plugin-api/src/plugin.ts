@@ -100,7 +100,11 @@ export interface RestoreCapability {
    * after every check of the stored bytes passed (SHA-256, gzip's CRC); when
    * one fails it errors instead. So commit nothing before `input` ended, and
    * on an error or an aborted signal roll back, leave the target as it was
-   * and reject. A source without it cannot be restored by backupctl.
+   * and reject. An engine that cannot roll back (one whose DDL commits
+   * implicitly, as MySQL's) restores only into a target it may throw away
+   * (one it created, one that was empty, or one `replace` let it empty
+   * first), drops or empties it again on any failure, and says so in its
+   * log. A source without it cannot be restored by backupctl.
    * backupctl calls it only once the backup was found and its record read
    * (the object already being fetched), so a missing backup never reaches
    * the target: ready the target here (create it, check what it holds),
@@ -176,6 +180,8 @@ export interface RestoreTarget {
   /**
    * Replace what the target already holds (`--yes`). Without it a target that
    * has tables is refused, with a message saying what would be overwritten.
+   * Where the engine allows, in the restore's own transaction (a failed
+   * restore keeps the old data); otherwise emptied first (see `restore`).
    */
   replace: boolean;
   /**
