@@ -253,6 +253,23 @@ describe.skipIf(unavailable !== undefined)(`mysql source through the CLI${unavai
     }
   });
 
+  it('a restore stopped by a failing statement (an account without TRIGGER) says so in one line and empties the database again', async () => {
+    const target = uniqueName('shop_denied');
+    const user = uniqueName('restorer');
+    await server.query(
+      `CREATE DATABASE ${target}; CREATE USER '${user}'@'%' IDENTIFIED BY ?; GRANT ALL ON \`${target}\`.* TO '${user}'@'%'; REVOKE TRIGGER ON \`${target}\`.* FROM '${user}'@'%';`,
+      [APP_PASSWORD],
+    );
+    const failed = await cli(['restore', 'shop', file, '--target-url', server.url(target, { name: user, password: APP_PASSWORD })]);
+    expect(failed.code).toBe(1);
+    const error = failed.stderr.split('\n').find((line) => line.startsWith('Error: '));
+    expect(error).toMatch(new RegExp(`^Error: mariadb failed restoring into 127\\.0\\.0\\.1:${server.port}/${target} \\(exit code 1\\): ERROR 1142 \\(42000\\) at line \\d+: TRIGGER command denied`));
+    expect(error!.length).toBeLessThan(1000);
+    expect(logLines(failed)).toContainEqual(`Emptied 127.0.0.1:${server.port}/${target} again: the restore failed`);
+    const [left] = await server.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [target]);
+    expect(Number(left?.n)).toBe(0);
+  });
+
   it('restore-help prints the mariadb client steps, with no password', async () => {
     const help = await cli(['restore-help', file, '--job', 'shop']);
     expect(help.code, help.stderr).toBe(0);

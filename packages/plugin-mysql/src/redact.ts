@@ -7,6 +7,13 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /** How many of a tool's last stderr lines an error carries. */
 const STDERR_TAIL_LINES = 20;
+/** A longer stderr line is cut (the client echoes a failing statement, which may hold megabytes of a row). */
+const MAX_LINE = 500;
+
+/** `text` cut to `max` characters, with `...` and how much was left out. */
+export function clipLine(text: string, max = MAX_LINE): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`;
+}
 
 /**
  * Collects a child's stderr line by line (secrets redacted): each line goes
@@ -16,7 +23,7 @@ export function stderrTail(stream: NodeJS.ReadableStream | null, secrets: readon
   const tail: string[] = [];
   let partial = '';
   const take = (raw: string): void => {
-    const line = redact(raw.replace(/\r$/, ''), secrets);
+    const line = clipLine(redact(raw.replace(/\r$/, ''), secrets));
     if (line.trim() === '') return;
     tail.push(line);
     if (tail.length > STDERR_TAIL_LINES) tail.shift();

@@ -1,7 +1,17 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { BackupctlError, ErrorCodes, type Logger } from '@backupctl/plugin-api';
-import { stderrTail } from './redact.js';
+import { clipLine, stderrTail } from './redact.js';
+
+/**
+ * What the client said about a failure, as one line: its `ERROR 1064
+ * (42000) at line 12: ...` line when there is one (the statement it may
+ * echo between `--------------` lines left out), else its lines joined.
+ */
+export function clientError(stderr: string): string {
+  const lines = stderr.split('\n').filter((line) => line.trim() !== '' && !/^-{5,}$/.test(line.trim()));
+  return clipLine(lines.find((line) => /^ERROR \d+/.test(line)) ?? lines.join(' '));
+}
 
 export interface RestoreProcessOptions {
   /** The client binary (`mariadb`, `mysql`) and its name for messages. */
@@ -73,7 +83,7 @@ export function runRestoreProcess(input: Readable, options: RestoreProcessOption
         if (!failure && (code !== 0 || !inputEnded)) {
           const said = stderr.text();
           const why = code === 0 ? `${name} stopped before the end of the backup` : `${name} failed restoring into ${target} (${exitSignal ? `killed by ${exitSignal}` : `exit code ${code}`})`;
-          failure = new BackupctlError(ErrorCodes.RESTORE_FAILED, `${why}${said ? `: ${said.split('\n').join(' ')}` : ''}`, {
+          failure = new BackupctlError(ErrorCodes.RESTORE_FAILED, `${why}${said ? `: ${clientError(said)}` : ''}`, {
             hint: /already exists/i.test(said)
               ? 'the target already holds these objects: restore into a new database (--target-url with --create), or replace them with --yes'
               : `read ${name}'s message: the first failing statement stopped the restore`,

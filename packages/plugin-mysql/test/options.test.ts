@@ -9,6 +9,7 @@ import { scratchDatabaseName } from '../src/mysql-restore.js';
 import { parseServerVersion, parseToolVersion } from '../src/server-version.js';
 import { toolMismatch } from '../src/find-tool.js';
 import { silentlyMissing } from '../src/dump-privileges.js';
+import { clientError } from '../src/restore-process.js';
 
 const PASSWORD = 'p@ss "w" \\ #1';
 const URL = `mysql://shop:${encodeURIComponent(PASSWORD)}@db.internal:3307/shop_main`;
@@ -134,5 +135,15 @@ describe('privileges the dump tools need but do not check', () => {
     expect(silentlyMissing(['GRANT SELECT, TRIGGER ON *.* TO `bk`@`%`'], 'shop', mysql8)).toEqual([]);
     // `_` is a wildcard in a grant's database unless escaped.
     expect(silentlyMissing(['GRANT TRIGGER ON `shop\\_main`.* TO `bk`@`%`', 'GRANT SELECT ON *.* TO `bk`@`%`'], 'shopxmain', mariadb)).toEqual(['triggers (grant TRIGGER ON `shopxmain`.*)']);
+  });
+});
+
+describe("the client's failure", () => {
+  it('is its ERROR line, without the statement it echoes, and never megabytes long', () => {
+    const statement = `INSERT INTO \`t\` VALUES (1,0x${'AB'.repeat(100_000)})`;
+    expect(clientError(`--------------\n${statement}\n--------------\n\nERROR 1064 (42000) at line 7: You have an error in your SQL syntax near 'x' at line 1`)).toBe(
+      "ERROR 1064 (42000) at line 7: You have an error in your SQL syntax near 'x' at line 1",
+    );
+    expect(clientError(`mariadb: unknown option '--x'\n${'y'.repeat(2000)}`)).toMatch(/^mariadb: unknown option '--x' y{400,}\.\.\. \(\d+ more characters\)$/);
   });
 });
