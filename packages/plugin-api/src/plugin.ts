@@ -529,6 +529,15 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, Options = u
    */
   partOptions?(options: Options, part: string): Options;
   /**
+   * The most bytes one running instance holds in buffers of its own
+   * (upload parts in flight, compression blocks), from its options: a run
+   * with `concurrency` holds this once per backup in flight, and the
+   * planner of `memoryBudgetMiB` adds it up to choose how many fit. Leave
+   * it out when it is under 1 MiB (a stream's own buffers are counted by
+   * backupctl). Keep it free of I/O.
+   */
+  bufferBytes?(options: Options): number;
+  /**
    * The step's manual restore steps for `backupctl restore-help`: a sink's
    * `download`, a transform's `undo`, a source's `load` (see
    * {@link RestoreHelpByKind}). Plain functions of the options, called
@@ -559,6 +568,7 @@ export function definePlugin<S extends OptionsSchema, K extends PluginKind>(defi
   checkOptions?(options: Static<S>): string | undefined;
   create(options: Static<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
   partOptions?(options: Static<S>, part: string): Static<S>;
+  bufferBytes?(options: Static<S>): number;
   restoreHelp?: RestoreHelpByKind<Static<S>>[K];
 }): PluginDefinition<K, Static<S>> {
   return { ...definition, apiVersion: definition.apiVersion ?? API_VERSION };

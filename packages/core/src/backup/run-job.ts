@@ -14,6 +14,7 @@ import {
   type HookInstance,
   type HookRun,
   type Lifecycle,
+  type LogFields,
   type Logger,
   type Notification,
   type PluginInstances,
@@ -34,7 +35,7 @@ import { verifyBackupInRun } from '../restore/verify-job.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { CommitGate } from './commit-gate.js';
-import { withLogFields } from '../log/logger.js';
+import { LINE_TAG, withLogFields } from '../log/logger.js';
 import { renderObjectName } from '../naming/object-name.js';
 import { bufferReclaimer } from '../streams/buffer-reclaimer.js';
 import { recordTail } from '../log/log-tail.js';
@@ -103,6 +104,8 @@ export interface RunJobOptions {
    * this part's copy-failed and anomaly still are, with the job's run id.
    */
   partOf?: { runId: string };
+  /** Several backups run at once: every text line of this one starts with `[job/part]`. */
+  tagLines?: boolean;
 }
 
 /** How far a job's stream has come; for progress lines. */
@@ -130,7 +133,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   const elapsed = () => now().getTime() - startedAt.getTime();
   // Every line of the job, plugins' included, carries the job's name (a field in JSON logs);
   // its last lines go with a failure notification.
-  const tail = recordTail(withLogFields(options.logger, { job: job.name }));
+  const tail = recordTail(withLogFields(options.logger, jobLogFields(job, options.tagLines)));
   const { logger } = tail;
   const result = (status: JobStatus, extra: Partial<JobResult> = {}): JobResult => ({
     job: job.name,
@@ -294,6 +297,13 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     options.signal?.removeEventListener('abort', onOuterAbort);
     await closeInReverse(opened, failure, logger);
   }
+}
+
+/** What each of a job's lines carries: its name, and a part's job and part (`job: main, part: crm`). */
+function jobLogFields(job: LoadedJob, tag?: boolean): LogFields {
+  const fields: LogFields = job.partOf ? { job: job.partOf, part: job.name } : { job: job.name };
+  if (tag) fields[LINE_TAG] = job.partOf ? `${job.partOf}/${job.name}` : job.name;
+  return fields;
 }
 
 /** One copy as a run holds it: its sink, its hooks, and what they are called with. */

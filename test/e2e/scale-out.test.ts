@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeTempDir, removeTempDir, runCli, startCli, tableFingerprints, uniqueName, usePostgres, useS3, type RunningCli } from '../harness/index.js';
+import { logLines, printedSecrets } from './restore-fixtures.js';
+
+// Past one process (issue 21): a server of 20 databases of mixed sizes,
+// backed up by one process with concurrency 4.
+
+const pg_ = usePostgres();
+const s3 = useS3();
+const bucket = uniqueName('scale').replaceAll('_', '-').toLowerCase();
+// One large, two medium, the rest small: the large one still dumps while the small ones come and go.
+const rowsOf = (index: number) => (index === 0 ? 150_000 : index < 3 ? 40_000 : 50 + index * 20);
+const databases = Array.from({ length: 20 }, (_, index) => uniqueName(`scale_${String(index).padStart(2, '0')}`));
+const big = databases[0]!;
+let dir: string;
+
+const env = () => ({ S3_ACCESS_KEY: inject('s3').accessKeyId, S3_SECRET_KEY: inject('s3').secretAccessKey, SERVER_URL: pg_.url('postgres') });
+
+/** A pipeline backing the 20 databases up under `prefix`. */
+async function writePipeline(name: string, prefix: string, extra: string[] = []): Promise<string> {
+  const info = inject('s3');
+  const file = path.join(dir, `${name}.yml`);
+  await writeFile(
+    file,
+    [
+      'version: 1',
+      'jobs:',
+      '  server:',
+      '    title: Main server',
+      ...extra,
+      '    source:',
+      '      use: postgres',
+      `      with: { url: "\${SERVER_URL}", databases: [${databases.join(', ')}], retryAttempts: 1 }`,
+      '    transforms: [{ use: gzip, with: { level: 1 } }]',
+      '    sink:',
+      '      use: s3',
+      `      with: { bucket: ${bucket}, endpoint: "${info.endpoint}", region: ${info.region}, accessKeyId: "\${S3_ACCESS_KEY}", secretAccessKey: "\${S3_SECRET_KEY}", prefix: ${prefix}, partSizeMiB: 5 }`,
+      '      hooks: [{ use: respawn, with: { hours: 23 } }]',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** The objects under `prefix`, by database. */
+async function objectsByDatabase(prefix: string): Promise<Map<string, string[]>> {
+  const byDatabase = new Map<string, string[]>();
+  for (const key of await s3.listKeys(bucket, prefix)) {
+    const database = key.slice(prefix.length).split('/')[0]!;
+    byDatabase.set(database, [...(byDatabase.get(database) ?? []), key]);
+  }
+  return byDatabase;
+}
+
+/** The backups (not metadata) under `prefix`: one list of keys per database. */
+async function backupsByDatabase(prefix: string): Promise<Map<string, string[]>> {
+  const all = await objectsByDatabase(prefix);
+  all.delete('metadata');
+  return all;
+}
+
+/** Follows the process's peak resident memory (VmHWM, a high-water mark: the last reading before it exits is its peak). */
+function followPeakRss(running: RunningCli): () => number {
+  let peak = 0;
+  const read = () => {
+    try {
+      const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${running.child.pid}/status`, 'utf8'))?.[1];
+      if (kib) peak = Math.max(peak, Number(kib) * 1024);
+    } catch {
+      // Exited between two readings: the last one stands.
+    }
+  };
+  const timer = setInterval(read, 25);
+  void running.result.finally(() => clearInterval(timer));
+  return () => peak;
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir('backupctl-scale-out-');
+  await s3.createBucket(bucket);
+  for (const [index, database] of databases.entries()) {
+    await pg_.createDatabase(database);
+    // Hex text compresses about twice: the large database is ~15 MB dumped, several 5 MiB parts stored.
+    await pg_.psql(
+      database,
+      `CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL);
+       INSERT INTO t SELECT i, md5(i::text) || md5((i * 7)::text) || md5((i * 13)::text) FROM generate_series(1, ${rowsOf(index)}) AS i;`,
+    );
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const database of databases) await pg_.dropDatabase(database);
+  await removeTempDir(dir);
+});
+
+describe('concurrency in one run', () => {
+  it('backs up 20 databases 4 at a time: each once, restorable, every line tagged with its part, memory within the stated bound', async () => {
+    const file = await writePipeline('one', 'one/', ['    concurrency: 4']);
+    const running = startCli(['run', file, '--log-format', 'json'], { env: env() });
+    const peak = followPeakRss(running);
+    const run = await running.result;
+    expect(run.code, run.stderr).toBe(0);
+    expect(printedSecrets(run)).toBe(false);
+
+    const lines = run.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const plan = lines.find((line) => line.event === 'run-plan');
+    expect(plan, run.stderr).toMatchObject({ concurrency: 4 });
+    // Every line of a part carries the job and the part.
+    const complete = lines.filter((line) => line.event === 'complete');
+    expect(complete.map((line) => line.part).sort()).toEqual([...databases].sort());
+    for (const line of complete) expect(line.job).toBe('server');
+    // The summary lists every part's result, in the parts' order.
+    const summary = lines.filter((line) => line.event === 'parts-summary');
+    expect(summary[0]?.message).toBe('Main server: 20 parts: 20 backed up, 0 skipped, 0 failed');
+    expect(summary.slice(1).map((line) => line.part)).toEqual(databases);
+
+    const backups = await backupsByDatabase('one/');
+    expect([...backups.keys()].sort()).toEqual([...databases].sort());
+    for (const keys of backups.values()) expect(keys).toHaveLength(1);
+
+    // Restorable: the largest and two small ones, restored with gunzip | psql into new databases, rows as in the source.
+    for (const database of [big, databases[7]!, databases[19]!]) {
+      const copy = uniqueName('scale_restored');
+      await pg_.createDatabase(copy);
+      try {
+        const dump = gunzipSync(await s3.getObject(bucket, backups.get(database)![0]!)).toString('utf8');
+        await pg_.psql(copy, dump);
+        expect(await tableFingerprints(pg_, copy)).toEqual(await tableFingerprints(pg_, database));
+      } finally {
+        await pg_.dropDatabase(copy);
+      }
+    }
+
+    // The stated bound (docs/scale-out.md#memory): the run's estimate, from the stages' own buffers.
+    const estimate = Number(plan!.estimateBytes);
+    expect(peak()).toBeGreaterThan(0);
+    expect(peak(), `peak ${peak()} B, estimate ${estimate} B`).toBeLessThanOrEqual(estimate);
+  }, 300_000);
+
+  it('shows each part in flight in the text log with its [job/part] tag', async () => {
+    const file = await writePipeline('tags', 'tags/', ['    concurrency: 2']);
+    const run = await runCli(['run', file, '--job', 'server'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const tagged = logLines(run).filter((line) => line.startsWith('[server/'));
+    for (const database of databases) expect(tagged).toContainEqual(expect.stringMatching(new RegExp(`^\\[server/${database}\\] Main server / ${database} backup complete: `)));
+    expect(logLines(run)).toContain('Main server: 20 parts: 20 backed up, 0 skipped, 0 failed');
+  }, 300_000);
+});
