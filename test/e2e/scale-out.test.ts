@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeTempDir, removeTempDir, runCli, startCli, tableFingerprints, uniqueName, usePostgres, useS3, type RunningCli } from '../harness/index.js';
+import { makeTempDir, removeTempDir, runCli, startCli, tableFingerprints, uniqueName, usePostgres, useS3, type CliResult, type RunningCli } from '../harness/index.js';
 import { logLines, printedSecrets } from './restore-fixtures.js';
 
 // Past one process (issue 21): a server of 20 databases of mixed sizes,
-// backed up by one process with concurrency 4.
+// backed up by one process with concurrency 4, then by three workers
+// sharing it with no coordinator, then by workers one of which is killed
+// in the middle of a dump.
 
 const pg_ = usePostgres();
 const s3 = useS3();
@@ -20,7 +23,7 @@ let dir: string;
 
 const env = () => ({ S3_ACCESS_KEY: inject('s3').accessKeyId, S3_SECRET_KEY: inject('s3').secretAccessKey, SERVER_URL: pg_.url('postgres') });
 
-/** A pipeline backing the 20 databases up under `prefix`. */
+/** A pipeline backing the 20 databases up under `prefix`, respawn-protected as workers need. */
 async function writePipeline(name: string, prefix: string, extra: string[] = []): Promise<string> {
   const info = inject('s3');
   const file = path.join(dir, `${name}.yml`);
@@ -77,6 +80,11 @@ function followPeakRss(running: RunningCli): () => number {
   const timer = setInterval(read, 25);
   void running.result.finally(() => clearInterval(timer));
   return () => peak;
+}
+
+/** Lines saying a database's backup completed (text logs, with or without a `[job/part]` tag). */
+function completedIn(result: CliResult): string[] {
+  return logLines(result).flatMap((line) => /(?:^\[server\/[^\]]+\] )?Main server \/ (\S+) backup complete: /.exec(line)?.[1] ?? []);
 }
 
 beforeAll(async () => {
@@ -151,3 +159,95 @@ describe('concurrency in one run', () => {
     expect(logLines(run)).toContain('Main server: 20 parts: 20 backed up, 0 skipped, 0 failed');
   }, 300_000);
 });
+
+describe('workers sharing a server', () => {
+  it('--worker refuses a job whose copy has no respawn protection: one line, exit 2, nothing stored', async () => {
+    const file = await writePipeline('unguarded', 'unguarded/');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/^ {6}hooks: .*\n/m, ''));
+    const run = await runCli(['run', file, '--worker'], { env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')[0]).toBe(
+      "Error: job server, copy s3: --worker needs each part's last backup to be recorded and respected, but it has no respawn hook " +
+        '(add `{ use: respawn, with: { hours: 12 } }` to the hooks of every required sink (hours: longer than a run, at most the time between runs minus a run; docs/scale-out.md#the-period))',
+    );
+    expect(run.stderr).not.toContain('    at ');
+    expect(await s3.listKeys(bucket, 'unguarded/')).toEqual([]);
+  });
+
+  it('three workers started together back up every database exactly once between them, each doing some', async () => {
+    const file = await writePipeline('workers', 'workers/');
+    const workers = [0, 1, 2].map((index) => startCli(['run', file, '--worker', '--worker-index', String(index), '--concurrency', '2'], { env: env() }));
+    const runs = await Promise.all(workers.map((worker) => worker.result));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+
+    // The store: one backup per database.
+    const backups = await backupsByDatabase('workers/');
+    expect([...backups.keys()].sort()).toEqual([...databases].sort());
+    for (const [database, keys] of backups) expect(keys, database).toHaveLength(1);
+    // The logs: each database completed by exactly one worker, and every worker completed some.
+    const done = runs.map(completedIn);
+    expect(done.flat().sort()).toEqual([...databases].sort());
+    for (const [index, parts] of done.entries()) expect(parts.length, `worker ${index}: ${runs[index]!.stderr}`).toBeGreaterThan(0);
+    // What a worker did not back up, it found done (respawn) or came back to.
+    for (const run of runs) {
+      expect(logLines(run)).toContainEqual(expect.stringMatching(/^Main server: 20 parts: \d+ backed up, \d+ skipped, 0 failed$/));
+    }
+  }, 300_000);
+
+  it('a worker killed in the middle of a dump: another worker backs its database up, and nothing partial is stored', async () => {
+    const file = await writePipeline('killed', 'killed/');
+    // pg_dump waits for this lock on the large database's table: the worker that took that database is mid-dump.
+    const blocker = new pg.Client({ connectionString: pg_.url(big) });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      await blocker.query('COMMIT');
+      await blocker.end();
+    };
+    try {
+      const workers = [0, 1].map((index) => startCli(['run', file, '--worker', '--worker-index', String(index), '--debug'], { env: env() }));
+      const holding = new RegExp(`Holding advisory lock -?\\d+ on .*${big}`);
+      const holder = await Promise.race(workers.map(async (worker) => (await worker.waitForOutput(holding, 'stderr'), worker)));
+      const survivor = workers.find((worker) => worker !== holder)!;
+      // Its pg_dump is running and waiting for the table.
+      await waitUntil(async () => (await pg_.query(big, "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pg_dump' AND wait_event_type = 'Lock'", [big])).length > 0);
+      // The other worker walked the rest and waits for this one's database: the final pass over parts others held.
+      await survivor.waitForOutput(new RegExp(`held by other workers \\(${big}\\); trying again`), 'stderr');
+      holder.child.kill('SIGKILL');
+      const killed = await holder.result;
+      expect(killed.signal).toBe('SIGKILL');
+      await release();
+
+      const run = await survivor.result;
+      expect(run.code, run.stderr).toBe(0);
+      expect(completedIn(run)).toContain(big);
+
+      // Every database once, the killed one's included; nothing of its dump.
+      const backups = await backupsByDatabase('killed/');
+      expect([...backups.keys()].sort()).toEqual([...databases].sort());
+      for (const [database, keys] of backups) expect(keys, database).toHaveLength(1);
+      const restored = uniqueName('scale_killed');
+      await pg_.createDatabase(restored);
+      try {
+        await pg_.psql(restored, gunzipSync(await s3.getObject(bucket, backups.get(big)![0]!)).toString('utf8'));
+        expect(await tableFingerprints(pg_, restored)).toEqual(await tableFingerprints(pg_, big));
+      } finally {
+        await pg_.dropDatabase(restored);
+      }
+    } finally {
+      await release();
+    }
+  }, 300_000);
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -3,16 +3,19 @@ import { Readable } from 'node:stream';
 import { definePlugin, Secrets, Type, type SinkInstance, type SourceInstance } from '@backupctl/plugin-api';
 import { createMemoryStore } from '@backupctl/plugin-api/testing';
 import type { LoadedJob, LoadedStep } from '../src/config/load-pipeline.js';
+import type { JobResult } from '../src/backup/run-job.js';
 import { createLogger } from '../src/log/logger.js';
 import { runPipeline } from '../src/backup/run-pipeline.js';
 import { BASE_BYTES, planRun, STREAM_BYTES } from '../src/backup/run-plan.js';
+import { checkSharedJobs, walkOrder, walkShared } from '../src/backup/shared-walk.js';
 import { mapLimited } from '../src/backup/slots.js';
+import respawn from '../src/hooks/respawn.js';
 
 const MiB = 1024 * 1024;
 
 // Concurrency in one run (issue 21): at most N backups in flight, parts
 // started in order, results and the summary in the parts' order; the
-// planner's memory estimate.
+// planner's memory estimate; the worker walk of parts others hold.
 
 let inFlight = 0;
 let widest = 0;
@@ -133,7 +136,40 @@ describe('the memory planner', () => {
   });
 });
 
-describe('mapLimited', () => {
+describe('workers sharing parts', () => {
+  it('start their walks apart', () => {
+    const parts = Array.from({ length: 20 }, (_, index) => index);
+    expect([0, 1, 2].map((index) => walkOrder(parts, index)[0])).toEqual([0, 12, 4]);
+    expect(walkOrder(parts, 1).slice().sort((a, b) => a - b)).toEqual(parts);
+  });
+
+  it('come back to the parts another worker held until none is held, and report each part once, in order', async () => {
+    const parts = names.slice(0, 4).map((name) => job([], { name }));
+    const heldFor = new Map([['db1', 2], ['db3', 1]]);
+    const tries: string[] = [];
+    const h = harness();
+    const attempt = async (part: LoadedJob): Promise<JobResult> => {
+      tries.push(part.name);
+      const left = heldFor.get(part.name) ?? 0;
+      heldFor.set(part.name, left - 1);
+      return left > 0
+        ? { job: part.name, title: part.title, status: 'skipped', busy: true, reason: 'held', durationMs: 0 }
+        : { job: part.name, title: part.title, status: 'succeeded', durationMs: 0 };
+    };
+    const results = await walkShared(parts, { worker: { index: 0, minWaitMs: 1, maxWaitMs: 2 }, limit: 2, attempt, logger: h.logger, title: 'Main server' });
+    expect(results.map((result) => [result.job, result.status])).toEqual(names.slice(0, 4).map((name) => [name, 'succeeded']));
+    expect(tries).toEqual(['db0', 'db1', 'db2', 'db3', 'db1', 'db3', 'db1']);
+    expect(h.lines).toContain('Main server: 2 parts held by other workers (db1, db3); trying again in 0 s');
+  });
+
+  it('need the respawn hook on every required copy', () => {
+    expect(() => checkSharedJobs([job(names)])).toThrow('job main, copy memory: --worker needs each part\'s last backup to be recorded and respected, but it has no respawn hook');
+    const guarded = (options: Record<string, unknown>) => job(names, { hooks: [step('hook', respawn, options)] });
+    expect(() => checkSharedJobs([guarded({ hours: 23, force: 'false' })])).not.toThrow();
+    expect(() => checkSharedJobs([guarded({ hours: 0, force: 'false' })])).toThrow('its respawn hook is off (hours: 0)');
+    expect(() => checkSharedJobs([guarded({ hours: 23, force: 'true' })])).toThrow('its respawn hook is forced');
+  });
+
   it('mapLimited keeps the items\' order whatever order they end in', async () => {
     const ends: number[] = [];
     const results = await mapLimited([30, 10, 20], 3, async (ms, index) => {

@@ -327,6 +327,13 @@ export interface SkipDecision {
   skip: true;
   /** One line for the log: why, and when the next run is allowed. */
   reason: string;
+  /**
+   * The job is not done but taken: another run holds it right now (the
+   * postgres source's advisory lock). A worker sharing a server's parts
+   * with others (`backupctl run --worker`) comes back to it after the rest,
+   * and backs it up if that run died before its backup was recorded.
+   */
+  busy?: boolean;
 }
 
 /**

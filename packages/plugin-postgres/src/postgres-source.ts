@@ -166,7 +166,7 @@ export function createPostgresSource(
     async beforeRun(signal): Promise<SkipDecision | undefined> {
       if (options.lock === false) return undefined;
       lock = await tryLockJob(await connect(signal), context.job);
-      if (!lock) return { skip: true, reason: `another backup of this database is in progress (${target}, job ${context.job})` };
+      if (!lock) return { skip: true, busy: true, reason: `another backup of this database is in progress (${target}, job ${context.job})` };
       logger.debug(`Holding advisory lock ${lock.key} on ${target}`);
       return undefined;
     },

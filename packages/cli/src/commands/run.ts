@@ -1,7 +1,7 @@
 import { cliHost, cliVersion } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { loadPipeline, runPipeline, selectJobs, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
+import { checkSharedJobs, loadPipeline, runPipeline, selectJobs, workerIndexFromEnvironment, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
 import type { BackupService, BackupServiceOptions, RunSettings } from '../server/backup-service.js';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';
@@ -20,6 +20,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run',
     '<%= config.bin %> run backupctl.yml --job clara',
     '<%= config.bin %> run --concurrency 4',
+    '<%= config.bin %> run --worker --concurrency 2',
   ];
   static override args = {
     file: Args.string({ description: 'Pipeline file.' }),
@@ -32,6 +33,15 @@ export default class Run extends BaseCommand {
       min: 1,
       max: 64,
       description: "Backups streamed at once (jobs, and parts of whole-server jobs); overrides the file's and every job's `concurrency:`.",
+    }),
+    worker: Flags.boolean({
+      description:
+        "Share whole-server jobs' databases with the other processes running this pipeline (pods of one Kubernetes Job): each database is backed up once, by whichever worker takes its lock (docs/scale-out.md).",
+    }),
+    'worker-index': Flags.integer({
+      min: 0,
+      dependsOn: ['worker'],
+      description: "Where this worker starts in the list of databases; default JOB_COMPLETION_INDEX (an Indexed Job's), else a number from the host name.",
     }),
     ...serverFlags,
   };
@@ -58,11 +68,13 @@ export default class Run extends BaseCommand {
       const pipeline = await loadPipeline({ host: cliHost(), file: args.file, jobs: flags.job });
       logger.debug(`Pipeline: ${pipeline.file}`);
       const jobs = selectJobs(pipeline, flags.job ?? []);
+      if (flags.worker) checkSharedJobs(jobs);
       service?.markReady(jobs);
       const settings: RunSettings = {
         concurrency: flags.concurrency ?? pipeline.concurrency,
         overrideJobConcurrency: flags.concurrency !== undefined,
         memoryBudgetMiB: pipeline.memoryBudgetMiB,
+        ...(flags.worker ? { worker: { index: flags['worker-index'] ?? workerIndexFromEnvironment() } } : {}),
       };
       summary = service ? await service.run(jobs, settings) : await runPipeline(jobs, { ...options, ...settings });
     } finally {

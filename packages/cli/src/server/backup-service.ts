@@ -14,8 +14,8 @@ export interface BackupServiceOptions extends Omit<RunPipelineOptions, 'onJobRes
 }
 
 
-/** What a run takes from the pipeline file and the command line besides the jobs (concurrency). */
-export type RunSettings = Partial<Pick<RunPipelineOptions, 'concurrency' | 'overrideJobConcurrency' | 'memoryBudgetMiB'>>;
+/** What a run takes from the pipeline file and the command line besides the jobs (concurrency, workers). */
+export type RunSettings = Partial<Pick<RunPipelineOptions, 'concurrency' | 'overrideJobConcurrency' | 'memoryBudgetMiB' | 'worker'>>;
 /** A health server with the backups it reports on; see {@link startBackupService}. */
 export interface BackupService {
   /** Where the server listens, e.g. `http://0.0.0.0:8080`. */

@@ -58,6 +58,8 @@ export interface JobResult {
   artifact?: Artifact;
   /** Why the job was skipped. */
   reason?: string;
+  /** Skipped because another run holds it right now (its source's lock), not because it is done: `run --worker` tries it again. */
+  busy?: boolean;
   error?: BackupctlError;
   durationMs: number;
   /** Verifications hooks ran in this run (the verify hook), passed or failed. */
@@ -104,6 +106,11 @@ export interface RunJobOptions {
    * this part's copy-failed and anomaly still are, with the job's run id.
    */
   partOf?: { runId: string };
+  /**
+   * `run --worker`: a part another run holds (busy) is not this run's to
+   * report yet; it is said at debug level, and tried again after the rest.
+   */
+  shared?: boolean;
   /** Several backups run at once: every text line of this one starts with `[job/part]`. */
   tagLines?: boolean;
 }
@@ -226,6 +233,10 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     await announce(startNotification(job, startedAt));
     // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
     const exclusive = options.failWith ? undefined : await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
+    if (exclusive?.skip && exclusive.busy && options.shared) {
+      logger.debug(`${job.title}: held by another run (${exclusive.reason}); coming back to it after the other parts`, { event: 'busy' });
+      return result('skipped', { reason: exclusive.reason, busy: true });
+    }
     if (exclusive?.skip) return await skipped(exclusive.reason);
     // Respawn and the like decide per copy; the job skips only when every required copy would.
     const skips = new Map<RunningCopy, string>();

@@ -6,6 +6,7 @@ import { runJob, type JobProgress, type JobResult } from './run-job.js';
 import { recordTail } from '../log/log-tail.js';
 import { notifyJob } from '../notify/job-notifiers.js';
 import { partsNotification, startNotification } from '../notify/job-notifications.js';
+import { walkShared, type WorkerOptions } from './shared-walk.js';
 import { planRun, type RunPlan } from './run-plan.js';
 import { mapLimited, Slots } from './slots.js';
 import { logPartsSummary } from './parts-summary.js';
@@ -31,6 +32,8 @@ export interface RunPipelineOptions {
   overrideJobConcurrency?: boolean;
   /** The file's `memoryBudgetMiB:`: concurrency is lowered to fit it. */
   memoryBudgetMiB?: number;
+  /** `run --worker`: share whole-server jobs' parts with the other processes running this pipeline (parts/shared-walk.ts). */
+  worker?: WorkerOptions;
 }
 
 /**
@@ -83,7 +86,8 @@ async function runOneJob(job: LoadedJob, run: PipelineRun): Promise<JobResult[]>
  * concurrency at once (each also holding one of the run's slots). They
  * share the time in their objects' names, so one run's set is
  * recognisable; the job's notifiers hear its start and its result once
- * (every database's outcome in it), not once per database.
+ * (every database's outcome in it), not once per database. With
+ * `worker`, the parts are shared with other processes (walkShared).
  */
 async function runParts(job: LoadedJob, parts: readonly LoadedJob[], run: PipelineRun): Promise<JobResult[]> {
   const now = run.now ?? (() => new Date());
@@ -97,12 +101,14 @@ async function runParts(job: LoadedJob, parts: readonly LoadedJob[], run: Pipeli
   if (limit > 1) run.logger.info(`${job.title}: up to ${limit} parts at once`, { job: job.name, event: 'parts-concurrency', concurrency: limit });
   const attempt = async (part: LoadedJob) => {
     const result = await run.streams.run(() =>
-      runJob(part, { ...run, logger: tail.logger, nameTime: startedAt, partOf: { runId }, tagLines: run.tagLines }),
+      runJob(part, { ...run, logger: tail.logger, nameTime: startedAt, partOf: { runId }, shared: run.worker !== undefined, tagLines: run.tagLines }),
     );
-    run.onJobResult?.(result);
+    if (!result.busy) run.onJobResult?.(result);
     return result;
   };
-  const results = await mapLimited(parts, limit, attempt);
+  const results = run.worker
+    ? await walkShared(parts, { worker: run.worker, limit, attempt, logger: tail.logger, signal: run.signal, title: job.title })
+    : await mapLimited(parts, limit, attempt);
   logPartsSummary(job, results, run.logger);
   await notifyJob(job, { ...partsNotification(job, results, now().getTime() - startedAt.getTime(), tail.lines()), runId }, notifying());
   return results;
