@@ -38,7 +38,7 @@ async function writePipeline(name: string, prefix: string, extra: string[] = [])
       '    source:',
       '      use: postgres',
       `      with: { url: "\${SERVER_URL}", databases: [${databases.join(', ')}], retryAttempts: 1 }`,
-      '    transforms: [{ use: gzip, with: { level: 1 } }]',
+      '    transforms: [{ use: gzip, with: { level: 1, threads: 2 } }]',
       '    sink:',
       '      use: s3',
       `      with: { bucket: ${bucket}, endpoint: "${info.endpoint}", region: ${info.region}, accessKeyId: "\${S3_ACCESS_KEY}", secretAccessKey: "\${S3_SECRET_KEY}", prefix: ${prefix}, partSizeMiB: 5 }`,
@@ -157,6 +157,19 @@ describe('concurrency in one run', () => {
     const tagged = logLines(run).filter((line) => line.startsWith('[server/'));
     for (const database of databases) expect(tagged).toContainEqual(expect.stringMatching(new RegExp(`^\\[server/${database}\\] Main server / ${database} backup complete: `)));
     expect(logLines(run)).toContain('Main server: 20 parts: 20 backed up, 0 skipped, 0 failed');
+  }, 300_000);
+});
+
+describe('a memory budget', () => {
+  it('lowers the concurrency until the estimate fits memoryBudgetMiB, says so, and still backs every database up', async () => {
+    // 43 MiB per backup (8 + s3 5 MiB × 5 + gzip on 2 threads 10): 96 + 2 × 43 = 182 fits in 200, 3 would not.
+    const file = await writePipeline('budget', 'budget/', ['    concurrency: 4']);
+    await writeFile(file, `memoryBudgetMiB: 200\n${await readFile(file, 'utf8')}`);
+    const run = await runCli(['run', file], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    expect(logLines(run)).toContain('memoryBudgetMiB 200: 2 backups at once instead of 4 (each up to 43.0 MB, the process 96.0 MB)');
+    expect(logLines(run)).toContain('Running up to 2 backups at once (memory estimate 182.0 MB: 96.0 MB + 2 × 43.0 MB)');
+    expect([...(await backupsByDatabase('budget/')).keys()].sort()).toEqual([...databases].sort());
   }, 300_000);
 });
 
