@@ -101,6 +101,23 @@ describe('concurrency in one run', () => {
     expect(h.lines.some((line) => line.startsWith('['))).toBe(false);
   });
 
+  it('lets 32 backups listen to the run\'s abort signal without a listener-leak warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const h = harness();
+      const many = Array.from({ length: 40 }, (_, index) => `many${index}`);
+      const summary = await runPipeline([job(many, { concurrency: 32 })], { ...h, signal: new AbortController().signal });
+      expect(summary.ok).toBe(true);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('--concurrency overrides the job\'s, and never lets more than the run\'s slots run across jobs', async () => {
     inFlight = 0;
     widest = 0;

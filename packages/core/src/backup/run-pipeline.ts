@@ -2,6 +2,7 @@ import { ErrorCodes, wrapError, type BackupctlError, type Logger, type Secrets }
 import type { LoadedJob } from '../plugins/loaded-job.js';
 import { expandJob } from '../parts/expand-job.js';
 import { randomUUID } from 'node:crypto';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { runJob, type JobProgress, type JobResult } from './run-job.js';
 import { recordTail } from '../log/log-tail.js';
 import { notifyJob } from '../notify/job-notifiers.js';
@@ -47,6 +48,9 @@ export async function runPipeline(jobs: readonly LoadedJob[], options: RunPipeli
   const { logger } = options;
   logger.info('Starting backup...', { event: 'run-started' });
   const plan = planRun(jobs, { concurrency: options.concurrency, override: options.overrideJobConcurrency, memoryBudgetMiB: options.memoryBudgetMiB }, logger);
+  // Each backup in flight (and each job waiting on its parts) listens to the run's signal: past 10, Node
+  // would print a listener-leak warning that is none.
+  if (options.signal && plan.slots > 1) setMaxListeners(Math.max(getMaxListeners(options.signal), 10 + 2 * plan.slots), options.signal);
   // Every backup holds a stream slot while it runs; jobs hold tickets of their own (a job waiting for its
   // parts' slots must not keep them from the slots), so at most `slots` jobs are under way.
   const run: PipelineRun = { ...options, plan, streams: new Slots(plan.slots), tagLines: plan.slots > 1 };
