@@ -250,7 +250,7 @@ describe('examples/kubernetes: workers sharing a server (docs/scale-out.md)', ()
     });
   }
 
-  it('cnpg-workers-cronjob.yaml reads the operator\'s <cluster>-app secret and dumps from the <cluster>-ro service', async () => {
+  it('cnpg-workers-cronjob.yaml reads the operator\'s <cluster>-app secret, dumps from the <cluster>-ro service and locks on <cluster>-rw', async () => {
     const { cronJob, pipeline } = await workersExample('cnpg-workers-cronjob.yaml', { ...s3Env, PGUSER: 'app', PGPASSWORD: 'pw', PGDATABASE: 'app' });
     const [container] = cronJob.spec.jobTemplate.spec.template.spec.containers;
     const fromSecret = Object.fromEntries((container.env as any[]).map((variable) => [variable.name, variable.valueFrom.secretKeyRef]));
@@ -261,6 +261,7 @@ describe('examples/kubernetes: workers sharing a server (docs/scale-out.md)', ()
     });
     const url = new URL(pipeline.jobs[0]!.source!.options.url as string);
     expect(url.hostname).toBe('pg-main-ro');
+    expect(new URL(pipeline.jobs[0]!.source!.options.lockUrl as string).hostname).toBe('pg-main-rw');
     expect(pipeline.jobs[0]!.source!.options.databases).toBe('all');
   });
 });

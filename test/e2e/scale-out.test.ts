@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeTempDir, removeTempDir, runCli, startCli, tableFingerprints, uniqueName, usePostgres, useS3, type CliResult, type RunningCli } from '../harness/index.js';
 import { logLines, printedSecrets } from './restore-fixtures.js';
+import { advisoryLockKey } from '../../packages/plugin-postgres/src/advisory-lock.js';
 
 // Past one process (issue 21): a server of 20 databases of mixed sizes,
 // backed up by one process with concurrency 4, then by three workers
@@ -255,6 +256,46 @@ describe('workers sharing a server', () => {
       await release();
     }
   }, 300_000);
+});
+
+describe('lockUrl: the lock on another server than the dump (a primary, while dumping from replicas)', () => {
+  it('takes the lock where lockUrl says: held there, the job skips as busy; free, it backs up from url', async () => {
+    const database = databases[5]!;
+    const file = path.join(dir, 'lock-url.yml');
+    const info = inject('s3');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        'jobs:',
+        '  tenant:',
+        '    title: Tenant',
+        // The dump from the tenant's database; the lock in `postgres`, standing for the primary.
+        `    source: { use: postgres, with: { url: "\${TENANT_URL}", lockUrl: "\${LOCK_URL}", retryAttempts: 1 } }`,
+        '    sink:',
+        '      use: s3',
+        `      with: { bucket: ${bucket}, endpoint: "${info.endpoint}", region: ${info.region}, accessKeyId: "\${S3_ACCESS_KEY}", secretAccessKey: "\${S3_SECRET_KEY}", prefix: lock-url/ }`,
+        '',
+      ].join('\n'),
+    );
+    const lockEnv = { ...env(), TENANT_URL: pg_.url(database), LOCK_URL: pg_.url('postgres') };
+    const holder = new pg.Client({ connectionString: pg_.url('postgres') });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('tenant').toString()]);
+      const held = await runCli(['run', file], { env: lockEnv });
+      expect(held.code, held.stderr).toBe(0);
+      expect(logLines(held)).toContain(`Tenant backup skipped: another backup of this database is in progress (127.0.0.1:${pg_.port}/postgres, job tenant)`);
+      expect(printedSecrets(held)).toBe(false);
+    } finally {
+      await holder.end();
+    }
+    const free = await runCli(['run', file], { env: lockEnv });
+    expect(free.code, free.stderr).toBe(0);
+    const keys = await s3.listKeys(bucket, 'lock-url/tenant_');
+    expect(keys).toHaveLength(1);
+    expect((await s3.getObject(bucket, keys[0]!)).toString('utf8')).toContain('CREATE TABLE public.t');
+  });
 });
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
