@@ -33,7 +33,7 @@ export interface RunPipelineOptions {
   overrideJobConcurrency?: boolean;
   /** The file's `memoryBudgetMiB:`: concurrency is lowered to fit it. */
   memoryBudgetMiB?: number;
-  /** `run --worker`: share whole-server jobs' parts with the other processes running this pipeline (parts/shared-walk.ts). */
+  /** `run --worker`: share whole-server jobs' parts with the other processes running this pipeline (shared-walk.ts). */
   worker?: WorkerOptions;
 }
 
