@@ -6,6 +6,7 @@
  *   npm run bench -- --scale 5         a quick run (SCALE=5 works too)
  *   npm run bench -- --rounds 3 --no-restore
  *   npm run bench -- --stream-gb 1,10  memory on long generated streams (no PostgreSQL)
+ *   npm run bench -- --parts 20 --rounds 2   a server of 20 databases at concurrency 1, 2 and 4
  *   npm run bench -- --node /path/to/node22/bin/node   backupctl under another Node
  *   npm run bench -- --engine mariadb --scale 1 --rounds 3   the mysql source against mariadb-dump | gzip -6
  *
@@ -29,6 +30,7 @@ import { runMariadbComparison, shopSize, type MariadbRun } from './mariadb-compa
 import { markdownTable, median, summarize, targetLines, type CaseResult, type CaseSummary, type TargetCheck } from './report.js';
 import { REPO_ROOT, startBenchDatabase, startBenchS3, type BenchDatabase, type BenchS3 } from './services.js';
 import { runStreams, type StreamResult } from './stream-bench.js';
+import { partsTable, runParts, startPartsServer, summarizeParts, type PartsServer } from './parts-bench.js';
 
 // The bench talks to its S3 server with the SDK too; keep the SDK's Node 20 notice out of the report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -42,6 +44,8 @@ interface Options {
   rounds: number;
   restore: boolean;
   streamGb?: number[];
+  /** `--parts N`: a whole server of N databases, backed up at concurrency 1, 2 and 4. */
+  parts?: number;
   /** The Node binary backupctl runs under (default: this one). */
   node: string;
   /** `mariadb`: the MariaDB comparison (mariadb-comparison.ts) instead of PostgreSQL's. */
@@ -58,13 +62,14 @@ function parseOptions(argv: string[]): Options {
       rounds: { type: 'string', default: '5' },
       'no-restore': { type: 'boolean', default: false },
       'stream-gb': { type: 'string' },
+      parts: { type: 'string' },
       node: { type: 'string' },
       engine: { type: 'string', default: 'postgres' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('npm run bench -- [--scale 50] [--rounds 5] [--no-restore] [--node PATH] | --stream-gb 1,10 [--node PATH] | --engine mariadb [--scale 1] [--rounds 3]');
+    console.log('npm run bench -- [--scale 50] [--rounds 5] [--no-restore] [--node PATH] | --stream-gb 1,10 [--node PATH] | --engine mariadb [--scale 1] [--rounds 3] | --parts 20 [--scale 2] [--rounds 2]');
     process.exit(0);
   }
   const positive = (text: string, what: string): number => {
@@ -74,7 +79,7 @@ function parseOptions(argv: string[]): Options {
   };
   if (values.engine !== 'postgres' && values.engine !== 'mariadb') throw new Error(`--engine must be postgres or mariadb, not "${values.engine}"`);
   const mariadb = values.engine === 'mariadb';
-  const rawScale = positive(values.scale ?? process.env.SCALE ?? (mariadb ? '1' : '50'), '--scale');
+  const rawScale = positive(values.scale ?? process.env.SCALE ?? (mariadb ? '1' : values.parts === undefined ? '50' : '2'), '--scale');
   return {
     engine: values.engine,
     rawScale,
@@ -83,6 +88,7 @@ function parseOptions(argv: string[]): Options {
     restore: !values['no-restore'],
     node: values.node ?? process.execPath,
     ...(values['stream-gb'] === undefined ? {} : { streamGb: values['stream-gb'].split(',').map((size) => positive(size, '--stream-gb')) }),
+    ...(values.parts === undefined ? {} : { parts: Math.round(positive(values.parts, '--parts')) }),
   };
 }
 
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
     throw new Error('the CLI is not built: npm run build (npm run bench builds first)');
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const services: { database?: BenchDatabase; s3?: BenchS3; sshd?: SshdServer; azurite?: Azurite; sftpDirectory?: string; mariadb?: MariadbServer } = {};
+  const services: { database?: BenchDatabase; s3?: BenchS3; sshd?: SshdServer; azurite?: Azurite; sftpDirectory?: string; mariadb?: MariadbServer; parts?: PartsServer } = {};
   const stop = async () => {
     const sftpFiles = services.sshd && services.sftpDirectory ? rm(join(services.sshd.home, services.sftpDirectory), { recursive: true, force: true }) : undefined;
     await Promise.allSettled([
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
       sftpFiles?.then(() => services.sshd?.stop()),
       services.azurite?.stop(),
       services.mariadb?.stop({ remove: true }),
+      services.parts?.cluster.stop(),
     ]);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -128,6 +135,12 @@ async function main(): Promise<void> {
         started: (server) => (services.mariadb = server),
       });
       await mariadbReport(run, options, command);
+      return;
+    }
+    if (options.parts) {
+      log(`Starting PostgreSQL: ${options.parts} databases of mixed sizes (--scale ${options.scale}) ...`);
+      services.parts = await startPartsServer(options.parts, options.scale, log);
+      await partsMode(services.parts, services.s3, options, command);
       return;
     }
     log(`Starting PostgreSQL: pgbench -i -s ${options.scale} and ${options.scale * 10_000} rows of text and jsonb ...`);
@@ -331,6 +344,25 @@ async function streamMode(s3: BenchS3, sizes: number[], command: string, node: s
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, 'stream.json');
   await writeFile(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), command, machine, streams, targets }, null, 2)}\n`);
+  log(`Wrote ${relative(process.cwd(), file)}`);
+}
+
+/**
+ * `--parts N`: one whole-server job of N databases, `run --concurrency` 1, 2
+ * and 4, interleaved round by round. Prints the table and writes
+ * bench/results/parts.json. On 2 cores the gain stops at the CPU: pg_dump,
+ * gzip and the S3 server share them (docs/scale-out.md#speed).
+ */
+async function partsMode(server: PartsServer, s3: BenchS3, options: Options, command: string): Promise<void> {
+  const [version] = (await server.cluster.query<{ server_version: string }>('postgres', 'SHOW server_version')).map((row) => row.server_version.split(' ')[0] ?? row.server_version);
+  const machine = describeMachine(version ?? 'unknown', options.node);
+  log(`Machine: ${machineLine(machine)}`);
+  const samples = await runParts(server, s3, options.rounds, options.node, log);
+  const summaries = summarizeParts(samples);
+  log(`\n${server.databases.length} databases, ${(server.bytes / 1e6).toFixed(0)} MB on the server, ${options.rounds} round(s):\n${partsTable(summaries)}`);
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, 'parts.json');
+  await writeFile(file, `${JSON.stringify({ generatedAt: new Date().toISOString(), command, machine, databases: server.databases.length, serverBytes: server.bytes, samples, summaries }, null, 2)}\n`);
   log(`Wrote ${relative(process.cwd(), file)}`);
 }
 

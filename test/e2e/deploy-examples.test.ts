@@ -1,12 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, seedClaraDatabase, startCli, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { runCli, seedClaraDatabase, startCli, testTempDir, uniqueName, usePostgres, useS3 } from '../harness/index.js';
+import { checkSharedJobs, loadPipeline, planRun } from '../../packages/core/src/index.js';
+import { cliHost } from '../../packages/cli/src/host.js';
 
 // The deploy examples cannot run here (no container engine, no cluster), so
 // their fields are checked, and the very backupctl invocations they make
@@ -196,5 +198,70 @@ describe('examples/kubernetes', () => {
     const result = await cli.result;
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('"event":"shutdown"');
+  });
+});
+
+describe('examples/kubernetes: workers sharing a server (docs/scale-out.md)', () => {
+  /** The ConfigMap and the CronJob of a workers example, and its pipeline loaded as `backupctl run` would. */
+  async function workersExample(name: string, env: Record<string, string>) {
+    const documents = parseAllDocuments(await readFile(path.join(EXAMPLES, 'kubernetes', name), 'utf8')).map((document) => document.toJS() as any);
+    const configMap = documents.find((document) => document.kind === 'ConfigMap');
+    const cronJob = documents.find((document) => document.kind === 'CronJob');
+    const dir = await testTempDir('backupctl-workers-example-');
+    const file = path.join(dir, 'backupctl.yml');
+    await writeFile(file, configMap.data['backupctl.yml'] as string);
+    const pipeline = await loadPipeline({ host: cliHost(), file, env });
+    return { configMap, cronJob, file, pipeline };
+  }
+
+  const mebibytes = (quantity: string): number => {
+    const match = /^(\d+)(Mi|Gi)$/.exec(quantity);
+    if (!match) throw new Error(`not a Mi/Gi quantity: ${quantity}`);
+    return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+  };
+
+  const s3Env = { S3_BUCKET: 'tenants', S3_ENDPOINT_URL: s3Info.endpoint, S3_ACCESS_KEY: 'key', S3_SECRET_KEY: 'secret' };
+
+  for (const [name, env] of [
+    ['workers-cronjob.yaml', { ...s3Env, SERVER_URL: 'postgresql://backup:pw@postgres:5432/postgres' }],
+    ['cnpg-workers-cronjob.yaml', { ...s3Env, PGUSER: 'app', PGPASSWORD: 'pw', PGDATABASE: 'app' }],
+  ] as const) {
+    it(`${name}: parallel pods run \`run --worker\` on a valid pipeline that workers can share, in the memory its pods are given`, async () => {
+      const { configMap, cronJob, file, pipeline } = await workersExample(name, env);
+      expect(cronJob.spec).toMatchObject({ concurrencyPolicy: 'Forbid', jobTemplate: { spec: { completionMode: 'Indexed' } } });
+      const job = cronJob.spec.jobTemplate.spec;
+      expect(job.parallelism).toBeGreaterThan(1);
+      expect(job.completions).toBe(job.parallelism);
+      const pod = job.template.spec;
+      const [container] = pod.containers;
+      expect(container.args.slice(0, 3)).toEqual(['run', '/config/backupctl.yml', '--worker']);
+      expect(pod.volumes).toContainEqual({ name: 'pipeline', configMap: { name: configMap.metadata.name } });
+      expect(container.volumeMounts).toContainEqual(expect.objectContaining({ name: 'pipeline', mountPath: '/config' }));
+
+      // The file is what `backupctl validate` accepts, and what --worker asks of it.
+      const validate = await runCli(['validate', file], { env });
+      expect(validate.code, validate.stderr).toBe(0);
+      expect(() => checkSharedJobs(pipeline.jobs)).not.toThrow();
+      // The run's own memory estimate for one pod fits the pod's limit, which is also its request.
+      const plan = planRun(pipeline.jobs, { concurrency: pipeline.concurrency }, { debug() {}, info() {}, warn() {}, error() {} });
+      expect(plan.slots).toBeGreaterThan(1);
+      expect(plan.estimateBytes / 2 ** 20).toBeLessThanOrEqual(mebibytes(container.resources.limits.memory));
+      expect(container.resources.requests.memory).toBe(container.resources.limits.memory);
+    });
+  }
+
+  it('cnpg-workers-cronjob.yaml reads the operator\'s <cluster>-app secret, dumps from the <cluster>-ro service and locks on <cluster>-rw', async () => {
+    const { cronJob, pipeline } = await workersExample('cnpg-workers-cronjob.yaml', { ...s3Env, PGUSER: 'app', PGPASSWORD: 'pw', PGDATABASE: 'app' });
+    const [container] = cronJob.spec.jobTemplate.spec.template.spec.containers;
+    const fromSecret = Object.fromEntries((container.env as any[]).map((variable) => [variable.name, variable.valueFrom.secretKeyRef]));
+    expect(fromSecret).toEqual({
+      PGUSER: { name: 'pg-main-app', key: 'username' },
+      PGPASSWORD: { name: 'pg-main-app', key: 'password' },
+      PGDATABASE: { name: 'pg-main-app', key: 'dbname' },
+    });
+    const url = new URL(pipeline.jobs[0]!.source!.options.url as string);
+    expect(url.hostname).toBe('pg-main-ro');
+    expect(new URL(pipeline.jobs[0]!.source!.options.lockUrl as string).hostname).toBe('pg-main-rw');
+    expect(pipeline.jobs[0]!.source!.options.databases).toBe('all');
   });
 });

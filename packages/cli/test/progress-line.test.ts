@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatElapsed, formatProgress, jobSnapshot, ProgressLine, type ProgressSnapshot } from '../src/render/progress-line.js';
+import { formatElapsed, formatProgress, InFlightProgress, jobSnapshot, ProgressLine, type ProgressSnapshot } from '../src/render/progress-line.js';
 import type { LoadedJob, LoadedStep } from '../../core/src/config/load-pipeline.js';
 import { definePlugin, Secrets, Type } from '@backupctl/plugin-api';
 import { createLogger } from '../../core/src/log/logger.js';
@@ -101,5 +101,25 @@ describe('runJob onProgress', () => {
     ]);
     expect(updates.at(-1)!.done).toBe(true);
     expect(jobSnapshot(updates.at(-1)!)).toMatchObject({ label: 'Clara DB', bytesRead: 8 * 64 * 1024, bytesWritten: 8 * 64 * 1024, done: true });
+  });
+});
+
+describe('InFlightProgress', () => {
+  const progress = (title: string, sourceBytes: number, elapsedMs: number, done = false): JobProgress => ({
+    job: title,
+    title,
+    sourceBytes,
+    storedBytes: sourceBytes / 2,
+    elapsedMs,
+    done,
+  });
+
+  it('shows one backup as it is, several as one line of all in flight, and settles when the last one does', () => {
+    const board = new InFlightProgress();
+    expect(formatProgress(board.update(progress('Main / a', 10 * MB, 1000)))).toBe('Main / a: 10.0 MB read, 5.0 MB stored, 10.0 MB/s, 0:01');
+    expect(formatProgress(board.update(progress('Main / b', 30 * MB, 2000)))).toBe('2 in flight (Main / a, Main / b): 40.0 MB read, 20.0 MB stored, 20.0 MB/s, 0:02');
+    // One ending does not clear the line while another still runs.
+    expect(board.update(progress('Main / a', 12 * MB, 1500, true))).toMatchObject({ label: 'Main / b', done: false });
+    expect(board.update(progress('Main / b', 40 * MB, 2500, true)).done).toBe(true);
   });
 });

@@ -8,6 +8,8 @@ export { loadPipeline, selectJobs, type LoadOptions, type LoadedJob, type Loaded
 export { ConfigError, type ConfigIssue } from './config/config-error.js';
 export { BARE_HOST, type BuiltinLoader, type PipelineHost } from './plugins/pipeline-host.js';
 export { runPipeline, type RunPipelineOptions, type RunSummary } from './backup/run-pipeline.js';
+export { BASE_BYTES, planRun, STREAM_BYTES, streamBytesOf, type RunPlan, type RunPlanInput } from './backup/run-plan.js';
+export { checkSharedJobs, walkOrder, workerIndexFromEnvironment, type WorkerOptions } from './backup/shared-walk.js';
 export { runJob, type CopyResult, type JobProgress, type JobResult, type JobStatus } from './backup/run-job.js';
 export { createLogger, formatLogTime, formatUtcTime, withLogFields, type LogFormat, type LoggerOptions } from './log/logger.js';
 export { formatTimestamp, parseObjectTimestamp, renderObjectName } from './naming/object-name.js';

@@ -333,6 +333,13 @@ export interface SkipDecision {
   skip: true;
   /** One line for the log: why, and when the next run is allowed. */
   reason: string;
+  /**
+   * The job is not done but taken: another run holds it right now (the
+   * postgres source's advisory lock). A worker sharing a server's parts
+   * with others (`backupctl run --worker`) comes back to it after the rest,
+   * and backs it up if that run died before its backup was recorded.
+   */
+  busy?: boolean;
 }
 
 /**
@@ -535,6 +542,15 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, Options = u
    */
   partOptions?(options: Options, part: string): Options;
   /**
+   * The most bytes one running instance holds in buffers of its own
+   * (upload parts in flight, compression blocks), from its options: a run
+   * with `concurrency` holds this once per backup in flight, and the
+   * planner of `memoryBudgetMiB` adds it up to choose how many fit. Leave
+   * it out when it is under 1 MiB (a stream's own buffers are counted by
+   * backupctl). Keep it free of I/O.
+   */
+  bufferBytes?(options: Options): number;
+  /**
    * The step's manual restore steps for `backupctl restore-help`: a sink's
    * `download`, a transform's `undo`, a source's `load` (see
    * {@link RestoreHelpByKind}). Plain functions of the options, called
@@ -565,6 +581,7 @@ export function definePlugin<S extends OptionsSchema, K extends PluginKind>(defi
   checkOptions?(options: Static<S>): string | undefined;
   create(options: Static<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
   partOptions?(options: Static<S>, part: string): Static<S>;
+  bufferBytes?(options: Static<S>): number;
   restoreHelp?: RestoreHelpByKind<Static<S>>[K];
 }): PluginDefinition<K, Static<S>> {
   return { ...definition, apiVersion: definition.apiVersion ?? API_VERSION };

@@ -35,5 +35,7 @@ export default definePlugin({
   },
   // Whole servers: each database's backups under `<prefix><database>/`.
   partOptions: (options, part) => ({ ...options, prefix: `${options.prefix}${part}/` }),
+  // The blocks in flight and the one filling (block-writer.ts).
+  bufferBytes: (options) => options.blockSizeMiB * (options.concurrency + 1) * 1024 * 1024,
   restoreHelp: azureRestoreHelp,
 });

@@ -42,7 +42,7 @@ export default definePlugin({
   create(options, context) {
     context.artifact.extension += '.gz';
     context.artifact.contentType = 'application/gzip';
-    const threads = options.threads ?? Math.min(availableParallelism(), THREAD_POOL_SIZE);
+    const threads = threadsOf(options);
     if (threads > THREAD_POOL_SIZE) {
       context.logger.warn(
         `gzip: threads is ${threads} but Node's thread pool has ${THREAD_POOL_SIZE} threads; set UV_THREADPOOL_SIZE=${threads} to use them all`,
@@ -54,5 +54,12 @@ export default definePlugin({
       decode: () => createGunzip({ chunkSize: CHUNK_SIZE }),
     };
   },
+  // Per thread two 1 MiB blocks in flight (parallel-gzip.ts), each with its output and zlib's state
+  // (256 KiB at memLevel 8), and the readable side's one block.
+  bufferBytes: (options) => (threadsOf(options) === 1 ? 1 : threadsOf(options) * 2 * 2.25 + 1) * 1024 * 1024,
   restoreHelp: gzipRestoreHelp,
 });
+
+function threadsOf(options: { threads?: number }): number {
+  return options.threads ?? Math.min(availableParallelism(), THREAD_POOL_SIZE);
+}

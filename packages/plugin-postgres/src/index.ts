@@ -75,6 +75,13 @@ export default definePlugin({
             'Hold a PostgreSQL advisory lock on the database while the job runs, so a second run of the same job started meanwhile (on any machine) skips instead of backing up twice.',
         }),
       ),
+      lockUrl: Type.Optional(
+        Type.String({
+          minLength: 1,
+          description:
+            "Take the advisory lock (lock) on this server instead of url's, e.g. the primary (CloudNativePG's <cluster>-rw) while dumping from replicas behind one service (<cluster>-ro): runs reaching different replicas still share the lock. Whole servers: each part locks in its own database there. Same form as url.",
+        }),
+      ),
       manifest: Type.Optional(
         Type.Boolean({
           default: true,

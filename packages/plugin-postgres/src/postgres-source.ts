@@ -76,6 +76,13 @@ export function createPostgresSource(
   context.artifact.contentType = artifact.contentType;
 
   const target = describeSettings(settings);
+  // The lock's server: url's, or lockUrl's (a primary, while dumping from a replica).
+  const lockSettings = options.lockUrl ? parseConnectionUrl(options.lockUrl) : settings;
+  if (options.lockUrl) {
+    context.secrets.add(options.lockUrl);
+    for (const secret of lockSettings.secrets) context.secrets.add(secret);
+  }
+  const lockTarget = describeSettings(lockSettings);
   const { logger } = context;
   let dump: RunningDump | undefined;
   let lock: JobLock | undefined;
@@ -165,9 +172,19 @@ export function createPostgresSource(
     // own connection until close(), so a crash frees it too.
     async beforeRun(signal): Promise<SkipDecision | undefined> {
       if (options.lock === false) return undefined;
-      lock = await tryLockJob(await connect(signal), context.job);
-      if (!lock) return { skip: true, reason: `another backup of this database is in progress (${target}, job ${context.job})` };
-      logger.debug(`Holding advisory lock ${lock.key} on ${target}`);
+      const client = options.lockUrl
+        ? await connectWithRetry(() => connectClient(lockSettings, signal), {
+            attempts: options.retryAttempts,
+            delaySeconds: options.retryDelaySeconds,
+            target: lockTarget,
+            logger,
+            signal,
+            sleep: dependencies.sleep,
+          })
+        : await connect(signal);
+      lock = await tryLockJob(client, context.job);
+      if (!lock) return { skip: true, busy: true, reason: `another backup of this database is in progress (${lockTarget}, job ${context.job})` };
+      logger.debug(`Holding advisory lock ${lock.key} on ${lockTarget}`);
       return undefined;
     },
 

@@ -13,6 +13,8 @@ export interface WholeServerOptions {
   globalsWithPasswords?: boolean;
   /** Set on a part by `expand`: what this source instance dumps. */
   dump?: 'database' | 'globals';
+  /** Where the advisory lock is taken, when not on `url`'s server; moved to each part's database as `url` is. */
+  lockUrl?: string;
 }
 
 /** Every database a whole-server backup takes: those one can connect to, templates left out. */
@@ -62,7 +64,15 @@ export async function wholeServerParts(
     name: GLOBALS_PART,
     options: { ...common, dump: 'globals', ...(globalsWithPasswords === undefined ? {} : { globalsWithPasswords }) },
   };
-  const databasePart = (name: string): SourcePart => ({ name, options: { ...common, url: urlWithDatabase(options.url, name), dump: 'database' } });
+  const databasePart = (name: string): SourcePart => ({
+    name,
+    options: {
+      ...common,
+      url: urlWithDatabase(options.url, name),
+      ...(options.lockUrl ? { lockUrl: urlWithDatabase(options.lockUrl, name) } : {}),
+      dump: 'database',
+    },
+  });
 
   if (known) {
     const names = [...known].sort();

@@ -37,8 +37,8 @@ describe('postgres plugin definition', () => {
 
   it('gives every option but the url a default and refuses options it does not know', () => {
     const withoutDefault = Object.entries(plugin.schema.properties).filter(([, schema]) => !('default' in schema));
-    // databases: unset means the URL's database; dump: set by the runner on a whole-server job's parts.
-    expect(withoutDefault.map(([name]) => name)).toEqual(['url', 'databases', 'dump']);
+    // databases: unset means the URL's database; dump: set by the runner on a whole-server job's parts; lockUrl: unset means url's server.
+    expect(withoutDefault.map(([name]) => name)).toEqual(['url', 'databases', 'dump', 'lockUrl']);
     expect(plugin.schema.additionalProperties).toBe(false);
   });
 

@@ -33,6 +33,13 @@ describe('wholeServerParts', () => {
     expect(parts?.[2]?.options).toEqual({ ...base, url: urlWithDatabase(URL, 'crm'), dump: 'database' });
   });
 
+  it('moves lockUrl to each part\'s database, as it does url: workers dumping from replicas lock on one server', async () => {
+    const lockUrl = 'postgresql://backup:pw@pg-main-rw:5432/app';
+    const parts = await wholeServerParts({ ...base, databases: ['crm'], globals: true, lockUrl }, 'clara_main', server);
+    expect(parts?.[0]?.options).toMatchObject({ dump: 'globals', lockUrl });
+    expect(parts?.[1]?.options).toMatchObject({ dump: 'database', url: urlWithDatabase(URL, 'crm'), lockUrl: urlWithDatabase(lockUrl, 'crm') });
+  });
+
   it('with globals alone, backs up the URL\'s database and the globals without asking the server', async () => {
     const parts = await wholeServerParts({ ...base, globals: true }, 'clara_main', () => Promise.reject(new Error('not asked')));
     expect(parts?.map((part) => part.name)).toEqual(['globals', 'clara_main']);

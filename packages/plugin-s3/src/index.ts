@@ -31,5 +31,7 @@ export default definePlugin({
   },
   // Whole servers: each database's backups under `<prefix><database>/`.
   partOptions: (options, part) => ({ ...options, prefix: `${options.prefix}${part}/` }),
+  // The parts in flight and the one filling (part-writer.ts); parts grown for a large database stay within it or 3 parts.
+  bufferBytes: (options) => options.partSizeMiB * (options.queueSize + 1) * 1024 * 1024,
   restoreHelp: s3RestoreHelp,
 });

@@ -1,11 +1,11 @@
 import { cliHost, cliVersion } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { loadPipeline, runPipeline, selectJobs, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
-import type { BackupService, BackupServiceOptions } from '../server/backup-service.js';
+import { checkSharedJobs, loadPipeline, runPipeline, selectJobs, workerIndexFromEnvironment, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
+import type { BackupService, BackupServiceOptions, RunSettings } from '../server/backup-service.js';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { BaseCommand } from '../runtime/base-command.js';
-import { jobSnapshot } from '../render/progress-line.js';
+import { InFlightProgress } from '../render/progress-line.js';
 import { EXIT_FAILED } from '../render/report-error.js';
 import { serverFlags } from '../runtime/server-flags.js';
 
@@ -16,7 +16,12 @@ export default class Run extends BaseCommand {
     '(or .backupctlrc.yml, package.json#backupctl) found from the current directory, else the shipped ' +
     'Clara + Mem0 pipeline configured by DATABASE_URL, MEM0_DATABASE_URL and S3_*. Exits 0 only when every job ' +
     'succeeded or was skipped.';
-  static override examples = ['<%= config.bin %> run', '<%= config.bin %> run backupctl.yml --job clara'];
+  static override examples = [
+    '<%= config.bin %> run',
+    '<%= config.bin %> run backupctl.yml --job clara',
+    '<%= config.bin %> run --concurrency 4',
+    '<%= config.bin %> run --worker --concurrency 2',
+  ];
   static override args = {
     file: Args.string({ description: 'Pipeline file.' }),
   };
@@ -24,6 +29,20 @@ export default class Run extends BaseCommand {
     job: Flags.string({ char: 'j', multiple: true, description: 'Run only this job (repeatable).' }),
     json: Flags.boolean({ description: 'Print a JSON summary of the run on stdout.' }),
     serve: Flags.boolean({ description: 'Keep the health server (/health, /ready, /live, /metrics) up during the run, as the reference service did.' }),
+    concurrency: Flags.integer({
+      min: 1,
+      max: 64,
+      description: "Backups streamed at once (jobs, and parts of whole-server jobs); overrides the file's and every job's `concurrency:`.",
+    }),
+    worker: Flags.boolean({
+      description:
+        "Share whole-server jobs' databases with the other processes running this pipeline (pods of one Kubernetes Job): each database is backed up once, by whichever worker takes its lock (docs/scale-out.md).",
+    }),
+    'worker-index': Flags.integer({
+      min: 0,
+      dependsOn: ['worker'],
+      description: "Where this worker starts in the list of databases; default JOB_COMPLETION_INDEX (an Indexed Job's), else a number from the host name.",
+    }),
     ...serverFlags,
   };
 
@@ -32,11 +51,12 @@ export default class Run extends BaseCommand {
     const logger = this.createLogger();
     const cancel = abortOnSignals();
     const progress = this.progressLine();
+    const inFlight = new InFlightProgress();
     const options: RunPipelineOptions = {
       logger,
       secrets: this.secrets,
       signal: cancel.signal,
-      onProgress: progress && ((update) => progress.update(jobSnapshot(update))),
+      onProgress: progress && ((update) => progress.update(inFlight.update(update))),
     };
     let service: BackupService | undefined;
     let summary: RunSummary | undefined;
@@ -48,8 +68,15 @@ export default class Run extends BaseCommand {
       const pipeline = await loadPipeline({ host: cliHost(), file: args.file, jobs: flags.job });
       logger.debug(`Pipeline: ${pipeline.file}`);
       const jobs = selectJobs(pipeline, flags.job ?? []);
+      if (flags.worker) checkSharedJobs(jobs);
       service?.markReady(jobs);
-      summary = service ? await service.run(jobs) : await runPipeline(jobs, options);
+      const settings: RunSettings = {
+        concurrency: flags.concurrency ?? pipeline.concurrency,
+        overrideJobConcurrency: flags.concurrency !== undefined,
+        memoryBudgetMiB: pipeline.memoryBudgetMiB,
+        ...(flags.worker ? { worker: { index: flags['worker-index'] ?? workerIndexFromEnvironment() } } : {}),
+      };
+      summary = service ? await service.run(jobs, settings) : await runPipeline(jobs, { ...options, ...settings });
     } finally {
       progress?.clear();
       await service?.stop();

@@ -70,7 +70,7 @@ export default class Serve extends BaseCommand {
       const jobs = selectJobs(pipeline, flags.job ?? []);
       service.markReady(jobs);
       if (flags.schedule) {
-        service.schedule(flags.schedule, jobs);
+        service.schedule(flags.schedule, jobs, { concurrency: pipeline.concurrency, memoryBudgetMiB: pipeline.memoryBudgetMiB });
         const next = service.state.schedule?.nextRun();
         logger.info(`Backups scheduled: "${flags.schedule}" (UTC), next at ${next?.toISOString() ?? 'never'}`, { event: 'scheduled' });
       }

@@ -46,6 +46,30 @@ export function jobSnapshot(progress: JobProgress): ProgressSnapshot {
   };
 }
 
+/**
+ * Several backups at once (`concurrency`): one line for all in flight,
+ * `3 in flight (Main / crm, Main / shop, Main / app): 120.5 MB read, ...`,
+ * their bytes summed, the rate of all of them together over the longest's
+ * time. The line clears only when the last one settled.
+ */
+export class InFlightProgress {
+  readonly #jobs = new Map<string, JobProgress>();
+
+  update(progress: JobProgress): ProgressSnapshot {
+    if (progress.done) this.#jobs.delete(progress.title);
+    else this.#jobs.set(progress.title, progress);
+    const running = [...this.#jobs.values()];
+    if (running.length === 1) return jobSnapshot(running[0]!);
+    return {
+      label: running.length === 0 ? progress.title : `${running.length} in flight (${running.map((job) => job.title).join(', ')})`,
+      bytesRead: running.reduce((sum, job) => sum + job.sourceBytes, 0),
+      bytesWritten: running.reduce((sum, job) => sum + job.storedBytes, 0),
+      elapsedMs: Math.max(0, ...running.map((job) => job.elapsedMs)),
+      done: running.length === 0,
+    };
+  }
+}
+
 export interface ProgressLineOptions {
   /** At most one redraw this often (default 500 ms); the first and the last are drawn at once. */
   intervalMs?: number;

@@ -13,6 +13,9 @@ export interface BackupServiceOptions extends Omit<RunPipelineOptions, 'onJobRes
   version: string;
 }
 
+
+/** What a run takes from the pipeline file and the command line besides the jobs (concurrency, workers). */
+export type RunSettings = Partial<Pick<RunPipelineOptions, 'concurrency' | 'overrideJobConcurrency' | 'memoryBudgetMiB' | 'worker'>>;
 /** A health server with the backups it reports on; see {@link startBackupService}. */
 export interface BackupService {
   /** Where the server listens, e.g. `http://0.0.0.0:8080`. */
@@ -27,9 +30,9 @@ export interface BackupService {
    * undefined instead when a run is already going (runs never overlap).
    * Waits for a running verification first.
    */
-  run(jobs: readonly LoadedJob[]): Promise<RunSummary | undefined>;
+  run(jobs: readonly LoadedJob[], settings?: RunSettings): Promise<RunSummary | undefined>;
   /** Runs the jobs on a cron schedule (UTC) until `stop`. */
-  schedule(pattern: string, jobs: readonly LoadedJob[]): void;
+  schedule(pattern: string, jobs: readonly LoadedJob[], settings?: RunSettings): void;
   /**
    * Verifies the newest backup of each job, one after another, on a cron
    * schedule (UTC) until `stop`; never while a backup runs.
@@ -75,7 +78,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
   // run with both schedules at the same minute (a common "0 3 * * *"), and
   // waiting verifies the backup just taken; a backup is never given up for a
   // verification, only delayed by one job's verification at most.
-  const run = async (jobs: readonly LoadedJob[]): Promise<RunSummary | undefined> => {
+  const run = async (jobs: readonly LoadedJob[], settings: RunSettings = {}): Promise<RunSummary | undefined> => {
     if (current) return undefined;
     const waited = verifying;
     if (waited) logger.info('Backup waits for the running verification to end', { event: 'run-waiting' });
@@ -84,7 +87,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
       if (waited && options.signal?.aborted) return undefined;
       state.running = true;
       try {
-        return await runPipeline(jobs, { ...options, onJobResult: (result) => state.recordJob(result) });
+        return await runPipeline(jobs, { ...options, ...settings, onJobResult: (result) => state.recordJob(result) });
       } finally {
         state.running = false;
         // A new backup may end a job's staleness: say so now, not at the next check.
@@ -128,14 +131,14 @@ export async function startBackupService(options: BackupServiceOptions): Promise
     },
     markReady: (jobs) => state.markReady(jobs.map((job) => job.name)),
     run,
-    schedule(pattern, jobs) {
+    schedule(pattern, jobs, settings) {
       cron?.stop();
       cron = startSchedule({
         pattern,
         logger,
         run: async () => {
           // A tick that fires while shutting down starts nothing.
-          if (!options.signal?.aborted) await run(jobs);
+          if (!options.signal?.aborted) await run(jobs, settings);
         },
       });
       state.schedule = cron;

@@ -14,6 +14,7 @@ import {
   type HookInstance,
   type HookRun,
   type Lifecycle,
+  type LogFields,
   type Logger,
   type Notification,
   type PluginInstances,
@@ -34,7 +35,7 @@ import { verifyBackupInRun } from '../restore/verify-job.js';
 import { createInstance, emptyArtifactInfo } from '../plugins/create-instance.js';
 import { closeInReverse } from '../plugins/lifecycle.js';
 import { CommitGate } from './commit-gate.js';
-import { withLogFields } from '../log/logger.js';
+import { LINE_TAG, withLogFields } from '../log/logger.js';
 import { renderObjectName } from '../naming/object-name.js';
 import { bufferReclaimer } from '../streams/buffer-reclaimer.js';
 import { recordTail } from '../log/log-tail.js';
@@ -57,6 +58,8 @@ export interface JobResult {
   artifact?: Artifact;
   /** Why the job was skipped. */
   reason?: string;
+  /** Skipped because another run holds it right now (its source's lock), not because it is done: `run --worker` tries it again. */
+  busy?: boolean;
   error?: BackupctlError;
   durationMs: number;
   /** Verifications hooks ran in this run (the verify hook), passed or failed. */
@@ -103,6 +106,13 @@ export interface RunJobOptions {
    * this part's copy-failed and anomaly still are, with the job's run id.
    */
   partOf?: { runId: string };
+  /**
+   * `run --worker`: a part another run holds (busy) is not this run's to
+   * report yet; it is said at debug level, and tried again after the rest.
+   */
+  shared?: boolean;
+  /** Several backups run at once: every text line of this one starts with `[job/part]`. */
+  tagLines?: boolean;
 }
 
 /** How far a job's stream has come; for progress lines. */
@@ -130,7 +140,7 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
   const elapsed = () => now().getTime() - startedAt.getTime();
   // Every line of the job, plugins' included, carries the job's name (a field in JSON logs);
   // its last lines go with a failure notification.
-  const tail = recordTail(withLogFields(options.logger, { job: job.name }));
+  const tail = recordTail(withLogFields(options.logger, jobLogFields(job, options.tagLines)));
   const { logger } = tail;
   const result = (status: JobStatus, extra: Partial<JobResult> = {}): JobResult => ({
     job: job.name,
@@ -223,6 +233,10 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     await announce(startNotification(job, startedAt));
     // A job that cannot run (failWith) does not ask its source for anything, but its hooks still decide first.
     const exclusive = options.failWith ? undefined : await callStage(job.source, 'source', 'beforeRun', () => source.beforeRun?.(controller.signal), job.name);
+    if (exclusive?.skip && exclusive.busy && options.shared) {
+      logger.debug(`${job.title}: held by another run (${exclusive.reason}); coming back to it after the other parts`, { event: 'busy' });
+      return result('skipped', { reason: exclusive.reason, busy: true });
+    }
     if (exclusive?.skip) return await skipped(exclusive.reason);
     // Respawn and the like decide per copy; the job skips only when every required copy would.
     const skips = new Map<RunningCopy, string>();
@@ -294,6 +308,13 @@ export async function runJob(job: LoadedJob, options: RunJobOptions): Promise<Jo
     options.signal?.removeEventListener('abort', onOuterAbort);
     await closeInReverse(opened, failure, logger);
   }
+}
+
+/** What each of a job's lines carries: its name, and a part's job and part (`job: main, part: crm`). */
+function jobLogFields(job: LoadedJob, tag?: boolean): LogFields {
+  const fields: LogFields = job.partOf ? { job: job.partOf, part: job.name } : { job: job.name };
+  if (tag) fields[LINE_TAG] = job.partOf ? `${job.partOf}/${job.name}` : job.name;
+  return fields;
 }
 
 /** One copy as a run holds it: its sink, its hooks, and what they are called with. */

@@ -19,6 +19,10 @@ export interface LoadedPipeline {
   jobs: LoadedJob[];
   /** The file as parsed, before `${VAR}` were filled in (restore-help names the variables, never their values). */
   raw: unknown;
+  /** `concurrency:` at the top of the file: backups streamed at once in a run (docs/scale-out.md). */
+  concurrency?: number;
+  /** `memoryBudgetMiB:`: the planner lowers concurrency to fit it. */
+  memoryBudgetMiB?: number;
 }
 
 export interface LoadOptions {
@@ -72,7 +76,14 @@ export async function loadPipeline(options: LoadOptions = {}): Promise<LoadedPip
     jobs.push(await loadJob(name, rawJob, { env, baseDir, host, source, report, plugins }));
   }
   if (issues.length) throw new ConfigError(issues);
-  return { file: source.file, origin, jobs, raw: source.value };
+  return {
+    file: source.file,
+    origin,
+    jobs,
+    raw: source.value,
+    ...(file.concurrency !== undefined ? { concurrency: file.concurrency } : {}),
+    ...(file.memoryBudgetMiB !== undefined ? { memoryBudgetMiB: file.memoryBudgetMiB } : {}),
+  };
 }
 
 interface JobLoadContext {
@@ -138,6 +149,7 @@ async function loadJob(name: string, raw: JobConfig, context: JobLoadContext): P
     copies,
     notify,
     ...(job.staleAfterHours !== undefined ? { staleAfterHours: job.staleAfterHours } : {}),
+    ...(job.concurrency !== undefined ? { concurrency: job.concurrency } : {}),
   };
 }
 

@@ -93,6 +93,14 @@ const Job = Type.Object(
           '`serve`: the job is stale when its newest backup in the store is older than this (`/health`, a metric, one `stale` notification). Default 26 when serve has a schedule; 0 turns the check off.',
       }),
     ),
+    concurrency: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 64,
+        description:
+          "Whole servers: this job's parts (databases) backed up at once, each with its own dump, transforms and upload. Default: the pipeline's `concurrency`. `run --concurrency` overrides it.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -101,6 +109,21 @@ const Job = Type.Object(
 export const PipelineSchema = Type.Object(
   {
     version: Type.Literal(1, { description: 'Pipeline file format version.' }),
+    concurrency: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 64,
+        description:
+          "Backups streamed at once in a run: jobs, and parts of whole-server jobs (docs/scale-out.md). Each holds its own buffers (memory grows with it). Default 1, or the largest job's `concurrency`; `run --concurrency` overrides it.",
+      }),
+    ),
+    memoryBudgetMiB: Type.Optional(
+      Type.Integer({
+        minimum: 64,
+        description:
+          'Memory the run may use, in MiB: concurrency is lowered until the estimate (a base, plus each backup in flight with its stages\' buffers) fits, and the run says what it chose. Unset: no limit.',
+      }),
+    ),
     jobs: Type.Record(Type.String({ pattern: JOB_NAME_PATTERN }), Job, {
       minProperties: 1,
       // patternProperties alone lets other names through unchecked.

@@ -27,6 +27,13 @@ export function formatUtcTime(date: Date): string {
 }
 
 /**
+ * A field the text format prints at the head of the line, `[main/crm]`,
+ * and JSON leaves out: set on each backup's lines while several run at
+ * once (run-pipeline.ts), so interleaved lines stay readable.
+ */
+export const LINE_TAG = 'lineTag';
+
+/**
  * Lines as the reference service printed them: `2026-02-01 03:00:05 - message`,
  * secrets masked. With `format: 'json'`, one object a line instead:
  * `{"time":"2026-02-01T03:00:05.000Z","level":"info","message":"...","job":"clara","event":"complete",...}`.
@@ -36,15 +43,18 @@ export function createLogger(options: LoggerOptions): Logger & { child(prefix: s
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel, message: string, fields?: LogFields, prefix = '') => {
     if (level === 'debug' && !options.debug) return;
+    const { [LINE_TAG]: tag, ...rest } = fields ?? {};
     if (options.format === 'json') {
-      write(formatJsonLine(options.secrets, { time: now().toISOString(), level, message: `${prefix}${message}`.trim() }, fields));
+      write(formatJsonLine(options.secrets, { time: now().toISOString(), level, message: `${prefix}${message}`.trim() }, rest));
       return;
     }
     const label = level === 'info' ? '' : `${level.toUpperCase()}: `;
-    const extra = options.debug && fields ? formatFields(fields) : '';
+    const extra = options.debug && fields ? formatFields(rest) : '';
     // One record, one line: multi-line messages (pg_dump's stderr) are joined so log collectors keep them together.
     const text = `${prefix}${message}`.trim().replace(/\s*\n\s*/g, ' | ');
-    write(options.secrets.redact(`${formatLogTime(now())} - ${label}${text}${extra}`));
+    // Backups running at once: each text line says whose it is (JSON lines have their job and part fields).
+    const tagged = typeof tag === 'string' && tag ? `[${tag}] ` : '';
+    write(options.secrets.redact(`${formatLogTime(now())} - ${label}${tagged}${text}${extra}`));
   };
   const make = (prefix: string): Logger => ({
     debug: (message, fields) => emit('debug', message, fields, prefix),

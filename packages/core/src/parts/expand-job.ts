@@ -90,6 +90,7 @@ function subJobs(job: LoadedJob, parts: readonly SourcePart[]): LoadedJob[] {
       source: checkedStep(job, sourceStep, part.options, part.name),
       sink: partCopies[0]!.sink,
       copies: partCopies,
+      partOf: job.name,
     };
   });
 }

@@ -64,6 +64,10 @@ export interface LoadedJob {
   staleAfterHours?: number;
   /** Every copy, the primary first (`sinks:`); absent or one entry for a job with one `sink:`. */
   copies?: LoadedCopy[];
+  /** Whole servers: parts backed up at once (`concurrency:`); absent: the run's. */
+  concurrency?: number;
+  /** A part of a whole-server job (expandJob): the job's name; logs carry it with the part's. */
+  partOf?: string;
 }
 
 /**
