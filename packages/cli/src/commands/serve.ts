@@ -6,7 +6,7 @@ import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { scratchUrlFlag } from '../runtime/backup-flags.js';
 import { BaseCommand } from '../runtime/base-command.js';
 import { EXIT_FAILED } from '../render/report-error.js';
-import { serverFlags } from '../runtime/server-flags.js';
+import { serverFlags, uiFlags } from '../runtime/server-flags.js';
 
 export default class Serve extends BaseCommand {
   static override summary = 'Serve /health, /ready, /live and /metrics; with --schedule, run the backups on a cron schedule; with --verify-schedule, verify them.';
@@ -20,6 +20,8 @@ export default class Serve extends BaseCommand {
     'With --verify-schedule, verifies the newest backup of every job on that cron schedule (UTC), one job after another, as ' +
     '`backupctl verify` does (the result recorded in the store, the hooks told); a verification never runs at the same time ' +
     'as a backup: each waits for the other. /health and /metrics show each job\'s last verification. ' +
+    'GET / is a status page (docs/status-page.md): each job\'s last run, next run, newest backups and a chart of their ' +
+    'sizes and durations, read from the store; --no-ui turns it off. ' +
     'SIGTERM or SIGINT stops the schedules, aborts a running backup (nothing partial is left) or verification and exits. ' +
     'Finds FILE as run does.';
   static override examples = [
@@ -33,6 +35,7 @@ export default class Serve extends BaseCommand {
   };
   static override flags = {
     ...serverFlags,
+    ...uiFlags,
     schedule: Flags.string({
       description: 'Run the backups on this cron schedule, in UTC ("0 3 * * *" = 03:00 daily; six fields add seconds).',
       env: 'BACKUP_SCHEDULE',
@@ -61,6 +64,7 @@ export default class Serve extends BaseCommand {
       port: flags.port,
       host: flags.host,
       version: cliVersion(),
+      ...(flags.ui && { ui: { publicKeys: flags['ui-public-keys'] } }),
     });
     let interrupted;
     try {

@@ -5,12 +5,16 @@ import { createMetricsRegistry } from './metrics.js';
 import { verifyNewestBackup } from './scheduled-verify.js';
 import { startSchedule, type Schedule } from './scheduler.js';
 import { watchStaleness, type StalenessWatch, type WatchedJob } from './staleness.js';
+import { StatusSource } from './status-page/status-view.js';
+import { uiRoutes } from './status-page/ui-routes.js';
 
 export interface BackupServiceOptions extends Omit<RunPipelineOptions, 'onJobResult'> {
   port: number;
   host: string;
   /** Reported in /health. */
   version: string;
+  /** The status page at `GET /` (serve's default); absent: no page. */
+  ui?: { publicKeys: boolean };
 }
 
 /** A health server with the backups it reports on; see {@link startBackupService}. */
@@ -58,7 +62,9 @@ export interface BackupService {
 export async function startBackupService(options: BackupServiceOptions): Promise<BackupService> {
   const { logger } = options;
   const state = new HealthState(options.version);
-  const server = await startHealthServer({ state, metrics: createMetricsRegistry(state), port: options.port, host: options.host });
+  const source = new StatusSource({ state, logger, secrets: options.secrets, signal: options.signal ?? new AbortController().signal, now: options.now });
+  const ui = options.ui ? uiRoutes({ source, publicKeys: options.ui.publicKeys }) : undefined;
+  const server = await startHealthServer({ state, metrics: createMetricsRegistry(state), port: options.port, host: options.host, ui });
   const turns = takeTurns();
   let current: Promise<RunSummary | undefined> | undefined;
   let verifyRound: Promise<void> | undefined;
@@ -87,6 +93,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
         return await runPipeline(jobs, { ...options, onJobResult: (result) => state.recordJob(result) });
       } finally {
         state.running = false;
+        source.invalidate();
         // A new backup may end a job's staleness: say so now, not at the next check.
         void staleness?.check();
       }
@@ -115,6 +122,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
           });
         } finally {
           verifying = false;
+          source.invalidate();
         }
       });
     }
@@ -126,7 +134,10 @@ export async function startBackupService(options: BackupServiceOptions): Promise
     get verifying() {
       return verifying;
     },
-    markReady: (jobs) => state.markReady(jobs.map((job) => job.name)),
+    markReady(jobs) {
+      source.setJobs(jobs);
+      state.markReady(jobs.map((job) => job.name));
+    },
     run,
     schedule(pattern, jobs) {
       cron?.stop();
