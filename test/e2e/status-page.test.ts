@@ -99,6 +99,8 @@ beforeAll(async () => {
   dir = await makeTempDir('backupctl-status-page-');
   file = await writePipeline();
   for (let run = 0; run < 3; run++) {
+    // Backups are named to the second: two runs within one second would make one object.
+    if (run > 0) await sleep(1100);
     const result = await runCli(['run', file, '--job', 'clara'], { env: env() });
     expect(result.code, result.stderr).toBe(0);
   }
@@ -144,6 +146,27 @@ describe('the status page in headless Chromium', () => {
     expect(await broken.locator('.error-line').textContent()).toMatch(/^SOURCE_FAILED: .+/);
     expect(await broken.locator('.newest').textContent()).toBe('none in the store');
     expect(await broken.locator('table').count()).toBe(0);
+    await page.close();
+  });
+
+  it('charts every backup in the store (size and duration), and hovering a point shows that backup', async () => {
+    const keys = await claraKeys();
+    const page = await open();
+    const chart = page.locator('section[data-job="clara"] figure.chart');
+    expect(await chart.locator('g.pt').count()).toBe(keys.length);
+    expect(await chart.locator('circle.dot-duration').count()).toBe(keys.length);
+    expect(await chart.locator('polyline.line-size').getAttribute('points')).toMatch(new RegExp(`^([\\d.]+,[\\d.]+ ){${keys.length - 1}}[\\d.]+,[\\d.]+$`));
+    // The points' times are the backups' own (from their names), oldest first.
+    const stamps = keys.map((key) => /_(\d{8}_\d{6})\.sql\.gz$/.exec(key)![1]!).sort();
+    const times = await chart.locator('g.pt').evaluateAll((points) => points.map((point) => point.getAttribute('data-time')!));
+    expect(times.map((time) => time.replace(/[-:]/g, '').replace('T', '_').slice(0, 15))).toEqual(stamps);
+    // Hover the newest point: the line under the chart names it as the table's first row does.
+    const newestRow = await page.locator('section[data-job="clara"] table.backups tbody tr').first().locator('th').textContent();
+    expect(await chart.locator('.chart-tip').textContent()).toBe('Point at a backup to see it.');
+    await chart.locator('g.pt').last().locator('circle.dot-size').hover();
+    expect(await chart.locator('.chart-tip').textContent()).toMatch(new RegExp(`^${newestRow} UTC: \\d+(\\.\\d+)? (B|KB|MB), \\d+\\.\\d s, copies: s3$`));
+    // No chart for a job with no backup.
+    expect(await page.locator('section[data-job="broken"] figure.chart').count()).toBe(0);
     await page.close();
   });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupHistoryEntry } from '@backupctl/core';
+import { formatSize } from '@backupctl/plugin-api';
 import { html, escapeHtml } from '../src/server/status-page/html.js';
+import { renderBackupChart } from '../src/server/status-page/backup-chart.js';
 import { renderStatusPage, type StatusView } from '../src/server/status-page/status-page.js';
 
 const NOW = new Date('2026-02-01T04:00:00Z');
@@ -9,7 +11,7 @@ function backups(count: number): BackupHistoryEntry[] {
   // Newest first, one a day back from NOW, growing by 1 KiB a day.
   return Array.from({ length: count }, (_, index) => ({
     key: `backups/clara/clara_${index}.sql.gz`,
-    size: 1_000_000 - index * 1024,
+    size: 2_000_000 - index * 1024,
     time: new Date(NOW.getTime() - (index + 1) * 86_400_000),
     copies: ['s3'],
     durationMs: 2_000 + index,
@@ -81,5 +83,41 @@ describe('renderStatusPage', () => {
     expect(hidden).toContain('<caption>Newest backups of Clara DB (10 of 25)</caption>');
     expect(hidden.match(/<tr>\n<th scope="row">/g)).toHaveLength(10);
     expect(renderStatusPage({ ...many, showKeys: true })).toContain('<code>backups/clara/clara_0.sql.gz</code>');
+  });
+});
+
+describe('renderBackupChart', () => {
+  it('draws 1,000 backups as 1,000 points in time order, inside the plot, each titled with its backup', () => {
+    const entries = backups(1000);
+    entries[10]!.anomaly = true;
+    delete entries[20]!.durationMs;
+    const svg = renderBackupChart('Clara DB', entries).text;
+    const points = [...svg.matchAll(/<g class="pt( flagged)?" data-time="([^"]+)"><title>([^<]+)<\/title><circle class="dot-size" cx="([\d.]+)" cy="([\d.]+)"/g)];
+    expect(points).toHaveLength(1000);
+    // Oldest first, left to right; the newest (entries[0]) last, at the right edge.
+    expect(points[0]![2]).toBe(entries[999]!.time.toISOString());
+    expect(points[999]![2]).toBe(entries[0]!.time.toISOString());
+    const xs = points.map((match) => Number(match[4]));
+    expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    expect(xs[0]).toBe(62);
+    expect(xs[999]).toBe(662);
+    for (const match of points) {
+      const cy = Number(match[5]);
+      expect(cy).toBeGreaterThanOrEqual(12);
+      expect(cy).toBeLessThanOrEqual(190);
+    }
+    // Sizes grow towards the newest: its point is the highest (smallest y).
+    expect(Math.min(...points.map((match) => Number(match[5])))).toBe(Number(points[999]![5]));
+    expect(points[999]![3]).toBe(`2026-01-31 04:00:00 UTC: ${formatSize(2_000_000)}, 2.0 s, copies: s3`);
+    expect(points.filter((match) => match[1]).map((match) => match[2])).toEqual([entries[10]!.time.toISOString()]);
+    expect(points[989]![3]).toContain('(anomaly)');
+    expect(svg.match(/class="dot-duration"/g)).toHaveLength(999);
+    expect(svg).not.toContain('NaN');
+    expect(svg).toContain('data-points="1000"');
+  });
+
+  it('puts a single backup in the middle', () => {
+    const svg = renderBackupChart('Clara DB', backups(1)).text;
+    expect(svg).toMatch(/<circle class="dot-size" cx="362" /);
   });
 });

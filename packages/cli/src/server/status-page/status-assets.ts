@@ -36,6 +36,14 @@ figure.chart svg { width: 100%; height: auto; display: block; }
 figure.chart figcaption { color: var(--muted); font-size: .9rem; }
 .chart-tip { min-height: 1.45em; margin: .25rem 0 0; font-size: .95rem; }
 .legend-size { color: var(--size); } .legend-duration { color: var(--dur); }
+.chart .grid { stroke: #e3e3e3; stroke-width: 1; }
+.chart .axis { fill: var(--muted); font-size: 11px; }
+.chart .line-size { fill: none; stroke: var(--size); stroke-width: 1.5; }
+.chart .line-duration { fill: none; stroke: var(--dur); stroke-width: 1.2; stroke-dasharray: 5 3; }
+.chart .dot-size { fill: var(--size); stroke: transparent; stroke-width: 8; }
+.chart .dot-duration { fill: var(--dur); stroke: transparent; stroke-width: 6; }
+.chart .flagged .dot-size { fill: var(--bad); }
+.chart .pt:hover circle { stroke: #f0a000; stroke-width: 3; }
 form.action, form.auth, form.login { margin: .5rem 0; }
 form.login { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 input[type=password] { font: inherit; padding: .35rem .5rem; border: 1px solid #767676; border-radius: 4px; min-width: 0; max-width: 100%; }

@@ -1,6 +1,7 @@
 import { formatSize } from '@backupctl/plugin-api';
 import { formatUtcTime, type BackupHistoryEntry } from '@backupctl/core';
 import type { HealthReport, JobHealth } from '../health-state.js';
+import { renderBackupChart } from './backup-chart.js';
 import { html, type SafeHtml } from './html.js';
 
 /** How many of a job's newest backups the table lists; the chart shows them all. */
@@ -50,7 +51,8 @@ export interface StatusView {
 }
 
 /**
- * The status page: server-rendered HTML, every value escaped (html.ts).
+ * The status page: server-rendered HTML, every value escaped (html.ts),
+ * a chart per job drawn as inline SVG (backup-chart.ts).
  * Plain HTML and CSS; the script (status-assets.ts) only adds the chart's
  * hover line, so the page reads the same without it.
  */
@@ -143,6 +145,7 @@ function sectionBlock(job: JobView, section: SectionView, view: StatusView): Saf
   return html`<div class="section" data-section="${section.job}">
 ${part ? html`<h3>${section.title}</h3>` : ''}
 ${facts(section, view)}
+${section.backups.length ? renderBackupChart(section.title, section.backups) : ''}
 ${backupTable(job, section, view)}
 </div>`;
 }
