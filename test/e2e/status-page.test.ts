@@ -17,10 +17,12 @@ import {
   type RunningCli,
 } from '../harness/index.js';
 import { launchBrowser } from '../harness/browser.js';
+import { guardSecret } from '../harness/secret-guard.js';
 
 // `serve`'s status page in a real headless Chromium: a job backed up three
 // times by `backupctl run` before serve started and once by serve's
-// schedule, beside a job whose database does not exist.
+// schedule, beside a job whose database does not exist. UI_TOKEN is set:
+// the page is read-only until one logs in with it.
 
 const pg = usePostgres();
 const s3 = useS3();
@@ -28,6 +30,7 @@ const s3Info = inject('s3');
 const databases = useReferenceDatabases(pg);
 const bucket = uniqueName('status-page');
 const missingDb = uniqueName('no_such_db');
+const UI_TOKEN = `ui-token-${uniqueName('secret')}-0123456789`;
 
 let dir: string | undefined;
 let file: string;
@@ -36,7 +39,7 @@ let serve: RunningCli;
 let url: string;
 
 function env(): Record<string, string> {
-  return referenceEnv(pg, databases, bucket, { overrides: { BROKEN_DATABASE_URL: pg.url(missingDb) } });
+  return referenceEnv(pg, databases, bucket, { overrides: { BROKEN_DATABASE_URL: pg.url(missingDb), UI_TOKEN } });
 }
 
 /** Two jobs into one bucket: clara (works) and broken (its database does not exist). */
@@ -74,7 +77,7 @@ async function claraKeys(): Promise<string[]> {
 }
 
 function expectNoSecret(text: string): void {
-  for (const secret of [TEST_PG_PASSWORD, encodeURIComponent(TEST_PG_PASSWORD), s3Info.secretAccessKey, s3Info.accessKeyId, 'postgresql://', s3Info.endpoint]) {
+  for (const secret of [UI_TOKEN, TEST_PG_PASSWORD, encodeURIComponent(TEST_PG_PASSWORD), s3Info.secretAccessKey, s3Info.accessKeyId, 'postgresql://', s3Info.endpoint]) {
     expect(text).not.toContain(secret);
   }
 }
@@ -95,6 +98,7 @@ async function open(path = '/'): Promise<Page> {
 }
 
 beforeAll(async () => {
+  guardSecret('UI_TOKEN', UI_TOKEN);
   await s3.createBucket(bucket);
   dir = await makeTempDir('backupctl-status-page-');
   file = await writePipeline();
@@ -163,7 +167,8 @@ describe('the status page in headless Chromium', () => {
     // Hover the newest point: the line under the chart names it as the table's first row does.
     const newestRow = await page.locator('section[data-job="clara"] table.backups tbody tr').first().locator('th').textContent();
     expect(await chart.locator('.chart-tip').textContent()).toBe('Point at a backup to see it.');
-    await chart.locator('g.pt').last().locator('circle.dot-size').hover();
+    // Its size and duration dots may overlap; either is the point (force: the other one "intercepts" the pointer).
+    await chart.locator('g.pt').last().locator('circle.dot-size').hover({ force: true });
     expect(await chart.locator('.chart-tip').textContent()).toMatch(new RegExp(`^${newestRow} UTC: \\d+(\\.\\d+)? (B|KB|MB), \\d+\\.\\d s, copies: s3$`));
     // No chart for a job with no backup.
     expect(await page.locator('section[data-job="broken"] figure.chart').count()).toBe(0);
@@ -209,6 +214,103 @@ describe('the status page in headless Chromium', () => {
     const wrap = await page.locator('section[data-job="clara"] .table-wrap').boundingBox();
     expect(wrap!.x + wrap!.width).toBeLessThanOrEqual(375);
     await page.close();
+  });
+
+  it('token: actions hidden without a login, a wrong token refused, the right one runs a backup and verifies one; POSTs without the CSRF token or from elsewhere refused', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${url}/`);
+    expect(await page.locator('form[action="/actions/run"], form[action="/actions/verify"]').count()).toBe(0);
+    expect(await page.locator('details.auth summary').textContent()).toBe('Log in for actions');
+
+    // Not logged in: an action is refused whatever it carries.
+    const anonymous = await fetch(`${url}/actions/run`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'job=clara&csrf=x' });
+    expect(anonymous.status).toBe(403);
+
+    // A wrong token: 401, no cookie, still no actions.
+    await page.goto(`${url}/login`);
+    await page.getByLabel('UI token').fill('not-the-token-0123456789');
+    const refused = page.waitForResponse((response) => response.url().endsWith('/login') && response.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    expect((await refused).status()).toBe(401);
+    expect(await page.locator('[role=alert]').textContent()).toBe('That is not the token: nothing changed.');
+    expect(await context.cookies()).toEqual([]);
+
+    // The right one: a session cookie (HttpOnly, SameSite=Strict; not Secure over plain http), not the token.
+    await page.getByLabel('UI token').fill(UI_TOKEN);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${url}/`);
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'backupctl_session', httpOnly: true, sameSite: 'Strict', secure: false });
+    expect(cookie!.value).not.toContain(UI_TOKEN);
+    expect(await page.locator('form.auth span').textContent()).toBe('Logged in.');
+    const clara = page.locator('section[data-job="clara"]');
+    // Logged in, keys are shown.
+    const keys = await claraKeys();
+    expect(await clara.locator('table.backups tbody tr td code').first().textContent()).toBe([...keys].sort().at(-1));
+    expectNoSecret(await page.content());
+
+    // The session's cookie alone is not enough: no CSRF token, a wrong one, or another origin are refused.
+    expect((await page.request.post(`${url}/actions/run`, { form: { job: 'clara' } })).status()).toBe(403);
+    expect((await page.request.post(`${url}/actions/run`, { form: { job: 'clara', csrf: 'A'.repeat(43) } })).status()).toBe(403);
+    const csrf = await clara.locator('form[action="/actions/run"] input[name=csrf]').getAttribute('value');
+    const foreign = await page.request.post(`${url}/actions/run`, { form: { job: 'clara', csrf: csrf! }, headers: { Origin: 'http://evil.example' }, maxRedirects: 0 });
+    expect(foreign.status()).toBe(403);
+    expect(await claraKeys()).toEqual(keys);
+
+    // Back up now: a new backup appears in the store and on the chart.
+    await clara.getByRole('button', { name: 'Back up Clara DB now' }).click();
+    await page.waitForURL(/notice=run-(started|busy)/);
+    expect(await page.locator('.notice').textContent()).toBe('Backup of clara started.');
+    await waitUntil(async () => (await claraKeys()).length === keys.length + 1, 'the backup asked for on the page');
+    await waitUntil(async () => {
+      await page.goto(`${url}/`);
+      return (await clara.locator('figure.chart g.pt').count()) === keys.length + 1;
+    }, 'the new backup on the chart');
+    // The page names the run by the job, and nothing else changed: the broken job was not run.
+    expect(await page.locator('section[data-job="broken"] .last-run').textContent()).toMatch(/^failed /);
+
+    // Two asked for at once: the second is refused while the first runs (runs never overlap), and one backup is made.
+    const idle = async () => ((await (await fetch(`${url}/health`)).json()) as { running: boolean }).running === false;
+    await waitUntil(idle, 'the run to end');
+    const before = (await claraKeys()).length;
+    const token = await clara.locator('form[action="/actions/run"] input[name=csrf]').getAttribute('value');
+    const twice = await Promise.all(
+      [1, 2].map(() => page.request.post(`${url}/actions/run`, { form: { job: 'clara', csrf: token! }, maxRedirects: 0 })),
+    );
+    expect(twice.map((response) => response.headers().location).sort()).toEqual(['/?notice=run-busy&job=clara', '/?notice=run-started&job=clara']);
+    await waitUntil(async () => (await claraKeys()).length === before + 1, 'the one backup');
+    await waitUntil(idle, 'the run to end');
+    expect(await claraKeys()).toHaveLength(before + 1);
+
+    // Verify the newest backup now: it restores into a scratch database and the row gets its mark.
+    const newest = [...(await claraKeys())].sort().at(-1)!;
+    await waitUntil(async () => {
+      await page.goto(`${url}/`);
+      return (await clara.locator('table.backups tbody tr').first().locator('td code').textContent()) === newest;
+    }, 'the newest backup in the table');
+    await clara.locator('table.backups tbody tr').first().getByRole('button', { name: /^Verify the backup of / }).click();
+    await page.waitForURL(/notice=verify-(started|queued)/);
+    await waitUntil(() => serve.output().stderr.includes(`Clara DB: verified ${newest}`), 'the verification');
+    await waitUntil(async () => {
+      await page.goto(`${url}/`);
+      return (await clara.locator('table.backups tbody tr').first().locator('.mark-verified').count()) === 1;
+    }, 'the verified mark');
+    expect(await clara.locator('table.backups tbody tr').first().locator('td code').textContent()).toBe(newest);
+
+    // Log out: the actions go, and the old cookie no longer works.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/notice=logged-out/);
+    expect(await page.locator('form[action="/actions/run"]').count()).toBe(0);
+    const replay = await fetch(`${url}/`, { headers: { Cookie: `backupctl_session=${cookie!.value}` } });
+    expect(await replay.text()).not.toContain('/actions/run');
+    await context.close();
+  });
+
+  it('a UI_TOKEN shorter than 16 characters: exit 2, one line, the token not shown', async () => {
+    const result = await runCli(['serve', file, '--host', '127.0.0.1', '--port', '0'], { env: { ...env(), UI_TOKEN: 'short-tok' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('Error: UI_TOKEN is too short (9 characters, at least 16) (make one with: openssl rand -hex 32)');
   });
 
   it('--no-ui: GET / is not found, /health still answers', async () => {
