@@ -298,6 +298,13 @@ describe('the status page in headless Chromium', () => {
     }, 'the verified mark');
     expect(await clara.locator('table.backups tbody tr').first().locator('td code').textContent()).toBe(newest);
 
+    // `npm run docs:screenshot`: the logged-in page, as docs/status-page.md shows it.
+    const screenshot = process.env.STATUS_PAGE_SCREENSHOT;
+    if (screenshot) {
+      await page.setViewportSize({ width: 1100, height: 900 });
+      await page.screenshot({ path: path.resolve(screenshot), fullPage: true });
+    }
+
     // Log out: the actions go, and the old cookie no longer works.
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/notice=logged-out/);

@@ -40,8 +40,8 @@ export function renderBackupChart(title: string, newestFirst: readonly BackupHis
 <figcaption>Backups of ${title} over time: <span class="legend-size">— stored size</span> (left axis), <span class="legend-duration">- - duration</span> (right axis).</figcaption>
 <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${summary}" xmlns="http://www.w3.org/2000/svg">
 ${grid(maxSize, durations.length ? maxDuration : undefined)}
-<text class="axis" x="${LEFT}" y="${HEIGHT - 8}">${day(backups[0]!.time)}</text>
-${last !== first ? html`<text class="axis" x="${LEFT + PLOT_W}" y="${HEIGHT - 8}" text-anchor="end">${day(backups.at(-1)!.time)}</text>` : ''}
+<text class="axis" x="${LEFT}" y="${HEIGHT - 8}">${day(backups[0]!.time, last - first)}</text>
+${last !== first ? html`<text class="axis" x="${LEFT + PLOT_W}" y="${HEIGHT - 8}" text-anchor="end">${day(backups.at(-1)!.time, last - first)}</text>` : ''}
 <polyline class="line-size" points="${sizeLine}"/>
 ${durations.length > 1 ? html`<polyline class="line-duration" points="${durationLine}"/>` : ''}
 ${backups.map((backup) => point(backup, x(backup.time), ySize(backup.size), backup.durationMs === undefined ? undefined : yDuration(backup.durationMs)))}
@@ -74,8 +74,9 @@ function point(backup: BackupHistoryEntry, x: number, ySize: number, yDuration: 
 `;
 }
 
-function day(time: Date): string {
-  return time.toISOString().slice(0, 10);
+/** The x axis's ends: the day, and the time too when the backups span less than two days. */
+function day(time: Date, spanMs: number): string {
+  return spanMs < 2 * 86_400_000 ? `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC` : time.toISOString().slice(0, 10);
 }
 
 function seconds(ms: number): string {
