@@ -198,6 +198,31 @@ describe('the status page in headless Chromium', () => {
       inputs.filter((input) => !input.id || !input.ownerDocument.querySelector(`label[for="${input.id}"]`)).length,
     );
     expect(unlabelled).toBe(0);
+    // Contrast: every text's colour against the background it sits on, WCAG AA (4.5:1 for body-size text).
+    const contrast = await page.evaluate<{ checked: number; failing: string[] }>(`(() => {
+      const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+      const luminance = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+      const background = (element) => {
+        for (let at = element; at; at = at.parentElement) {
+          const colour = rgb(getComputedStyle(at).backgroundColor);
+          if (colour.length === 3 || (colour.length === 4 && colour[3] > 0)) return colour;
+        }
+        return [255, 255, 255];
+      };
+      const failing = [];
+      let checked = 0;
+      for (const element of document.body.querySelectorAll('*')) {
+        if (element.closest('svg') || ![...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim())) continue;
+        checked += 1;
+        const [a, b] = [luminance(rgb(getComputedStyle(element).color)), luminance(background(element))];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        if (ratio < 4.5) failing.push(element.tagName + ' ' + ratio.toFixed(2) + ' ' + element.textContent.trim().slice(0, 30));
+      }
+      return { checked, failing };
+    })()`);
+    expect(contrast.failing).toEqual([]);
+    expect(contrast.checked).toBeGreaterThan(30);
     expect(await page.locator('h1').count()).toBe(1);
     expect(await page.locator('h2').count()).toBe(2);
     await page.close();

@@ -178,14 +178,15 @@ function failure(lastFailure: NonNullable<JobHealth['lastFailure']>): SafeHtml {
 function backupTable(job: JobView, section: SectionView, view: StatusView): SafeHtml | string {
   if (section.backups.length === 0) return '';
   const shown = section.backups.slice(0, NEWEST_SHOWN);
-  const verify = view.viewer.kind === 'operator' && !job.skipReason ? view.viewer.csrf : undefined;
+  // A whole-server job's database is verified with the whole job (`backupctl verify`), not by one part's key.
+  const verify = view.viewer.kind === 'operator' && !job.skipReason && section.job === job.name ? view.viewer.csrf : undefined;
   return html`<div class="table-wrap"><table class="backups">
 <caption>Newest backups of ${section.title} (${shown.length} of ${section.backups.length})</caption>
 <thead><tr><th scope="col">Taken (UTC)</th><th scope="col">Size</th><th scope="col">Duration</th><th scope="col">Copies</th><th scope="col">Marks</th>${view.showKeys ? html`<th scope="col">Key</th>` : ''}${verify ? html`<th scope="col">Action</th>` : ''}</tr></thead>
 <tbody>
 ${shown.map(
   (backup) => html`<tr>
-<th scope="row">${formatUtcTime(backup.time).replace(' UTC', '')}</th><td>${formatSize(backup.size)}</td><td>${backup.durationMs === undefined ? '–' : seconds(backup.durationMs)}</td><td>${backup.copies.join(', ')}</td><td>${marks(backup)}</td>${view.showKeys ? html`<td><code>${backup.key}</code></td>` : ''}${verify ? html`<td>${verifyAction(job, section, backup, verify)}</td>` : ''}
+<th scope="row">${formatUtcTime(backup.time).replace(' UTC', '')}</th><td>${formatSize(backup.size)}</td><td>${backup.durationMs === undefined ? '–' : seconds(backup.durationMs)}</td><td>${backup.copies.join(', ')}</td><td>${marks(backup)}</td>${view.showKeys ? html`<td><code>${backup.key}</code></td>` : ''}${verify ? html`<td>${verifyAction(job, backup, verify)}</td>` : ''}
 </tr>`,
 )}
 </tbody>
@@ -201,9 +202,9 @@ function marks(backup: BackupHistoryEntry): SafeHtml | string {
   return shown.length ? html`${shown}` : '–';
 }
 
-function verifyAction(job: JobView, section: SectionView, backup: BackupHistoryEntry, csrf: string): SafeHtml {
+function verifyAction(job: JobView, backup: BackupHistoryEntry, csrf: string): SafeHtml {
   return html`<form method="post" action="/actions/verify">
-<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="job" value="${job.name}"><input type="hidden" name="part" value="${section.job}"><input type="hidden" name="key" value="${backup.key}">
+<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="job" value="${job.name}"><input type="hidden" name="key" value="${backup.key}">
 <button type="submit" aria-label="Verify the backup of ${formatUtcTime(backup.time)}">Verify</button>
 </form>`;
 }
