@@ -345,6 +345,28 @@ describe('the status page in headless Chromium', () => {
     expect(result.stderr.trim()).toBe('Error: UI_TOKEN is too short (9 characters, at least 16) (make one with: openssl rand -hex 32)');
   });
 
+  it('--ui-public-keys: keys and the bucket shown without a login, still no secret, no actions', async () => {
+    const { UI_TOKEN: _token, ...withoutToken } = env();
+    const other = startCli(['serve', file, '--ui-public-keys', '--host', '127.0.0.1', '--port', '0'], { env: withoutToken, timeoutMs: 60_000 });
+    try {
+      await other.waitForOutput(/Health server listening on http:\/\/127\.0\.0\.1:\d+/);
+      const otherUrl = /Health server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(other.output().stderr)![1]!;
+      await waitUntil(async () => (await fetch(`${otherUrl}/ready`)).status === 200, '/ready');
+      const body = await (await fetch(`${otherUrl}/`)).text();
+      expect(body).toContain(`<code>${[...(await claraKeys())].sort().at(-1)}</code>`);
+      expect(body).toContain(`<code>${bucket}</code>`);
+      expect(body).not.toContain('/actions/');
+      expect(body).not.toContain('action="/login"');
+      expectNoSecret(body);
+      // No token, no login: the routes are not there.
+      expect((await fetch(`${otherUrl}/login`)).status).toBe(404);
+      expect((await fetch(`${otherUrl}/actions/run`, { method: 'POST' })).status).toBe(405);
+    } finally {
+      other.child.kill('SIGTERM');
+      await other.result;
+    }
+  });
+
   it('--no-ui: GET / is not found, /health still answers', async () => {
     const other = startCli(['serve', file, '--no-ui', '--host', '127.0.0.1', '--port', '0'], { env: env(), timeoutMs: 60_000 });
     try {
