@@ -44,6 +44,7 @@ export {
 } from './hooks/retention.js';
 export { hasRetentionRule, selectExpired, type DatedBackup, type RetentionRules } from './hooks/retention-policy.js';
 export { listJobBackups, type JobBackupScan } from './catalog/job-backups.js';
+export { readBackupHistory, type BackupHistoryEntry, type JobHistory, type RecordFigures } from './catalog/backup-history.js';
 export { flagSchema, parseFlag } from './hooks/flag.js';
 export { chooseBackup, parseAt, pickBackup, type BackupSelection, type ChosenBackup } from './catalog/backup-selection.js';
 export { ChecksumVerifier, type ExpectedChecksum } from './restore/checksum-verifier.js';

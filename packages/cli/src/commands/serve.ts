@@ -2,11 +2,14 @@ import { cliHost, cliVersion } from '../host.js';
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { loadPipeline, selectJobs } from '@backupctl/core';
+import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import { abortOnSignals } from '../runtime/abort-on-signals.js';
 import { scratchUrlFlag } from '../runtime/backup-flags.js';
 import { BaseCommand } from '../runtime/base-command.js';
 import { EXIT_FAILED } from '../render/report-error.js';
-import { serverFlags } from '../runtime/server-flags.js';
+import { serverFlags, uiFlags } from '../runtime/server-flags.js';
+
+const MIN_UI_TOKEN = 16;
 
 export default class Serve extends BaseCommand {
   static override summary = 'Serve /health, /ready, /live and /metrics; with --schedule, run the backups on a cron schedule; with --verify-schedule, verify them.';
@@ -20,6 +23,9 @@ export default class Serve extends BaseCommand {
     'With --verify-schedule, verifies the newest backup of every job on that cron schedule (UTC), one job after another, as ' +
     '`backupctl verify` does (the result recorded in the store, the hooks told); a verification never runs at the same time ' +
     'as a backup: each waits for the other. /health and /metrics show each job\'s last verification. ' +
+    'GET / is a status page (docs/status-page.md): each job\'s last run, next run, newest backups and a chart of their ' +
+    'sizes and durations, read from the store; --no-ui turns it off. With UI_TOKEN set (16 characters or more), logging ' +
+    'in on the page shows object keys and buttons to back up a job or verify a backup now. ' +
     'SIGTERM or SIGINT stops the schedules, aborts a running backup (nothing partial is left) or verification and exits. ' +
     'Finds FILE as run does.';
   static override examples = [
@@ -33,6 +39,7 @@ export default class Serve extends BaseCommand {
   };
   static override flags = {
     ...serverFlags,
+    ...uiFlags,
     schedule: Flags.string({
       description: 'Run the backups on this cron schedule, in UTC ("0 3 * * *" = 03:00 daily; six fields add seconds).',
       env: 'BACKUP_SCHEDULE',
@@ -52,6 +59,9 @@ export default class Serve extends BaseCommand {
     if (flags.schedule) checkSchedulePattern(flags.schedule);
     if (flags['verify-schedule']) checkSchedulePattern(flags['verify-schedule'], 'verify');
     this.secrets.add(flags['scratch-url']);
+    // Read from the environment only: a token in argv would show in `ps`.
+    const uiToken = flags.ui ? readUiToken() : undefined;
+    this.secrets.add(uiToken);
     const logger = this.createLogger();
     const cancel = abortOnSignals();
     const service = await startBackupService({
@@ -61,6 +71,7 @@ export default class Serve extends BaseCommand {
       port: flags.port,
       host: flags.host,
       version: cliVersion(),
+      ...(flags.ui && { ui: { publicKeys: flags['ui-public-keys'], token: uiToken, scratchUrl: flags['scratch-url'] } }),
     });
     let interrupted;
     try {
@@ -102,4 +113,16 @@ export default class Serve extends BaseCommand {
     }
     if (interrupted && !interrupted.ok) this.exit(EXIT_FAILED);
   }
+}
+
+/** UI_TOKEN, when set: long enough that guessing it through the login form is hopeless. */
+function readUiToken(): string | undefined {
+  const token = process.env.UI_TOKEN;
+  if (token === undefined || token === '') return undefined;
+  if (token.length < MIN_UI_TOKEN) {
+    throw new BackupctlError(ErrorCodes.USAGE, `UI_TOKEN is too short (${token.length} characters, at least ${MIN_UI_TOKEN})`, {
+      hint: 'make one with: openssl rand -hex 32',
+    });
+  }
+  return token;
 }

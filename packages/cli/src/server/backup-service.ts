@@ -1,16 +1,20 @@
-import { runPipeline, type LoadedJob, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
+import { runPipeline, type BackupSelection, type LoadedJob, type RunPipelineOptions, type RunSummary } from '@backupctl/core';
 import { HealthState } from './health-state.js';
 import { startHealthServer } from './http-server.js';
 import { createMetricsRegistry } from './metrics.js';
 import { verifyNewestBackup } from './scheduled-verify.js';
 import { startSchedule, type Schedule } from './scheduler.js';
 import { watchStaleness, type StalenessWatch, type WatchedJob } from './staleness.js';
+import { StatusSource } from './status-page/status-view.js';
+import { uiRoutes, type UiActions } from './status-page/ui-routes.js';
 
 export interface BackupServiceOptions extends Omit<RunPipelineOptions, 'onJobResult'> {
   port: number;
   host: string;
   /** Reported in /health. */
   version: string;
+  /** The status page at `GET /` (serve's default); absent: no page. `token`: UI_TOKEN, which turns on the login and the actions. */
+  ui?: { publicKeys: boolean; token?: string; scratchUrl?: string };
 }
 
 
@@ -61,10 +65,28 @@ export interface BackupService {
 export async function startBackupService(options: BackupServiceOptions): Promise<BackupService> {
   const { logger } = options;
   const state = new HealthState(options.version);
-  const server = await startHealthServer({ state, metrics: createMetricsRegistry(state), port: options.port, host: options.host });
+  const source = new StatusSource({ state, logger, secrets: options.secrets, signal: options.signal ?? new AbortController().signal, now: options.now });
+  const actions: UiActions = {
+    // The same run as the schedule's: refused while one is going, as a scheduled tick then is skipped.
+    run(job) {
+      if (current) return 'busy';
+      void run([job]);
+      return 'started';
+    },
+    verify(job, key) {
+      const outcome = current || verifying ? 'queued' : 'started';
+      const one = verifyAll([job], options.ui?.scratchUrl, { key });
+      uiVerifications.add(one);
+      void one.finally(() => uiVerifications.delete(one));
+      return outcome;
+    },
+  };
+  const ui = options.ui ? uiRoutes({ source, actions, logger, publicKeys: options.ui.publicKeys, token: options.ui.token }) : undefined;
+  const server = await startHealthServer({ state, metrics: createMetricsRegistry(state), port: options.port, host: options.host, ui });
   const turns = takeTurns();
   let current: Promise<RunSummary | undefined> | undefined;
   let verifyRound: Promise<void> | undefined;
+  const uiVerifications = new Set<Promise<void>>();
   let verifying = false;
   let cron: Schedule | undefined;
   let verifyCron: Schedule | undefined;
@@ -90,6 +112,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
         return await runPipeline(jobs, { ...options, ...settings, onJobResult: (result) => state.recordJob(result) });
       } finally {
         state.running = false;
+        source.invalidate();
         // A new backup may end a job's staleness: say so now, not at the next check.
         void staleness?.check();
       }
@@ -101,7 +124,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
     }
   };
 
-  const verifyAll = async (jobs: readonly LoadedJob[], scratchUrl: string | undefined): Promise<void> => {
+  const verifyAll = async (jobs: readonly LoadedJob[], scratchUrl: string | undefined, selection?: BackupSelection): Promise<void> => {
     for (const job of jobs) {
       if (current) logger.info(`${job.title}: verification waits for the backup run to end`, { job: job.name, event: 'verify-waiting' });
       await turns.next(async () => {
@@ -114,10 +137,12 @@ export async function startBackupService(options: BackupServiceOptions): Promise
             signal: options.signal ?? new AbortController().signal,
             now: options.now,
             scratchUrl,
+            selection,
             record: (verification) => state.recordVerification(verification),
           });
         } finally {
           verifying = false;
+          source.invalidate();
         }
       });
     }
@@ -129,7 +154,10 @@ export async function startBackupService(options: BackupServiceOptions): Promise
     get verifying() {
       return verifying;
     },
-    markReady: (jobs) => state.markReady(jobs.map((job) => job.name)),
+    markReady(jobs) {
+      source.setJobs(jobs);
+      state.markReady(jobs.map((job) => job.name));
+    },
     run,
     schedule(pattern, jobs, settings) {
       cron?.stop();
@@ -172,6 +200,7 @@ export async function startBackupService(options: BackupServiceOptions): Promise
       state.ready = false;
       const interrupted = await current?.catch(() => undefined);
       await verifyRound?.catch(() => undefined);
+      await Promise.all([...uiVerifications]);
       await server.close();
       return interrupted;
     },

@@ -12,8 +12,8 @@ export interface JobHealth {
   runs: Record<JobStatus, number>;
   lastRun?: { result: JobStatus; at: Date; durationSeconds: number };
   lastSuccess?: { at: Date; sizeBytes: number; sourceBytes: number; durationSeconds: number };
-  /** The error's code only: messages may name hosts and databases. */
-  lastFailure?: { at: Date; code: string; durationSeconds: number };
+  /** The error's code and hint only: messages may name hosts and databases. The hint is for the status page, not /health. */
+  lastFailure?: { at: Date; code: string; durationSeconds: number; hint?: string };
   /** Verifications by result, from the verify schedule and from runs (the verify hook). */
   verifications: Record<VerifyResult, number>;
   /** `restoreSeconds`: the restore alone, absent when it failed before the restore ended. */
@@ -101,7 +101,7 @@ export class HealthState {
     if (result.status === 'succeeded' && result.artifact) {
       job.lastSuccess = { at, sizeBytes: result.artifact.size, sourceBytes: result.artifact.sourceSize, durationSeconds };
     } else if (result.status === 'failed') {
-      job.lastFailure = { at, code: result.error?.code ?? 'INTERNAL', durationSeconds };
+      job.lastFailure = { at, code: result.error?.code ?? 'INTERNAL', durationSeconds, ...(result.error?.hint && { hint: result.error.hint }) };
     }
     if (result.artifact?.anomaly) job.anomalies += 1;
     for (const verification of result.verifications ?? []) this.recordVerification(verification);
@@ -138,7 +138,7 @@ export class HealthState {
         runs: { ...job.runs },
         lastRun: job.lastRun ? { ...job.lastRun, at: job.lastRun.at.toISOString() } : null,
         lastSuccess: job.lastSuccess ? { ...job.lastSuccess, at: job.lastSuccess.at.toISOString() } : null,
-        lastFailure: job.lastFailure ? { ...job.lastFailure, at: job.lastFailure.at.toISOString() } : null,
+        lastFailure: job.lastFailure ? { at: job.lastFailure.at.toISOString(), code: job.lastFailure.code, durationSeconds: job.lastFailure.durationSeconds } : null,
         lastVerification: lastVerification
           ? {
               result: lastVerification.result,

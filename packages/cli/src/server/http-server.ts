@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { BackupctlError, ErrorCodes } from '@backupctl/plugin-api';
 import type { HealthState } from './health-state.js';
+import type { UiRoutes } from './status-page/ui-routes.js';
 
 export interface HealthServerOptions {
   state: HealthState;
@@ -10,6 +11,8 @@ export interface HealthServerOptions {
   /** 0 picks a free port. */
   port: number;
   host: string;
+  /** The status page (`GET /`, its assets and actions); absent with --no-ui. */
+  ui?: UiRoutes;
 }
 
 export interface HealthServer {
@@ -28,6 +31,7 @@ export interface HealthServer {
  * - `GET /ready`: 200 once the pipeline is loaded and validated, else 503.
  * - `GET /health`: 200 with a JSON report (each job's last success, failure, size, duration).
  * - `GET /metrics`: Prometheus text format.
+ * - `GET /`: the status page, unless turned off (status-page/).
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((request, response) => {
@@ -54,6 +58,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
 
 async function handle(request: IncomingMessage, response: ServerResponse, options: HealthServerOptions): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+  if (options.ui && (await options.ui.handle(request, response, path))) return;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('Allow', 'GET, HEAD');
     send(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n');

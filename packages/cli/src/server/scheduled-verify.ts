@@ -5,6 +5,7 @@ import {
   describePassed,
   emptyArtifactInfo,
   verifyJobOrParts,
+  type BackupSelection,
   type ExpandedVerifyOutcome,
   type LoadedJob,
   type VerifyJobOptions,
@@ -19,6 +20,8 @@ export interface ScheduledVerifyOptions {
   signal: AbortSignal;
   /** Where to create the scratch databases (`--scratch-url`); default: each job's own server. */
   scratchUrl?: string;
+  /** Which backup (the status page's verify button); default the newest. */
+  selection?: BackupSelection;
   now?: () => Date;
   /** Each verification as it ends, passed or failed. */
   record(verification: VerificationSummary): void;
@@ -49,7 +52,7 @@ export async function verifyNewestBackup(job: LoadedJob, options: ScheduledVerif
       return;
     }
     const verify = options.verify ?? verifyJobOrParts;
-    const outcome = await verify(job, { logger, secrets: options.secrets, signal, now: options.now, scratchUrl: options.scratchUrl, selection: {}, notify: true });
+    const outcome = await verify(job, { logger, secrets: options.secrets, signal, now: options.now, scratchUrl: options.scratchUrl, selection: options.selection ?? {}, notify: true });
     for (const { verification } of 'parts' in outcome ? outcome.parts : [outcome]) {
       report(job, verification, logger);
       options.record(verification);
