@@ -4,7 +4,8 @@ import { gunzipSync } from 'node:zlib';
 import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, removeTempDir, runCli, uniqueName, type CliResult } from '../harness/index.js';
+import { makeTempDir, removeTempDir, runCli, startCli, uniqueName, type CliResult } from '../harness/index.js';
+import { jobLockName } from '../../packages/plugin-mysql/src/job-lock.js';
 import { MARIADB_ROOT_PASSWORD, mariadbUnavailable, startMariadb, type MariadbServer } from '../harness/mariadb.js';
 import { seedShopDatabase, shopFingerprint, type ShopFingerprint } from '../harness/mariadb-seed.js';
 import { logLines } from './restore-fixtures.js';
@@ -62,6 +63,13 @@ beforeAll(async () => {
       '  everything:',
       '    source: { use: mysql, with: { url: "${SERVER_URL}", databases: all, retryAttempts: 1 } }',
       '    sink: { use: file, with: { directory: "${BACKUP_DIR}/store", prefix: servers/all/ } }',
+      '  shared:',
+      '    title: Shared server',
+      '    source: { use: mysql, with: { url: "${SERVER_URL}", databases: ["${DB_A}", "${DB_B}"], retryAttempts: 1 } }',
+      '    sink:',
+      '      use: file',
+      '      with: { directory: "${BACKUP_DIR}/store", prefix: servers/shared/ }',
+      '      hooks: [{ use: respawn, with: { hours: 1 } }]',
       '',
     ].join('\n'),
   );
@@ -122,5 +130,30 @@ describe.skipIf(unavailable !== undefined)(`mysql whole servers${unavailable ? `
     expect(run.code, run.stderr).toBe(0);
     const parts = new Set((await filesUnder(path.join(dir, 'store', 'servers', 'all'))).map((name) => name.split('/')[0]).filter((name) => !name!.startsWith('.')));
     expect([...parts].sort()).toEqual([dbA, dbB].sort());
+  });
+
+  it('run --worker: a database whose lock another session holds is busy, tried again after the walk, and backed up once the lock is free', async () => {
+    // Another worker holds the part's lock (its GET_LOCK name: the part is a job named after its database).
+    const holder = await mysql.createConnection({ host: '127.0.0.1', port: server.port, user: 'root', password: MARIADB_ROOT_PASSWORD });
+    let held = true;
+    const release = async () => {
+      if (!held) return;
+      held = false;
+      await holder.end();
+    };
+    try {
+      const [rows] = await holder.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS locked', [jobLockName(dbA, dbA)]);
+      expect(Number(rows[0]?.locked)).toBe(1);
+      const worker = startCli(['run', file, '--job', 'shared', '--worker', '--worker-index', '0'], { env: env() });
+      await worker.waitForOutput(new RegExp(`held by other workers \\(${dbA}\\); trying again`), 'stderr');
+      await release();
+      const run = await worker.result;
+      expect(run.code, run.stderr).toBe(0);
+      const files = (await filesUnder(path.join(dir, 'store', 'servers', 'shared'))).filter((name) => !name.startsWith('.'));
+      expect(files.map((name) => name.split('/')[0]).sort()).toEqual([dbA, dbB].sort());
+      expect(logLines(run)).toContain('Shared server: 2 parts: 2 backed up, 0 skipped, 0 failed');
+    } finally {
+      await release();
+    }
   });
 });

@@ -334,8 +334,8 @@ export interface SkipDecision {
   /** One line for the log: why, and when the next run is allowed. */
   reason: string;
   /**
-   * The job is not done but taken: another run holds it right now (the
-   * postgres source's advisory lock). A worker sharing a server's parts
+   * The job is not done but taken: another run holds it right now (a
+   * source's lock: postgres's advisory lock, mysql's GET_LOCK). A worker sharing a server's parts
    * with others (`backupctl run --worker`) comes back to it after the rest,
    * and backs it up if that run died before its backup was recorded.
    */

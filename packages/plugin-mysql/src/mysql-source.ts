@@ -141,11 +141,12 @@ export function createMysqlSource(options: MysqlSourceOptions, context: PluginCo
 
     // Two runs of one job at once must not both back up: the first takes
     // GET_LOCK on a connection of its own, held until close(), so a crash
-    // frees it too; the other skips.
+    // frees it too; the other skips as busy (taken, not done), so a worker
+    // sharing the server's databases comes back to it.
     async beforeRun(signal): Promise<SkipDecision | undefined> {
       if (options.lock === false) return undefined;
       lock = await tryLockJob(await connect(signal, ''), settings.database, context.job);
-      if (!lock) return { skip: true, reason: `another backup of this database is in progress (${target}, job ${context.job})` };
+      if (!lock) return { skip: true, busy: true, reason: `another backup of this database is in progress (${target}, job ${context.job})` };
       logger.debug(`Holding lock ${lock.name} on ${target}`);
       return undefined;
     },
