@@ -1,73 +1,17 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { BackupctlError, ErrorCodes, isBackupctlError, type ErrorCode, type Logger } from '@backupctl/plugin-api';
+import { connectWithRetry as retryConnecting, type ConnectErrorRules, type RetryOptions } from '@backupctl/plugin-api';
 import { connectErrorHint, describeConnectError, isRetryableConnectError, summarizeConnectError } from './connect-errors.js';
 
-/** Waits `ms` milliseconds; rejects when the signal aborts. Injectable so tests need no clock. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+export { retryWaitsSeconds, type RetryOptions, type Sleep } from '@backupctl/plugin-api';
 
-export interface RetryOptions {
-  /** How many connection attempts in all. */
-  attempts: number;
-  /** The first wait in seconds; each next wait doubles. */
-  delaySeconds: number;
-  /** `host:port/database`, for messages. */
-  target: string;
-  /** The code a failed connection throws: SOURCE_FAILED (the default) for a backup's source, RESTORE_FAILED for a restore target. */
-  code?: ErrorCode;
-  logger: Logger;
-  signal?: AbortSignal;
-  sleep?: Sleep;
-}
-
-const defaultSleep: Sleep = async (ms, signal) => {
-  await delay(ms, undefined, { signal });
+/** How this engine's driver errors read: which to retry, the message, the hint. */
+const connectErrorRules: ConnectErrorRules = {
+  isRetryable: isRetryableConnectError,
+  describe: describeConnectError,
+  summarize: summarizeConnectError,
+  hint: connectErrorHint,
 };
 
-/** The waits between attempts, in seconds: delay × 2^(attempt-1), none after the last attempt. */
-export function retryWaitsSeconds(attempts: number, delaySeconds: number): number[] {
-  return Array.from({ length: Math.max(attempts - 1, 0) }, (_, index) => delaySeconds * 2 ** index);
-}
-
-function abortedError(target: string, cause?: unknown): BackupctlError {
-  return new BackupctlError(ErrorCodes.ABORTED, `connecting to ${target} was aborted`, { cause });
-}
-
-/**
- * Runs `connect` until it succeeds, retrying only connection-level failures
- * (refused, reset, timed out, unreachable, a server shutting down or out of
- * connections) with doubling waits, one log line per wait. Any other
- * failure (a wrong password, an unknown database) fails at once, as one
- * line naming the target and the server's message, with a hint.
- */
-export async function connectWithRetry<T>(connect: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const { attempts, target, logger, signal } = options;
-  const code = options.code ?? ErrorCodes.SOURCE_FAILED;
-  const sleep = options.sleep ?? defaultSleep;
-  const waits = retryWaitsSeconds(attempts, options.delaySeconds);
-  for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw abortedError(target, signal.reason);
-    try {
-      return await connect();
-    } catch (error) {
-      if (isBackupctlError(error)) throw error;
-      if (signal?.aborted) throw abortedError(target, signal.reason);
-      const hint = connectErrorHint(error);
-      if (!isRetryableConnectError(error)) {
-        throw new BackupctlError(code, `could not connect to ${target}: ${describeConnectError(error)}`, { hint, cause: error });
-      }
-      const wait = waits[attempt - 1];
-      if (wait === undefined) {
-        const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
-        throw new BackupctlError(code, `could not connect to ${target} after ${tries}: ${describeConnectError(error)}`, { hint, cause: error });
-      }
-      logger.warn(
-        `Database ${target} not reachable (${summarizeConnectError(error)}), retrying in ${Number(wait.toFixed(3))}s (attempt ${attempt} of ${attempts})`,
-      );
-      try {
-        await sleep(wait * 1000, signal);
-      } catch (sleepError) {
-        throw abortedError(target, sleepError);
-      }
-    }
-  }
+/** The plugin API's connectWithRetry with this engine's error rules. */
+export function connectWithRetry<T>(connect: () => Promise<T>, options: RetryOptions): Promise<T> {
+  return retryConnecting(connect, connectErrorRules, options);
 }
