@@ -10,6 +10,8 @@ export * from './context.js';
 export * from './errors.js';
 // A database engine's connection retries: doubling waits, one line per failure.
 export * from './connect-with-retry.js';
+// The parts of a whole-server source, alike for every engine.
+export * from './server-parts.js';
 export * from './plugin.js';
 export * from './store.js';
 export * from './notification.js';

@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes, type SourcePart } from '@backupctl/plugin-api';
+import { serverParts, type SourcePart } from '@backupctl/plugin-api';
 import { urlWithDatabase } from './connection-url.js';
 
 /** The part that holds the server's accounts and their grants. */
@@ -40,35 +40,14 @@ export async function wholeServerParts(
   const usersPart: SourcePart = { name: USERS_PART, options: { ...common, dump: 'users' } };
   const databasePart = (name: string): SourcePart => ({ name, options: { ...common, url: urlWithDatabase(options.url, name), dump: 'database' } });
 
-  if (known) {
-    const names = [...known].sort();
-    const hasUsers = options.users === true && names.includes(USERS_PART);
-    return [...(hasUsers ? [usersPart] : []), ...names.filter((name) => !(hasUsers && name === USERS_PART)).map(databasePart)];
-  }
-
-  let names: string[];
-  if (options.databases === undefined) {
-    names = ownDatabase === '' ? [] : [ownDatabase];
-  } else {
-    const onServer = await listDatabases();
-    if (options.databases === 'all') {
-      names = onServer;
-    } else {
-      const missing = options.databases.filter((name) => !onServer.includes(name));
-      if (missing.length) {
-        throw new BackupctlError(
-          ErrorCodes.SOURCE_FAILED,
-          `database${missing.length === 1 ? '' : 's'} ${missing.join(', ')} named in databases ${missing.length === 1 ? 'does' : 'do'} not exist on the server (or the account cannot see ${missing.length === 1 ? 'it' : 'them'})`,
-          { hint: `databases the account sees: ${onServer.join(', ') || 'none'}` },
-        );
-      }
-      names = [...new Set(options.databases)];
-    }
-  }
-  if (options.users === true && names.includes(USERS_PART)) {
-    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `a database is named "${USERS_PART}", which is also the name of the users part`, {
-      hint: 'leave out users: true, or back that database up in a job of its own',
-    });
-  }
-  return [...(options.users === true ? [usersPart] : []), ...names.map(databasePart)];
+  return serverParts({
+    databases: options.databases,
+    ownDatabases: ownDatabase === '' ? [] : [ownDatabase],
+    ...(options.users === true ? { serverPart: usersPart } : {}),
+    databasePart,
+    listDatabases,
+    ...(known ? { known } : {}),
+    missingBecause: (count) => `the account cannot see ${count === 1 ? 'it' : 'them'}`,
+    foundLabel: 'databases the account sees',
+  });
 }

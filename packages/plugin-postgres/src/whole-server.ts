@@ -1,4 +1,4 @@
-import { BackupctlError, ErrorCodes, type SourcePart } from '@backupctl/plugin-api';
+import { serverParts, type SourcePart } from '@backupctl/plugin-api';
 import type { Client } from 'pg';
 
 /** The part that holds the server's globals (roles, tablespaces). */
@@ -74,37 +74,16 @@ export async function wholeServerParts(
     },
   });
 
-  if (known) {
-    const names = [...known].sort();
-    const hasGlobals = options.globals === true && names.includes(GLOBALS_PART);
-    return [...(hasGlobals ? [globalsPart] : []), ...names.filter((name) => !(hasGlobals && name === GLOBALS_PART)).map(databasePart)];
-  }
-
-  let names: string[];
-  if (options.databases === undefined) {
-    names = [ownDatabase];
-  } else {
-    const onServer = await listDatabases();
-    if (options.databases === 'all') {
-      names = onServer;
-    } else {
-      const missing = options.databases.filter((name) => !onServer.includes(name));
-      if (missing.length) {
-        throw new BackupctlError(
-          ErrorCodes.SOURCE_FAILED,
-          `database${missing.length === 1 ? '' : 's'} ${missing.join(', ')} named in databases ${missing.length === 1 ? 'does' : 'do'} not exist on the server (or cannot be connected to)`,
-          { hint: `databases on the server: ${onServer.join(', ') || 'none'}` },
-        );
-      }
-      names = [...new Set(options.databases)];
-    }
-  }
-  if (options.globals === true && names.includes(GLOBALS_PART)) {
-    throw new BackupctlError(ErrorCodes.CONFIG_INVALID, `a database is named "${GLOBALS_PART}", which is also the name of the globals part`, {
-      hint: `leave out globals: true, or back that database up in a job of its own`,
-    });
-  }
-  return [...(options.globals === true ? [globalsPart] : []), ...names.map(databasePart)];
+  return serverParts({
+    databases: options.databases,
+    ownDatabases: [ownDatabase],
+    ...(options.globals === true ? { serverPart: globalsPart } : {}),
+    databasePart,
+    listDatabases,
+    ...(known ? { known } : {}),
+    missingBecause: () => 'cannot be connected to',
+    foundLabel: 'databases on the server',
+  });
 }
 
 /** The databases of the server `client` is connected to (see LIST_DATABASES_SQL). */
